@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rpk/errno.h>
+#include <rpk/virtio.h>
+
+#include "layout/layout.h"
+#include "posix/rpk_posix.h"
+
+#define MAX_DTB (1u << 20)
+#define PAGE	0x1000u
+
+struct ctx {
+	const void *fdt;
+	struct rpk_layout *lay;
+	char *err;
+	size_t errlen;
+	size_t errused;
+	int nerr;
+};
+
+static void report(struct ctx *c, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	c->nerr++;
+	if (!c->err || c->errused + 1 >= c->errlen)
+		return;
+	n = snprintf(c->err + c->errused, c->errlen - c->errused, "%s: ", path);
+	if (n > 0)
+		c->errused += (size_t)n;
+	if (c->errused + 1 >= c->errlen)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->err + c->errused, c->errlen - c->errused, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->errused += (size_t)n;
+	if (c->errused + 1 < c->errlen) {
+		c->err[c->errused++] = '\n';
+		c->err[c->errused] = 0;
+	} else {
+		c->errused = c->errlen - 1;
+	}
+}
+
+static void node_path(const struct ctx *c, int off, char *buf, size_t len)
+{
+	if (fdt_get_path(c->fdt, off, buf, (int)len) < 0)
+		snprintf(buf, len, "<node at offset %d>", off);
+}
+
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < cells; i++)
+		v = (v << 32) | fdt32_to_cpu(p[i]);
+	return v;
+}
+
+static int get_u32(const struct ctx *c, int off, const char *name, uint32_t *v)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(c->fdt, off, name, &len);
+
+	if (!p || len != 4)
+		return -1;
+	*v = fdt32_to_cpu(*p);
+	return 0;
+}
+
+/* reg = <addr size> with the parent's cell counts. */
+static int read_reg(struct ctx *c, int off, const char *path, uint64_t *da, uint64_t *size)
+{
+	int parent = fdt_parent_offset(c->fdt, off);
+	int ac = fdt_address_cells(c->fdt, parent), sc = fdt_size_cells(c->fdt, parent);
+	int len;
+	const fdt32_t *reg = fdt_getprop(c->fdt, off, "reg", &len);
+
+	if (!reg) {
+		report(c, path, "missing property 'reg'");
+		return -1;
+	}
+	if (ac < 1 || ac > 2 || sc < 1 || sc > 2 || len < (ac + sc) * 4) {
+		report(c, path, "'reg' must hold one <address size> pair (%d+%d cells)", ac, sc);
+		return -1;
+	}
+	*da = read_cells(reg, ac);
+	*size = read_cells(reg + ac, sc);
+	return 0;
+}
+
+static void add_region(struct ctx *c, int off, int is_mailbox)
+{
+	struct rpk_layout *lay = c->lay;
+	struct rpk_region *r;
+	char path[RPK_LAYOUT_PATH];
+	const char *name = fdt_get_name(c->fdt, off, NULL);
+
+	node_path(c, off, path, sizeof(path));
+	if (lay->num_regions == RPK_LAYOUT_MAX_REGIONS) {
+		report(c, path, "too many regions (at most %d)", RPK_LAYOUT_MAX_REGIONS);
+		return;
+	}
+	r = &lay->regions[lay->num_regions];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name ? name : "?");
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->phandle = fdt_get_phandle(c->fdt, off);
+	r->is_mailbox = is_mailbox;
+	if (read_reg(c, off, path, &r->da, &r->size))
+		return;
+	if (!r->size)
+		report(c, path, "region has size 0");
+	if (r->da % PAGE || r->size % PAGE)
+		report(c, path,
+		       "region 0x%llx+0x%llx is misaligned: base and size must be multiples "
+		       "of 4 KiB",
+		       (unsigned long long)r->da, (unsigned long long)r->size);
+	if (!get_u32(c, off, "rpk,rsc-offset", &r->rsc_offset)) {
+		r->has_rsc = 1;
+		if (get_u32(c, off, "rpk,rsc-size", &r->rsc_size))
+			report(c, path, "missing property 'rpk,rsc-size' (with 'rpk,rsc-offset')");
+		else if (r->rsc_offset % 4 || r->rsc_size < 16 ||
+			 (uint64_t)r->rsc_offset + r->rsc_size > r->size)
+			report(c, path,
+			       "resource table at offset 0x%x size 0x%x does not fit the "
+			       "0x%llx-byte region (or is not 4-byte aligned)",
+			       r->rsc_offset, r->rsc_size, (unsigned long long)r->size);
+	}
+	lay->num_regions++;
+}
+
+static void check_overlaps(struct ctx *c)
+{
+	const struct rpk_layout *lay = c->lay;
+
+	for (int i = 0; i < lay->num_regions; i++)
+		for (int j = i + 1; j < lay->num_regions; j++) {
+			const struct rpk_region *a = &lay->regions[i], *b = &lay->regions[j];
+
+			if (a->da < b->da + b->size && b->da < a->da + a->size)
+				report(c, b->path, "overlaps %s", a->path);
+		}
+}
+
+static int region_by_phandle(const struct rpk_layout *lay, uint32_t ph)
+{
+	for (int i = 0; i < lay->num_regions; i++)
+		if (lay->regions[i].phandle == ph && ph)
+			return i;
+	return -1;
+}
+
+static int stringlist_index(const struct ctx *c, int off, const char *prop, const char *want)
+{
+	int idx = fdt_stringlist_search(c->fdt, off, prop, want);
+
+	return idx;
+}
+
+/* memory-region = <&rsc>, <&vring0>, <&vring1>, <&buffer>, optionally named. */
+static void read_link_regions(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
+{
+	static const char *const names[RPK_REG_COUNT] = {"rsc-table", "vring0", "vring1", "buffer"};
+	int len;
+	const fdt32_t *mr = fdt_getprop(c->fdt, off, "memory-region", &len);
+	int has_names = fdt_getprop(c->fdt, off, "memory-region-names", NULL) != NULL;
+
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		n->region[k] = -1;
+	if (!mr) {
+		report(c, path, "missing property 'memory-region'");
+		return;
+	}
+	if (len != RPK_REG_COUNT * 4) {
+		report(c, path,
+		       "'memory-region' must list 4 regions: rsc-table, vring0, vring1, "
+		       "buffer");
+		return;
+	}
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		int idx = has_names ? stringlist_index(c, off, "memory-region-names", names[k]) : k;
+		uint32_t ph;
+
+		if (idx < 0) {
+			report(c, path, "'memory-region-names' lacks \"%s\"", names[k]);
+			continue;
+		}
+		ph = fdt32_to_cpu(mr[idx]);
+		n->region[k] = region_by_phandle(c->lay, ph);
+		if (n->region[k] < 0)
+			report(c, path,
+			       "memory-region \"%s\" does not point to a reserved-memory "
+			       "region",
+			       names[k]);
+	}
+	if (n->region[RPK_REG_RSC] >= 0 && !c->lay->regions[n->region[RPK_REG_RSC]].has_rsc)
+		report(c, c->lay->regions[n->region[RPK_REG_RSC]].path,
+		       "missing property 'rpk,rsc-offset' (used as rsc-table by %s)", path);
+	for (int a = 0; a < RPK_REG_COUNT; a++)
+		for (int b = a + 1; b < RPK_REG_COUNT; b++)
+			if (n->region[a] >= 0 && n->region[a] == n->region[b])
+				report(c, path, "\"%s\" and \"%s\" use the same region", names[a],
+				       names[b]);
+}
+
+/* mboxes = <&mbox tx>, <&mbox rx>, named "tx" and "rx". */
+static void read_link_mboxes(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
+{
+	int len, itx, irx;
+	const fdt32_t *mb = fdt_getprop(c->fdt, off, "mboxes", &len);
+	uint32_t ph_tx, ph_rx;
+
+	n->mailbox = -1;
+	if (!mb) {
+		report(c, path, "missing property 'mboxes'");
+		return;
+	}
+	if (len != 16) {
+		report(c, path, "'mboxes' must be <&mailbox channel>, <&mailbox channel>");
+		return;
+	}
+	itx = stringlist_index(c, off, "mbox-names", "tx");
+	irx = stringlist_index(c, off, "mbox-names", "rx");
+	if (itx < 0 || irx < 0 || itx == irx) {
+		report(c, path, "'mbox-names' must name the two doorbells \"tx\" and \"rx\"");
+		return;
+	}
+	ph_tx = fdt32_to_cpu(mb[itx * 2]);
+	ph_rx = fdt32_to_cpu(mb[irx * 2]);
+	n->tx_chan = fdt32_to_cpu(mb[itx * 2 + 1]);
+	n->rx_chan = fdt32_to_cpu(mb[irx * 2 + 1]);
+	n->mailbox = region_by_phandle(c->lay, ph_tx);
+	if (n->mailbox < 0 || ph_tx != ph_rx || !c->lay->regions[n->mailbox].is_mailbox) {
+		report(c, path, "'mboxes' must point twice to one \"rpk,shm-mailbox\" node");
+		n->mailbox = -1;
+		return;
+	}
+	if (n->tx_chan == n->rx_chan)
+		report(c, path, "tx and rx doorbells must be different channels");
+	if (((uint64_t)n->tx_chan + 1) * RPK_BELL_STRIDE > c->lay->regions[n->mailbox].size ||
+	    ((uint64_t)n->rx_chan + 1) * RPK_BELL_STRIDE > c->lay->regions[n->mailbox].size)
+		report(c, path, "doorbell channel beyond the mailbox region");
+}
+
+uint64_t rpk_layout_pool_size(uint32_t num)
+{
+	uint32_t per_dir = num < RPK_RPMSG_MAX_BUFS / 2 ? num : RPK_RPMSG_MAX_BUFS / 2;
+
+	return 2ull * per_dir * RPK_RPMSG_BUF_SIZE;
+}
+
+static void check_link_rings(struct ctx *c, const char *path, const struct rpk_layout_node *n)
+{
+	size_t vsize = rpk_vring_size(n->vring_num, n->vring_align);
+
+	if (!vsize) {
+		report(c, path,
+		       "rpk,vring-num must be a power of two up to %u and rpk,vring-align "
+		       "a power of two >= 4 (got %u, %u)",
+		       RPK_VRING_MAX_NUM, n->vring_num, n->vring_align);
+		return;
+	}
+	for (int k = RPK_REG_VRING0; k <= RPK_REG_VRING1; k++) {
+		const struct rpk_region *r;
+
+		if (n->region[k] < 0)
+			continue;
+		r = &c->lay->regions[n->region[k]];
+		if (vsize > r->size)
+			report(c, r->path,
+			       "a vring of %u entries aligned to %u needs 0x%zx bytes, "
+			       "the region has 0x%llx",
+			       n->vring_num, n->vring_align, vsize, (unsigned long long)r->size);
+		if (r->da % n->vring_align)
+			report(c, r->path, "vring at 0x%llx is misaligned for rpk,vring-align %u",
+			       (unsigned long long)r->da, n->vring_align);
+	}
+	if (n->region[RPK_REG_BUFFER] >= 0) {
+		const struct rpk_region *r = &c->lay->regions[n->region[RPK_REG_BUFFER]];
+		uint64_t need = rpk_layout_pool_size(n->vring_num);
+
+		if (need > r->size)
+			report(c, r->path,
+			       "buffer pool too small: rings of %u entries need 0x%llx "
+			       "bytes, the region has 0x%llx",
+			       n->vring_num, (unsigned long long)need, (unsigned long long)r->size);
+	}
+}
+
+static void read_services(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
+{
+	int count = fdt_stringlist_count(c->fdt, off, "rpk,services");
+
+	for (int i = 0; i < count; i++) {
+		const char *s = fdt_stringlist_get(c->fdt, off, "rpk,services", i, NULL);
+
+		if (!s || !s[0] || strlen(s) >= RPK_NAME_SIZE) {
+			report(c, path, "rpk,services: names must be 1 to %u characters",
+			       RPK_NAME_SIZE - 1);
+			continue;
+		}
+		if (n->num_services == RPK_LAYOUT_MAX_SERVICES) {
+			report(c, path, "rpk,services: at most %d", RPK_LAYOUT_MAX_SERVICES);
+			break;
+		}
+		snprintf(n->services[n->num_services++], RPK_NAME_SIZE, "%s", s);
+	}
+}
+
+static void add_link(struct ctx *c, int off)
+{
+	struct rpk_layout *lay = c->lay;
+	struct rpk_layout_node *n;
+	char path[RPK_LAYOUT_PATH];
+	const char *role;
+
+	node_path(c, off, path, sizeof(path));
+	if (lay->num_nodes == RPK_LAYOUT_MAX_NODES) {
+		report(c, path, "too many link nodes (at most %d)", RPK_LAYOUT_MAX_NODES);
+		return;
+	}
+	n = &lay->nodes[lay->num_nodes++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", fdt_get_name(c->fdt, off, NULL));
+	snprintf(n->path, sizeof(n->path), "%s", path);
+
+	role = fdt_getprop(c->fdt, off, "rpk,role", NULL);
+	if (!role)
+		report(c, path, "missing property 'rpk,role' (\"master\" or \"remote\")");
+	else if (!strcmp(role, "master"))
+		n->role = RPK_ROLE_MASTER;
+	else if (!strcmp(role, "remote"))
+		n->role = RPK_ROLE_REMOTE;
+	else
+		report(c, path, "rpk,role is \"%s\", expected \"master\" or \"remote\"", role);
+
+	read_link_regions(c, off, path, n);
+	read_link_mboxes(c, off, path, n);
+	read_services(c, off, path, n);
+
+	/* The remote lays out the rings; the master may learn them from the table. */
+	if (get_u32(c, off, "rpk,vring-num", &n->vring_num) ||
+	    get_u32(c, off, "rpk,vring-align", &n->vring_align)) {
+		n->vring_num = n->vring_align = 0;
+		if (n->role == RPK_ROLE_REMOTE)
+			report(c, path, "missing property 'rpk,vring-num' or 'rpk,vring-align'");
+		return;
+	}
+	check_link_rings(c, path, n);
+}
+
+int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, char *err,
+			size_t errlen)
+{
+	struct ctx c = {.fdt = fdt, .lay = lay, .err = err, .errlen = errlen};
+	int rm, off;
+
+	memset(lay, 0, sizeof(*lay));
+	if (err && errlen)
+		err[0] = 0;
+	if (size < sizeof(struct fdt_header) || fdt_check_header(fdt) ||
+	    fdt_totalsize(fdt) > size) {
+		report(&c, "/", "not a valid flattened devicetree");
+		return -RPK_EINVAL;
+	}
+
+	rm = fdt_path_offset(fdt, "/reserved-memory");
+	if (rm < 0)
+		report(&c, "/", "missing node /reserved-memory");
+	else
+		fdt_for_each_subnode(off, fdt, rm) add_region(&c, off, 0);
+
+	for (off = fdt_node_offset_by_compatible(fdt, -1, "rpk,shm-mailbox"); off >= 0;
+	     off = fdt_node_offset_by_compatible(fdt, off, "rpk,shm-mailbox"))
+		add_region(&c, off, 1);
+	check_overlaps(&c);
+
+	for (off = fdt_node_offset_by_compatible(fdt, -1, "rpk,rpmsg-link"); off >= 0;
+	     off = fdt_node_offset_by_compatible(fdt, off, "rpk,rpmsg-link"))
+		add_link(&c, off);
+	if (!lay->num_nodes)
+		report(&c, "/", "no node with compatible = \"rpk,rpmsg-link\"");
+	return c.nerr ? -RPK_EINVAL : 0;
+}
+
+/* Run dtc on a source file and collect the blob. */
+static void *compile_dts(const char *path, size_t *size, char *err, size_t errlen)
+{
+	int pipefd[2], status;
+	size_t used = 0;
+	char *buf;
+	pid_t pid;
+
+	if (pipe(pipefd) < 0)
+		return NULL;
+	pid = fork();
+	if (pid < 0)
+		return NULL;
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execlp("dtc", "dtc", "-q", "-I", "dts", "-O", "dtb", "-o", "-", path, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	buf = malloc(MAX_DTB);
+	while (buf) {
+		ssize_t n = read(pipefd[0], buf + used, MAX_DTB - used);
+
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !buf) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			snprintf(err, errlen, "%s: dtc not found (Debian: device-tree-compiler)\n",
+				 path);
+		else
+			snprintf(err, errlen, "%s: dtc could not compile it (see above)\n", path);
+		free(buf);
+		return NULL;
+	}
+	*size = used;
+	return buf;
+}
+
+static void *read_file(const char *path, size_t *size, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(MAX_DTB);
+	*size = buf ? fread(buf, 1, MAX_DTB, f) : 0;
+	fclose(f);
+	return buf;
+}
+
+int rpk_layout_load(const char *path, struct rpk_layout *lay, char *err, size_t errlen)
+{
+	size_t len = strlen(path), size = 0;
+	int is_dtb = len > 4 && !strcmp(path + len - 4, ".dtb");
+	void *blob;
+	int rc;
+
+	if (access(path, R_OK) < 0) {
+		snprintf(err, errlen, "%s: %s\n", path, strerror(errno));
+		return -RPK_ENOENT;
+	}
+	blob = is_dtb ? read_file(path, &size, err, errlen) : compile_dts(path, &size, err, errlen);
+	if (!blob)
+		return -RPK_EINVAL;
+	rc = rpk_layout_from_fdt(blob, size, lay, err, errlen);
+	free(blob);
+	return rc;
+}
+
+const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, const char *name)
+{
+	for (int i = 0; i < lay->num_nodes; i++)
+		if (!strcmp(lay->nodes[i].name, name))
+			return &lay->nodes[i];
+	return NULL;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A link's layout, read from a devicetree (see docs/devicetree.md):
+ * reserved-memory regions, shared-memory mailboxes, and one node per side of
+ * the link naming its role, its regions and its doorbells.
+ */
+#ifndef RPK_LAYOUT_H
+#define RPK_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpk/rpmsg.h>
+
+#define RPK_LAYOUT_MAX_REGIONS	32
+#define RPK_LAYOUT_MAX_NODES	16
+#define RPK_LAYOUT_MAX_SERVICES 8
+#define RPK_LAYOUT_PATH		128
+
+struct rpk_region {
+	char name[64]; /* node name, e.g. "vdev0vring0@200c8000" */
+	char path[RPK_LAYOUT_PATH];
+	uint32_t phandle;
+	uint64_t da;
+	uint64_t size;
+	int is_mailbox;
+	int has_rsc;
+	uint32_t rsc_offset; /* resource table inside the region */
+	uint32_t rsc_size;
+};
+
+enum rpk_region_role { RPK_REG_RSC, RPK_REG_VRING0, RPK_REG_VRING1, RPK_REG_BUFFER, RPK_REG_COUNT };
+
+struct rpk_layout_node {
+	char name[64];
+	char path[RPK_LAYOUT_PATH];
+	enum rpk_role role;
+	int region[RPK_REG_COUNT]; /* index into rpk_layout.regions */
+	int mailbox;		   /* index into rpk_layout.regions */
+	uint32_t tx_chan;	   /* doorbell we ring */
+	uint32_t rx_chan;	   /* doorbell the peer rings */
+	uint32_t vring_num;	   /* 0: take it from the resource table */
+	uint32_t vring_align;
+	char services[RPK_LAYOUT_MAX_SERVICES][RPK_NAME_SIZE];
+	int num_services;
+};
+
+struct rpk_layout {
+	struct rpk_region regions[RPK_LAYOUT_MAX_REGIONS];
+	int num_regions;
+	struct rpk_layout_node nodes[RPK_LAYOUT_MAX_NODES];
+	int num_nodes;
+};
+
+/*
+ * Load a .dts (compiled with dtc) or .dtb and check it. On failure returns a
+ * negative error and writes one line per problem, each starting with the
+ * offending node's path, into err.
+ */
+int rpk_layout_load(const char *path, struct rpk_layout *lay, char *err, size_t errlen);
+int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, char *err,
+			size_t errlen);
+
+const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, const char *name);
+
+/* Bytes of buffer pool a ring of num entries needs (Linux: 2 * min(num, 256) * 512). */
+uint64_t rpk_layout_pool_size(uint32_t num);
+
+#endif

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rpk/errno.h>
+#include <rpk/rsc_table.h>
+
+#include "node/node.h"
+#include "posix/rpk_posix.h"
+
+#define NUM_BUCKETS	   1024u
+#define NUM_SERVICES	   64u
+#define VDEV_NOTIFYID	   2u /* vrings take notify ids 0 and 1 */
+#define SUPPORTED_FEATURES (1u << RPK_VIRTIO_RPMSG_F_NS)
+
+struct rpk_node {
+	const struct rpk_layout *lay;
+	const struct rpk_layout_node *ln;
+	struct rpk_node_opts opts;
+	char instance[64];
+	struct rpk_shm shm[RPK_REG_COUNT];
+	struct rpk_shm mbox;
+	struct rpk_mem_window buf_win;
+	struct rpk_mem buf_mem; /* descriptors may only point into the buffer pool */
+	struct rpk_posix_port port;
+	struct rpk_rpmsg dev;
+	struct rpk_vq_slot *slots[2];
+	struct rpk_ept *buckets[NUM_BUCKETS];
+	struct rpk_service services[NUM_SERVICES];
+	struct rpk_fw_rsc_vdev *vdev; /* in shared memory */
+	uint32_t num;		      /* vring entries */
+	pthread_t thread;
+	int thread_running;
+	int stop;
+};
+
+static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
+
+static void shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r)
+{
+	snprintf(buf, len, "/rpk-%s-%s", instance, r->name);
+}
+
+static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_region *r,
+		      char *err, size_t errlen)
+{
+	char name[160];
+	int rc;
+
+	shm_name(name, sizeof(name), n->instance, r);
+	rc = rpk_shm_open(shm, name, r->size);
+	if (rc)
+		snprintf(err, errlen, "%s: cannot map %s: %s\n", r->path, name, strerror(-rc));
+	return rc;
+}
+
+int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const char *name,
+		  const struct rpk_node_opts *opts, char *err, size_t errlen)
+{
+	const struct rpk_layout_node *ln = rpk_layout_find(lay, name);
+	struct rpk_node *n;
+	struct rpk_bell *bells;
+
+	if (!ln) {
+		snprintf(err, errlen, "no link node named '%s' in the devicetree\n", name);
+		return -RPK_ENOENT;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -RPK_ENOMEM;
+	n->lay = lay;
+	n->ln = ln;
+	if (opts)
+		n->opts = *opts;
+	snprintf(n->instance, sizeof(n->instance), "%s",
+		 n->opts.instance ? n->opts.instance : "default");
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		n->shm[k].fd = -1;
+	n->mbox.fd = -1;
+
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		if (map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen))
+			goto fail;
+	if (map_region(n, &n->mbox, &lay->regions[ln->mailbox], err, errlen))
+		goto fail;
+
+	bells = n->mbox.va;
+	rpk_posix_port_init(
+	    &n->port, (struct rpk_bell *)((char *)bells + ln->tx_chan * RPK_BELL_STRIDE),
+	    (struct rpk_bell *)((char *)bells + ln->rx_chan * RPK_BELL_STRIDE), n->opts.polling);
+	n->buf_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
+	n->buf_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;
+	n->buf_win.va = n->shm[RPK_REG_BUFFER].va;
+	n->buf_mem.win = &n->buf_win;
+	n->buf_mem.count = 1;
+	/* The remote knows its rings from the devicetree and can take endpoints
+	 * at once; the master learns them from the table in rpk_node_start(). */
+	if (ln->role == RPK_ROLE_REMOTE &&
+	    init_device(n, ln->vring_num, ln->vring_align, err, errlen))
+		goto fail;
+	*out = n;
+	return 0;
+fail:
+	rpk_node_close(n);
+	return -RPK_EIO;
+}
+
+static const struct rpk_region *region(const struct rpk_node *n, int k)
+{
+	return &n->lay->regions[n->ln->region[k]];
+}
+
+static void *rsc_shared(const struct rpk_node *n)
+{
+	return (char *)n->shm[RPK_REG_RSC].va + region(n, RPK_REG_RSC)->rsc_offset;
+}
+
+/* Set up the rpmsg device over rings of num entries with this alignment. */
+static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen)
+{
+	struct rpk_rpmsg_cfg cfg = {
+	    .role = n->ln->role,
+	    .vring = {n->shm[RPK_REG_VRING0].va, n->shm[RPK_REG_VRING1].va},
+	    .num = num,
+	    .align = align,
+	    .notify_id = {0, 1},
+	    .mem = &n->buf_mem,
+	    .port = &n->port.port,
+	    .bufs = n->shm[RPK_REG_BUFFER].va,
+	    .buckets = n->buckets,
+	    .num_buckets = NUM_BUCKETS,
+	    .services = n->services,
+	    .num_services = NUM_SERVICES,
+	    .ns_bind = n->opts.ns_bind,
+	    .ns_priv = n->opts.ns_priv,
+	};
+	int rc;
+
+	n->num = num;
+	for (int q = 0; q < 2; q++) {
+		n->slots[q] = calloc(num, sizeof(*n->slots[q]));
+		if (!n->slots[q])
+			return -RPK_ENOMEM;
+		cfg.slots[q] = n->slots[q];
+	}
+	rc = rpk_rpmsg_init(&n->dev, &cfg);
+	if (rc)
+		snprintf(err, errlen, "%s: cannot set up rpmsg: %s\n", n->ln->path,
+			 rpk_strerror(rc));
+	return rc;
+}
+
+/* ---- remote: lay out the table, wait for the master ---- */
+
+static int publish_table(struct rpk_node *n, char *err, size_t errlen)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	struct rpk_rsc_table_hdr *shared = rsc_shared(n);
+	struct rpk_rsc_builder b;
+	struct rpk_fw_rsc_vdev *v;
+	uint8_t *tbl = calloc(1, rr->rsc_size);
+	int size;
+
+	if (!tbl)
+		return -RPK_ENOMEM;
+	rpk_rsc_build_init(&b, tbl, rr->rsc_size, 1);
+	v = rpk_rsc_add_vdev(&b, RPK_VIRTIO_ID_RPMSG, VDEV_NOTIFYID, SUPPORTED_FEATURES, 2, 0);
+	for (uint8_t q = 0; q < 2; q++)
+		rpk_rsc_vdev_set_vring(v, q, (uint32_t)region(n, RPK_REG_VRING0 + q)->da,
+				       n->ln->vring_align, n->ln->vring_num, q);
+	size = rpk_rsc_build_finish(&b);
+	if (size < 0) {
+		snprintf(err, errlen, "%s: resource table does not fit rpk,rsc-size 0x%x\n",
+			 rr->path, rr->rsc_size);
+		free(tbl);
+		return size;
+	}
+	/* A master must never see half a table: the version goes in last. */
+	__atomic_store_n(&shared->ver, 0, __ATOMIC_RELEASE);
+	memset((char *)shared + 4, 0, rr->rsc_size - 4);
+	memcpy((char *)shared + 4, tbl + 4, (size_t)size - 4);
+	__atomic_store_n(&shared->ver, 1, __ATOMIC_RELEASE);
+	free(tbl);
+	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)shared + shared->offset[0]);
+	rpk_bell_ring(n->port.tx);
+	return 0;
+}
+
+/* Wait until cond(n) holds, sleeping on the doorbell; 0 or -RPK_ETIMEDOUT. */
+static int wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *), uint32_t timeout_ms)
+{
+	uint32_t start = rpk_posix_now_ms();
+	struct rpk_port *p = &n->port.port;
+
+	for (;;) {
+		uint32_t snap = p->ops->event_snapshot(p->ctx), spent;
+
+		if (cond(n))
+			return 0;
+		spent = rpk_posix_now_ms() - start;
+		if (timeout_ms != RPK_WAIT_FOREVER && spent >= timeout_ms)
+			return -RPK_ETIMEDOUT;
+		p->ops->event_wait(p->ctx, snap,
+				   timeout_ms == RPK_WAIT_FOREVER ? 100 : timeout_ms - spent);
+	}
+}
+
+static int driver_ok(struct rpk_node *n)
+{
+	return rpk_vdev_read_status(n->vdev, &n->port.port) & RPK_VIRTIO_STATUS_DRIVER_OK;
+}
+
+static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	uint32_t features;
+	int rc = publish_table(n, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = wait_for(n, driver_ok, timeout_ms);
+	if (rc) {
+		snprintf(err, errlen, "%s: no master set DRIVER_OK within %u ms\n", n->ln->path,
+			 timeout_ms);
+		return rc;
+	}
+	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
+	return rpk_rpmsg_start(&n->dev, features);
+}
+
+/* ---- master: attach to the remote's table ---- */
+
+static int table_published(struct rpk_node *n)
+{
+	struct rpk_rsc_table_hdr *shared = rsc_shared(n);
+
+	return __atomic_load_n(&shared->ver, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Check the table's vdev against the devicetree; fills num/align. */
+static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint32_t *num,
+		      uint32_t *align, char *err, size_t errlen)
+{
+	const char *path = region(n, RPK_REG_RSC)->path;
+
+	if (v->num_of_vrings < 2) {
+		snprintf(err, errlen, "%s: rpmsg vdev has %u vrings, needs 2\n", path,
+			 v->num_of_vrings);
+		return -RPK_ENOEXEC;
+	}
+	*num = v->vring[0].num;
+	*align = v->vring[0].align;
+	if (v->vring[1].num != *num || v->vring[1].align != *align ||
+	    !rpk_vring_size(*num, *align)) {
+		snprintf(err, errlen,
+			 "%s: vrings must have the same power-of-two size (<= %u) and "
+			 "alignment (got %u/%u and %u/%u)\n",
+			 path, RPK_VRING_MAX_NUM, *num, *align, v->vring[1].num, v->vring[1].align);
+		return -RPK_ENOEXEC;
+	}
+	if (n->ln->vring_num && (n->ln->vring_num != *num || n->ln->vring_align != *align)) {
+		snprintf(err, errlen,
+			 "%s: table says vrings of %u aligned to %u, the devicetree "
+			 "%u aligned to %u\n",
+			 path, *num, *align, n->ln->vring_num, n->ln->vring_align);
+		return -RPK_ENOEXEC;
+	}
+	for (int q = 0; q < 2; q++) {
+		const struct rpk_region *r = region(n, RPK_REG_VRING0 + q);
+
+		if (v->vring[q].da != r->da || rpk_vring_size(*num, *align) > r->size) {
+			snprintf(err, errlen,
+				 "%s: vring%d at 0x%x (0x%zx bytes) is not the region "
+				 "%s\n",
+				 path, q, v->vring[q].da, rpk_vring_size(*num, *align), r->path);
+			return -RPK_ENOEXEC;
+		}
+	}
+	if (rpk_layout_pool_size(*num) > region(n, RPK_REG_BUFFER)->size) {
+		snprintf(err, errlen, "%s: buffer pool too small for vrings of %u\n",
+			 region(n, RPK_REG_BUFFER)->path, *num);
+		return -RPK_ENOEXEC;
+	}
+	return 0;
+}
+
+static int attach(struct rpk_node *n, char *err, size_t errlen)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	struct rpk_rsc_problem why;
+	const struct rpk_fw_rsc_vdev *v;
+	uint32_t num, align, features;
+	uint8_t *copy = malloc(rr->rsc_size);
+	int rc, idx;
+
+	if (!copy)
+		return -RPK_ENOMEM;
+	/* Parse a private copy: the remote cannot change it under us. */
+	rpk_rsc_snapshot(copy, rr->rsc_size, rsc_shared(n), rr->rsc_size, &n->port.port);
+	rc = rpk_rsc_validate(copy, rr->rsc_size, &why);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: bad resource table (entry %d): %s\n", rr->path,
+			 why.entry, why.what);
+		goto out;
+	}
+	idx = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG);
+	if (idx < 0) {
+		snprintf(err, errlen, "%s: resource table has no rpmsg vdev\n", rr->path);
+		rc = -RPK_ENOEXEC;
+		goto out;
+	}
+	v = rpk_rsc_entry(copy, (uint32_t)idx, NULL);
+	rc = check_vdev(n, v, &num, &align, err, errlen);
+	if (rc)
+		goto out;
+	features = v->dfeatures & SUPPORTED_FEATURES;
+	/* Writes go to the shared table at the offset the copy validated. */
+	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)rsc_shared(n) + ((const uint8_t *)v - copy));
+	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE, &n->port.port);
+	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER,
+			      &n->port.port);
+	rpk_vdev_write_gfeatures(n->vdev, features, &n->port.port);
+	rc = init_device(n, num, align, err, errlen);
+	if (rc)
+		goto out;
+	/* Rings are initialised and receive buffers posted before DRIVER_OK. */
+	rpk_vdev_write_status(n->vdev,
+			      RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER |
+				  RPK_VIRTIO_STATUS_DRIVER_OK,
+			      &n->port.port);
+	rc = rpk_rpmsg_start(&n->dev, features);
+out:
+	free(copy);
+	return rc;
+}
+
+static int start_master(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	int rc = wait_for(n, table_published, timeout_ms);
+
+	if (rc) {
+		snprintf(err, errlen, "%s: no resource table appeared within %u ms\n",
+			 region(n, RPK_REG_RSC)->path, timeout_ms);
+		return rc;
+	}
+	return attach(n, err, errlen);
+}
+
+/* ---- running ---- */
+
+/* Polling mode: the peer does not ring, so watch the rings themselves. */
+static int spin_once(struct rpk_node *n, uint32_t timeout_ms)
+{
+	uint32_t start = rpk_posix_now_ms();
+
+	for (;;) {
+		int r = rpk_rpmsg_poll(&n->dev);
+
+		if (r || rpk_posix_now_ms() - start >= timeout_ms)
+			return r;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+}
+
+int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
+{
+	struct rpk_port *p = &n->port.port;
+	uint32_t snap;
+	int r;
+
+	if (n->opts.polling)
+		return spin_once(n, timeout_ms);
+	snap = p->ops->event_snapshot(p->ctx);
+	r = rpk_rpmsg_poll(&n->dev);
+	if (r == 0 && timeout_ms && p->ops->event_wait(p->ctx, snap, timeout_ms) == 0)
+		r = rpk_rpmsg_poll(&n->dev);
+	return r;
+}
+
+static void *event_thread(void *arg)
+{
+	struct rpk_node *n = arg;
+
+	while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE))
+		if (rpk_node_run_once(n, RPK_WAIT_FOREVER) < 0)
+			break;
+	return NULL;
+}
+
+int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	int rc;
+
+	rc = n->ln->role == RPK_ROLE_REMOTE ? start_remote(n, timeout_ms, err, errlen)
+					    : start_master(n, timeout_ms, err, errlen);
+	if (rc || !n->opts.threaded)
+		return rc;
+	if (pthread_create(&n->thread, NULL, event_thread, n))
+		return -RPK_ENOMEM;
+	n->thread_running = 1;
+	return 0;
+}
+
+void rpk_node_close(struct rpk_node *n)
+{
+	char name[160];
+
+	if (!n)
+		return;
+	if (n->thread_running) {
+		__atomic_store_n(&n->stop, 1, __ATOMIC_RELEASE);
+		rpk_bell_ring(n->port.rx); /* wake our own event thread */
+		pthread_join(n->thread, NULL);
+	}
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		rpk_shm_close(&n->shm[k]);
+		if (n->ln->role == RPK_ROLE_REMOTE) {
+			shm_name(name, sizeof(name), n->instance, region(n, k));
+			rpk_shm_unlink(name);
+		}
+	}
+	if (n->mbox.va) {
+		rpk_posix_port_fini(&n->port);
+		rpk_shm_close(&n->mbox);
+	}
+	free(n->slots[0]);
+	free(n->slots[1]);
+	free(n);
+}
+
+void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance)
+{
+	char name[160];
+
+	for (int i = 0; i < lay->num_regions; i++) {
+		shm_name(name, sizeof(name), instance, &lay->regions[i]);
+		rpk_shm_unlink(name);
+	}
+}
+
+struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n)
+{
+	return &n->dev;
+}
+
+enum rpk_role rpk_node_role(const struct rpk_node *n)
+{
+	return n->ln->role;
+}
+
+void rpk_node_counts(const struct rpk_node *n, struct rpk_node_counts *c)
+{
+	c->tx_msgs = n->dev.stats.tx_msgs;
+	c->rx_msgs = n->dev.stats.rx_msgs;
+	c->tx_kicks = n->dev.stats.tx_kicks;
+	c->rx_wakeups = n->port.wakeups;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A node: one side of a link, running as a process on the host. It maps the
+ * link's regions (one shm object each), does the resource-table handshake of
+ * its role, runs the rpmsg device, and optionally an event thread that
+ * dispatches messages. Hosted endpoints add a blocking receive.
+ */
+#ifndef RPK_NODE_H
+#define RPK_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpk/rpmsg.h>
+
+#include "layout/layout.h"
+
+struct rpk_node;
+struct rpk_hept;
+
+struct rpk_node_opts {
+	const char *instance;	/* shm names are /rpk-<instance>-<region>; default "default" */
+	int polling;		/* spin on the doorbell instead of sleeping */
+	int threaded;		/* run an event thread after start */
+	rpk_ns_bind_cb ns_bind; /* services the peer announced that nobody bound */
+	void *ns_priv;
+};
+
+struct rpk_node_counts {
+	uint64_t tx_msgs, rx_msgs; /* messages sent and received */
+	uint64_t tx_kicks;	   /* doorbells we rang */
+	uint64_t rx_wakeups;	   /* sleeps ended by the peer's doorbell */
+};
+
+/*
+ * Map the node's regions. A remote can create endpoints right after this
+ * (they are announced when the link comes up); a master learns the rings
+ * from the remote's table and creates endpoints after rpk_node_start().
+ * Returns 0 or a negative error with a message in err.
+ */
+int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const char *name,
+		  const struct rpk_node_opts *opts, char *err, size_t errlen);
+
+/*
+ * Bring the link up. Remote: lay out the resource table, wait for the
+ * master's DRIVER_OK. Master: wait for the remote's table, attach to it (it
+ * never writes the table but for features and status), post buffers.
+ * Returns 0, -RPK_ETIMEDOUT, or -RPK_ENOEXEC for a bad table (message in err).
+ */
+int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen);
+
+/* One round without an event thread: handle what arrived, else wait for a
+ * kick up to timeout_ms. Returns messages handled or a negative error. */
+int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms);
+
+/* Stop the event thread (if any), unmap, and (remote) remove the shm objects. */
+void rpk_node_close(struct rpk_node *n);
+
+struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n);
+enum rpk_role rpk_node_role(const struct rpk_node *n);
+void rpk_node_counts(const struct rpk_node *n, struct rpk_node_counts *c);
+
+/* Remove a layout's shm objects for an instance (cleanup after a crash). */
+void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
+
+/*
+ * Hosted endpoint: an endpoint whose messages queue up (zero-copy: the
+ * receive buffer is held until read) for rpk_hept_recv(). Needs someone
+ * polling: the event thread or rpk_node_run_once() in another thread.
+ */
+int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, uint32_t src,
+		  uint32_t dst);
+/* Copy the next message into buf. Returns its length, -RPK_ETIMEDOUT,
+ * -RPK_EMSGSIZE (cap too small: the message stays queued). */
+int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint32_t timeout_ms);
+struct rpk_ept *rpk_hept_ept(struct rpk_hept *h);
+void rpk_hept_close(struct rpk_hept *h);
+
+#endif

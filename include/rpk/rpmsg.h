@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RPMsg device over a virtqueue pair, in either role.
+ *
+ * Wire format and conventions follow Linux's drivers/rpmsg/virtio_rpmsg_bus.c:
+ * queue 0 carries remote->master messages, queue 1 master->remote; the master
+ * owns a pool of buffers (first half receives, second half sends), the remote
+ * uses the master's buffers. Each buffer starts with a 16-byte header.
+ *
+ * The device never allocates: the caller hands in the device, endpoint and
+ * table storage. Callbacks run in the thread that calls rpk_rpmsg_poll().
+ *
+ * Bring-up: rpk_rpmsg_init(), create endpoints (announcements are queued),
+ * then once the virtio status handshake is done rpk_rpmsg_start() with the
+ * negotiated features. From then on call rpk_rpmsg_poll() whenever the peer
+ * kicks (or in a loop, in polling mode).
+ */
+#ifndef RPK_RPMSG_H
+#define RPK_RPMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpk/port.h>
+#include <rpk/virtio.h>
+
+#define RPK_RPMSG_HDR_SIZE     16u
+#define RPK_RPMSG_BUF_SIZE     512u /* Linux's MAX_RPMSG_BUF_SIZE */
+#define RPK_RPMSG_MAX_PAYLOAD  (RPK_RPMSG_BUF_SIZE - RPK_RPMSG_HDR_SIZE)
+#define RPK_RPMSG_MAX_BUFS     512u /* Linux's MAX_RPMSG_NUM_BUFS */
+#define RPK_NAME_SIZE	       32u
+#define RPK_NS_ADDR	       53u
+#define RPK_ADDR_ANY	       0xffffffffu
+#define RPK_RESERVED_ADDRESSES 1024u /* dynamic addresses start here */
+
+#define RPK_NS_CREATE  0u
+#define RPK_NS_DESTROY 1u
+
+struct rpk_rpmsg_hdr {
+	uint32_t src;
+	uint32_t dst;
+	uint32_t reserved;
+	uint16_t len;
+	uint16_t flags;
+};
+
+struct rpk_ns_msg {
+	char name[RPK_NAME_SIZE];
+	uint32_t addr;
+	uint32_t flags;
+};
+
+enum rpk_role { RPK_ROLE_MASTER, RPK_ROLE_REMOTE };
+
+struct rpk_rpmsg;
+struct rpk_ept;
+
+/*
+ * Receive callback. data/len is the payload, src the sender's address. The
+ * buffer is valid until the callback returns, unless the callback calls
+ * rpk_hold_rx_buffer(); the return value is ignored (kept for symmetry with
+ * Linux's rpmsg_rx_cb_t).
+ */
+typedef int (*rpk_rx_cb)(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv);
+/* The peer destroyed the service this endpoint was bound to. */
+typedef void (*rpk_unbind_cb)(struct rpk_ept *ept);
+/* The peer announced a service no local endpoint was waiting for. */
+typedef void (*rpk_ns_bind_cb)(struct rpk_rpmsg *dev, const char *name, uint32_t addr, void *priv);
+
+struct rpk_ept {
+	char name[RPK_NAME_SIZE];
+	uint32_t addr; /* local address */
+	uint32_t dst;  /* default destination, RPK_ADDR_ANY if unbound */
+	rpk_rx_cb cb;
+	rpk_unbind_cb unbind;
+	void *priv;
+	struct rpk_rpmsg *dev;
+	struct rpk_ept *hnext; /* hash chain */
+	uint8_t announce;      /* announce when the link is up */
+	uint8_t announced;
+};
+
+/* A service the peer announced, remembered so a later endpoint can bind. */
+struct rpk_service {
+	char name[RPK_NAME_SIZE];
+	uint32_t addr; /* RPK_ADDR_ANY: free slot */
+};
+
+struct rpk_rpmsg_stats {
+	uint64_t tx_msgs;
+	uint64_t rx_msgs;
+	uint64_t tx_kicks;   /* doorbells we rang */
+	uint32_t rx_no_ept;  /* dropped: no endpoint at the destination */
+	uint32_t rx_bad_len; /* dropped: header length beyond the buffer */
+	uint32_t rx_bad_buf; /* ring entry rejected by the virtqueue layer */
+	uint32_t ns_bad;     /* malformed name-service message */
+	uint32_t ns_table_full;
+	uint32_t ns_lost;    /* announcement we could not send */
+	uint32_t tx_bad_buf; /* unusable buffer offered by the peer */
+};
+
+struct rpk_rpmsg_cfg {
+	enum rpk_role role;
+	void *vring[2];		      /* local addresses of vring 0 and 1 */
+	uint32_t num;		      /* entries per vring */
+	uint32_t align;		      /* used-ring alignment */
+	uint32_t notify_id[2];	      /* passed to the port's notify */
+	struct rpk_vq_slot *slots[2]; /* num entries each */
+	const struct rpk_mem *mem;
+	const struct rpk_port *port;
+	/* Master only: the buffer pool, 2 * num buffers of buf_size bytes
+	 * (first half receive, second half send). */
+	void *bufs;
+	uint32_t buf_size; /* 0 means RPK_RPMSG_BUF_SIZE */
+	/* Endpoint hash table: num_buckets (a power of two) pointers. */
+	struct rpk_ept **buckets;
+	uint32_t num_buckets;
+	/* Optional table of services the peer announced. */
+	struct rpk_service *services;
+	uint32_t num_services;
+	rpk_ns_bind_cb ns_bind;
+	void *ns_priv;
+};
+
+struct rpk_rpmsg {
+	struct rpk_vq vq[2];
+	struct rpk_vq *rvq; /* queue we receive on */
+	struct rpk_vq *svq; /* queue we send on */
+	const struct rpk_port *port;
+	char *rbufs, *sbufs; /* master's pool halves */
+	uint32_t buf_size;
+	uint32_t nbufs;	 /* master: buffers per direction */
+	uint32_t tx_cap; /* payload bytes of the last transmit buffer */
+	uint32_t features;
+	struct rpk_ept **buckets;
+	uint32_t bucket_mask;
+	struct rpk_service *services;
+	uint32_t num_services;
+	rpk_ns_bind_cb ns_bind;
+	void *ns_priv;
+	struct rpk_ept ns_ept;
+	uint32_t next_addr;
+	uint32_t tx_waiters;
+	uint32_t ns_pending; /* endpoints waiting to be announced */
+	uint16_t spare_head; /* remote: unsent TX buffers, chained through slots */
+	uint16_t num_spare;
+	uint8_t role;
+	uint8_t up;
+	uint8_t broken;
+	uint8_t rx_held; /* set by rpk_hold_rx_buffer during a callback */
+	void *rx_cur;	 /* header of the buffer being dispatched */
+	uint16_t rx_cur_head;
+	struct rpk_rpmsg_stats stats;
+};
+
+/*
+ * Set up the device. The master posts its receive buffers (without kicking);
+ * the remote touches no shared memory yet. Returns 0 or -RPK_EINVAL.
+ */
+int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
+
+/*
+ * The link is up: features is what the virtio handshake settled on (bit
+ * RPK_VIRTIO_RPMSG_F_NS enables the name service). The master kicks its
+ * receive queue; both sides send the announcements queued so far.
+ * Returns 0 or a negative error.
+ */
+int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
+
+/*
+ * Process what the peer sent: dispatch received messages to their endpoints
+ * and return their buffers. Returns the number of messages handled, or
+ * -RPK_EPIPE once the link is broken.
+ */
+int rpk_rpmsg_poll(struct rpk_rpmsg *dev);
+
+/*
+ * Polling mode: ask the peer not to kick us for new messages (1) or to kick
+ * again (0). In polling mode the caller runs rpk_rpmsg_poll() in a loop.
+ */
+void rpk_rpmsg_set_polling(struct rpk_rpmsg *dev, int polling);
+
+/* True if messages are waiting (cheap: reads one ring index). */
+int rpk_rpmsg_pending(struct rpk_rpmsg *dev);
+
+/*
+ * Create an endpoint in caller storage. src RPK_ADDR_ANY picks a free dynamic
+ * address (from 1024 up). A non-empty name with dst RPK_ADDR_ANY is announced
+ * to the peer (if it supports the name service) and bound to the peer's
+ * service of that name if it announced one. Returns 0, -RPK_EADDRINUSE,
+ * -RPK_EINVAL, -RPK_ENOMEM (no free address).
+ */
+int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name, uint32_t src,
+		   uint32_t dst, rpk_rx_cb cb, void *priv);
+
+/* Remove an endpoint; announces its destruction if it was announced. When
+ * this returns, no callback for it is running or will run. */
+void rpk_ept_destroy(struct rpk_ept *ept);
+
+/* Find the endpoint bound at a local address (NULL if none). */
+struct rpk_ept *rpk_ept_lookup(struct rpk_rpmsg *dev, uint32_t addr);
+
+/*
+ * Send len bytes from src to dst, waiting up to timeout_ms for a free buffer
+ * (RPK_NO_WAIT: try once). Returns 0, -RPK_EMSGSIZE, -RPK_EAGAIN (no buffer,
+ * no wait), -RPK_ETIMEDOUT, -RPK_ENOTCONN (link down or no destination),
+ * -RPK_EPIPE (link broken).
+ */
+int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
+			    size_t len, uint32_t timeout_ms);
+
+static inline int rpk_send(struct rpk_ept *ept, const void *data, size_t len, uint32_t timeout_ms)
+{
+	return rpk_send_offchannel_raw(ept->dev, ept->addr, ept->dst, data, len, timeout_ms);
+}
+
+static inline int rpk_sendto(struct rpk_ept *ept, uint32_t dst, const void *data, size_t len,
+			     uint32_t timeout_ms)
+{
+	return rpk_send_offchannel_raw(ept->dev, ept->addr, dst, data, len, timeout_ms);
+}
+
+static inline int rpk_send_offchannel(struct rpk_ept *ept, uint32_t src, uint32_t dst,
+				      const void *data, size_t len, uint32_t timeout_ms)
+{
+	return rpk_send_offchannel_raw(ept->dev, src, dst, data, len, timeout_ms);
+}
+
+static inline int rpk_trysend(struct rpk_ept *ept, const void *data, size_t len)
+{
+	return rpk_send(ept, data, len, RPK_NO_WAIT);
+}
+
+static inline int rpk_trysendto(struct rpk_ept *ept, uint32_t dst, const void *data, size_t len)
+{
+	return rpk_sendto(ept, dst, data, len, RPK_NO_WAIT);
+}
+
+/*
+ * Zero-copy send: take a transmit buffer (payload area, *size usable bytes),
+ * fill it, then send it with rpk_send_nocopy() or give it back unsent with
+ * rpk_release_tx_buffer(). Returns 0 with *buf set, or the errors of
+ * rpk_send_offchannel_raw().
+ */
+int rpk_get_tx_buffer(struct rpk_rpmsg *dev, void **buf, uint32_t *size, uint32_t timeout_ms);
+int rpk_send_nocopy(struct rpk_ept *ept, uint32_t dst, void *buf, size_t len);
+int rpk_release_tx_buffer(struct rpk_rpmsg *dev, void *buf);
+
+/*
+ * Keep a received buffer past the callback (call from inside it with the
+ * callback's data pointer), and give it back later from any thread.
+ * Returns 0 or -RPK_EINVAL for a pointer that is not a held buffer.
+ */
+int rpk_hold_rx_buffer(struct rpk_rpmsg *dev, void *data);
+int rpk_release_rx_buffer(struct rpk_rpmsg *dev, void *data);
+
+/* Largest payload a send can carry right now (depends on the master's buffers). */
+uint32_t rpk_max_payload(const struct rpk_rpmsg *dev);
+
+#endif

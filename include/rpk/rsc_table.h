@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Remoteproc resource table (Linux include/linux/remoteproc.h layout):
+ * {ver=1, num, reserved[2], offset[num]} then entries starting with a u32 type.
+ *
+ * Parsing works on a private copy: a table in shared memory is copied once
+ * (rpk_rsc_snapshot) and the copy is validated, so the peer cannot change it
+ * between check and use. Writes the master owes the remote (negotiated
+ * features, status) go to the shared table at offsets the copy validated.
+ */
+#ifndef RPK_RSC_TABLE_H
+#define RPK_RSC_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpk/port.h>
+
+#define RPK_RSC_CARVEOUT     0u
+#define RPK_RSC_DEVMEM	     1u
+#define RPK_RSC_TRACE	     2u
+#define RPK_RSC_VDEV	     3u
+#define RPK_RSC_VENDOR_START 128u
+#define RPK_RSC_VENDOR_END   512u /* exclusive */
+#define RPK_FW_RSC_ADDR_ANY  0xffffffffu
+#define RPK_RSC_NAME_SIZE    32u
+
+struct rpk_rsc_table_hdr {
+	uint32_t ver;
+	uint32_t num;
+	uint32_t reserved[2];
+	uint32_t offset[];
+};
+
+/* carveout and devmem share this layout */
+struct rpk_fw_rsc_carveout {
+	uint32_t type;
+	uint32_t da;
+	uint32_t pa;
+	uint32_t len;
+	uint32_t flags;
+	uint32_t reserved;
+	char name[RPK_RSC_NAME_SIZE];
+};
+
+struct rpk_fw_rsc_trace {
+	uint32_t type;
+	uint32_t da;
+	uint32_t len;
+	uint32_t reserved;
+	char name[RPK_RSC_NAME_SIZE];
+};
+
+struct rpk_fw_rsc_vdev_vring {
+	uint32_t da;
+	uint32_t align;
+	uint32_t num;
+	uint32_t notifyid;
+	uint32_t pa;
+};
+
+struct rpk_fw_rsc_vdev {
+	uint32_t type;
+	uint32_t id;
+	uint32_t notifyid;
+	uint32_t dfeatures;
+	uint32_t gfeatures;
+	uint32_t config_len;
+	uint8_t status;
+	uint8_t num_of_vrings;
+	uint8_t reserved[2];
+	struct rpk_fw_rsc_vdev_vring vring[];
+	/* then config_len bytes of config space */
+};
+
+/* What a validation found wrong: the entry index (-1: the header) and why. */
+struct rpk_rsc_problem {
+	int entry;
+	const char *what;
+};
+
+/*
+ * Check a whole table of size bytes: version, entry count, every offset
+ * (aligned, inside the table, entries not overlapping the offset array),
+ * every entry's fixed part and variable part (vrings, config space) inside
+ * the table, names NUL-terminated. Vendor entries (128..511) are opaque;
+ * unknown types are accepted (Linux skips them) and reported by type.
+ * Returns the number of entries or -RPK_ENOEXEC with *why filled (if given).
+ */
+int rpk_rsc_validate(const void *table, size_t size, struct rpk_rsc_problem *why);
+
+/* Entry i of a validated table and its type; NULL if i is out of range. */
+const void *rpk_rsc_entry(const void *table, uint32_t i, uint32_t *type);
+
+/* Bytes from entry i to the end of its space (the next entry or the end). */
+size_t rpk_rsc_entry_space(const void *table, size_t size, uint32_t i);
+
+/* Printable name of a resource type ("carveout", "vdev", "vendor", "unknown"). */
+const char *rpk_rsc_type_name(uint32_t type);
+
+/*
+ * Copy a shared table into private memory, once (with a cache invalidate
+ * first). Returns 0 or -RPK_EINVAL if cap < size.
+ */
+int rpk_rsc_snapshot(void *copy, size_t cap, const void *shared, size_t size,
+		     const struct rpk_port *port);
+
+/* ---- building a table ---- */
+
+struct rpk_rsc_builder {
+	uint8_t *buf;
+	size_t cap;
+	size_t used;
+	uint32_t max;
+	uint32_t num;
+	int err;
+};
+
+/* Start a table in buf with room for max_entries offsets. */
+void rpk_rsc_build_init(struct rpk_rsc_builder *b, void *buf, size_t cap, uint32_t max_entries);
+
+struct rpk_fw_rsc_carveout *rpk_rsc_add_carveout(struct rpk_rsc_builder *b, uint32_t type,
+						 uint32_t da, uint32_t pa, uint32_t len,
+						 uint32_t flags, const char *name);
+struct rpk_fw_rsc_trace *rpk_rsc_add_trace(struct rpk_rsc_builder *b, uint32_t da, uint32_t len,
+					   const char *name);
+/* Vrings follow the returned entry; fill them with rpk_rsc_vdev_set_vring. */
+struct rpk_fw_rsc_vdev *rpk_rsc_add_vdev(struct rpk_rsc_builder *b, uint32_t id, uint32_t notifyid,
+					 uint32_t dfeatures, uint8_t num_vrings,
+					 uint32_t config_len);
+void rpk_rsc_vdev_set_vring(struct rpk_fw_rsc_vdev *vdev, uint8_t i, uint32_t da, uint32_t align,
+			    uint32_t num, uint32_t notifyid);
+/* A vendor entry: type in [128, 512), len bytes after the type word. */
+void *rpk_rsc_add_vendor(struct rpk_rsc_builder *b, uint32_t type, uint32_t len);
+
+/*
+ * Close the table: drop unused offset slots. Returns its size in bytes, or
+ * -RPK_ENOMEM if an add ran out of room (every add after that is ignored).
+ */
+int rpk_rsc_build_finish(struct rpk_rsc_builder *b);
+
+/* ---- the vdev status handshake ---- */
+
+/* Index of the first vdev entry with this virtio id in a validated table, or -RPK_ENOENT. */
+int rpk_rsc_find_vdev(const void *table, uint32_t id);
+
+/* Remote: read the vdev status the master writes (invalidates first). */
+uint8_t rpk_vdev_read_status(const struct rpk_fw_rsc_vdev *shared, const struct rpk_port *port);
+/* Remote: read the features the master accepted. */
+uint32_t rpk_vdev_read_gfeatures(const struct rpk_fw_rsc_vdev *shared, const struct rpk_port *port);
+/* Master: write accepted features, then status (release order: features first). */
+void rpk_vdev_write_gfeatures(struct rpk_fw_rsc_vdev *shared, uint32_t features,
+			      const struct rpk_port *port);
+void rpk_vdev_write_status(struct rpk_fw_rsc_vdev *shared, uint8_t status,
+			   const struct rpk_port *port);
+
+#endif

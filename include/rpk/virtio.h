@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split virtqueue (virtio 1.x section 2.7, legacy layout), both halves.
+ *
+ * The driver half posts buffers to the available ring and takes them back
+ * from the used ring; the device half takes buffers from the available ring
+ * and returns them through the used ring. rpmsg uses one descriptor per
+ * buffer, so buffers are single descriptors; a chained or indirect
+ * descriptor from a peer is a protocol error.
+ *
+ * Everything read from the ring is read once into a local and validated
+ * before use. A peer that corrupts an entry costs an error code and a counter
+ * in struct rpk_vq_stats; one whose indices make no sense any more marks the
+ * queue broken and every later call returns -RPK_EPIPE.
+ */
+#ifndef RPK_VIRTIO_H
+#define RPK_VIRTIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpk/mem.h>
+#include <rpk/port.h>
+
+#define RPK_VRING_DESC_F_NEXT	       1u
+#define RPK_VRING_DESC_F_WRITE	       2u
+#define RPK_VRING_DESC_F_INDIRECT      4u
+#define RPK_VRING_AVAIL_F_NO_INTERRUPT 1u
+#define RPK_VRING_USED_F_NO_NOTIFY     1u
+#define RPK_VRING_MAX_NUM	       1024u
+
+#define RPK_VIRTIO_STATUS_ACKNOWLEDGE 1u
+#define RPK_VIRTIO_STATUS_DRIVER      2u
+#define RPK_VIRTIO_STATUS_DRIVER_OK   4u
+#define RPK_VIRTIO_STATUS_FEATURES_OK 8u
+#define RPK_VIRTIO_STATUS_NEEDS_RESET 64u
+#define RPK_VIRTIO_STATUS_FAILED      128u
+
+#define RPK_VIRTIO_ID_RPMSG   7u
+#define RPK_VIRTIO_RPMSG_F_NS 0u /* feature bit: name service */
+
+struct rpk_vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct rpk_vring_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];
+};
+
+struct rpk_vring_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct rpk_vring_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct rpk_vring_used_elem ring[];
+};
+
+enum rpk_vq_role { RPK_VQ_DRIVER, RPK_VQ_DEVICE };
+
+enum rpk_vq_slot_state {
+	RPK_SLOT_FREE,	   /* driver: on the free list; device: not held */
+	RPK_SLOT_RESERVED, /* driver: reserved by the caller, not posted */
+	RPK_SLOT_POSTED,   /* driver: in the device's hands */
+	RPK_SLOT_HELD,	   /* device: taken from the available ring, not returned */
+};
+
+/* Per-descriptor bookkeeping, in the caller's (private) memory. */
+struct rpk_vq_slot {
+	void *buf;	    /* buffer posted (driver) or held (device) */
+	uint32_t len;	    /* its length as posted or as found */
+	uint16_t next_free; /* driver: free list link; free for the caller otherwise */
+	uint8_t state;	    /* enum rpk_vq_slot_state */
+	uint8_t user;	    /* free for the caller's bookkeeping */
+};
+
+/* Misbehaviour of the peer seen on this queue, by class. */
+struct rpk_vq_stats {
+	uint32_t bad_idx;  /* ring index moved by more than possible */
+	uint32_t bad_head; /* descriptor or used id out of range or not outstanding */
+	uint32_t bad_desc; /* chained, indirect or wrong-direction descriptor */
+	uint32_t bad_addr; /* descriptor outside every memory window */
+	uint32_t bad_len;  /* used length larger than the buffer */
+};
+
+struct rpk_vq_cfg {
+	enum rpk_vq_role role;
+	void *ring;		   /* local address of the vring (rpk_vring_size bytes) */
+	uint32_t num;		   /* power of two, 1..RPK_VRING_MAX_NUM */
+	uint32_t align;		   /* power of two >= 4: used ring alignment */
+	struct rpk_vq_slot *slots; /* num entries */
+	const struct rpk_mem *mem; /* translates descriptor addresses */
+	const struct rpk_port *port;
+	uint32_t notify_id; /* passed to the port's notify */
+};
+
+struct rpk_vq {
+	struct rpk_vring_desc *desc;
+	struct rpk_vring_avail *avail;
+	struct rpk_vring_used *used;
+	struct rpk_vq_slot *slots;
+	const struct rpk_mem *mem;
+	const struct rpk_port *port;
+	uint32_t notify_id;
+	uint16_t num;
+	uint16_t next_avail; /* driver: next avail idx to publish; device: next to consume */
+	uint16_t next_used;  /* driver: next used entry to consume; device: next to publish */
+	uint16_t free_head;  /* driver: first free descriptor */
+	uint16_t num_free;   /* driver: free descriptors; device: num - held */
+	uint16_t num_added;  /* driver: added since the last kick_prepare */
+	uint16_t num_posted; /* driver: posted and not yet returned */
+	uint8_t role;
+	uint8_t broken;
+	struct rpk_vq_stats stats;
+};
+
+/* A buffer found by the device half. */
+struct rpk_vq_buf {
+	void *va;
+	uint32_t len;
+	uint16_t head;
+};
+
+/* Bytes a legacy vring of num entries with this used-ring alignment takes;
+ * 0 if num or align is invalid. */
+size_t rpk_vring_size(uint32_t num, uint32_t align);
+
+/*
+ * Set up a queue over ring memory. The driver zeroes the ring (it owns its
+ * initial state); the device only attaches and starts at index 0.
+ * Returns 0 or -RPK_EINVAL.
+ */
+int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
+
+/* Start the device half at a given available index (vhost-user SET_VRING_BASE). */
+void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx);
+
+/* ---- driver half ---- */
+
+/*
+ * Reserve a free descriptor. Returns its index, -RPK_ENOSPC if none is free,
+ * -RPK_EPIPE if broken. The caller may tie its own buffers to indices.
+ */
+int rpk_vq_alloc_desc(struct rpk_vq *vq);
+
+/* Give a reserved (not posted) descriptor back. */
+void rpk_vq_free_desc(struct rpk_vq *vq, uint16_t head);
+
+/*
+ * Post a buffer on a reserved descriptor and publish the available index.
+ * device_writes says whether the device fills it (receive buffer) or reads
+ * it. Returns 0, -RPK_EFAULT if buf is not in a memory window, -RPK_EINVAL.
+ */
+int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int device_writes);
+
+/* rpk_vq_alloc_desc() then rpk_vq_post(); returns the index or an error. */
+int rpk_vq_add_buf(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes);
+
+/*
+ * Take one buffer back from the used ring. Returns 1 with *head, *buf and
+ * *len set, 0 if none is pending, or a negative error for a corrupt entry
+ * (consumed and counted: call again for the next one). *len is validated
+ * against the posted length. The descriptor stays reserved: post it again or
+ * free it.
+ */
+int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len);
+
+/* True if the device wants a notification for what was added since the last call. */
+int rpk_vq_kick_prepare(struct rpk_vq *vq);
+
+/* Ring the doorbell for this queue. */
+void rpk_vq_notify(struct rpk_vq *vq);
+
+/* Ask the device not to interrupt us for used buffers, or again to. */
+void rpk_vq_disable_cb(struct rpk_vq *vq);
+/* Returns 1 if used buffers are already pending (no interrupt will come for them). */
+int rpk_vq_enable_cb(struct rpk_vq *vq);
+
+/* ---- device half ---- */
+
+/*
+ * Take one buffer from the available ring. want_writable says which kind the
+ * caller expects (1: the device fills it). Returns 1 with *out set, 0 if none
+ * is pending, or a negative error for a corrupt entry: the entry is consumed
+ * and counted and, if its head was valid, returned to the used ring with
+ * length 0 so the driver gets it back. Call again for the next one.
+ */
+int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *out);
+
+/* Return a held buffer with the number of bytes written. Publishes the used
+ * index at once. Returns 0, -RPK_EINVAL if head is not held, -RPK_EPIPE. */
+int rpk_vq_add_used(struct rpk_vq *vq, uint16_t head, uint32_t len);
+
+/* True if the driver wants an interrupt for what was returned. */
+int rpk_vq_need_interrupt(struct rpk_vq *vq);
+
+/* Ask the driver not to notify us about new available buffers, or again to. */
+void rpk_vq_disable_notify(struct rpk_vq *vq);
+/* Returns 1 if available buffers are already pending. */
+int rpk_vq_enable_notify(struct rpk_vq *vq);
+
+/* State of descriptor head (RPK_SLOT_FREE if out of range). */
+enum rpk_vq_slot_state rpk_vq_slot_state(const struct rpk_vq *vq, uint32_t head);
+
+/* The buffer at head if it is in the given state, else NULL. */
+void *rpk_vq_slot_buf(const struct rpk_vq *vq, uint32_t head, enum rpk_vq_slot_state state);
+
+/* Number of entries the peer has published that we have not consumed
+ * (driver: used, device: available); -1 if its index is impossible. */
+int rpk_vq_pending(struct rpk_vq *vq);
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rpk/errno.h>
+
+#include "posix/rpk_posix.h"
+
+/* Shared (not FUTEX_PRIVATE): the word lives in memory two processes map. */
+static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+uint32_t rpk_posix_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void rpk_bell_ring(struct rpk_bell *bell)
+{
+	__atomic_fetch_add(&bell->seq, 1, __ATOMIC_SEQ_CST);
+	/* seq_cst pairs with the sleeper's increment of sleepers before its
+	 * last look at seq: one of the two always sees the other. */
+	if (__atomic_load_n(&bell->sleepers, __ATOMIC_SEQ_CST))
+		futex(&bell->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+static struct rpk_posix_port *of(void *ctx)
+{
+	return ctx;
+}
+
+static void port_notify(void *ctx, uint32_t notify_id)
+{
+	struct rpk_posix_port *p = of(ctx);
+
+	(void)notify_id; /* one bell per direction: the peer polls both queues */
+	p->rings++;
+	rpk_bell_ring(p->tx);
+}
+
+static void port_lock(void *ctx, enum rpk_lock which)
+{
+	pthread_mutex_lock(&of(ctx)->lock[which]);
+}
+
+static void port_unlock(void *ctx, enum rpk_lock which)
+{
+	pthread_mutex_unlock(&of(ctx)->lock[which]);
+}
+
+static uint32_t port_snapshot(void *ctx)
+{
+	return __atomic_load_n(&of(ctx)->rx->seq, __ATOMIC_ACQUIRE);
+}
+
+static int spin_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t timeout_ms)
+{
+	uint32_t start = rpk_posix_now_ms();
+
+	for (unsigned n = 0;; n++) {
+		if (__atomic_load_n(&p->rx->seq, __ATOMIC_ACQUIRE) != snapshot)
+			return 0;
+		if ((n & 1023u) == 1023u && timeout_ms != RPK_WAIT_FOREVER &&
+		    rpk_posix_now_ms() - start >= timeout_ms)
+			return -RPK_ETIMEDOUT;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+}
+
+static int sleep_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t timeout_ms)
+{
+	struct timespec ts, *tsp = NULL;
+	uint32_t start = rpk_posix_now_ms();
+	int err = 0;
+
+	__atomic_fetch_add(&p->rx->sleepers, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&p->rx->seq, __ATOMIC_SEQ_CST) == snapshot) {
+		if (timeout_ms != RPK_WAIT_FOREVER) {
+			uint32_t spent = rpk_posix_now_ms() - start;
+
+			if (spent >= timeout_ms) {
+				err = -RPK_ETIMEDOUT;
+				break;
+			}
+			ts.tv_sec = (timeout_ms - spent) / 1000u;
+			ts.tv_nsec = (long)((timeout_ms - spent) % 1000u) * 1000000L;
+			tsp = &ts;
+		}
+		futex(&p->rx->seq, FUTEX_WAIT, snapshot, tsp);
+	}
+	__atomic_fetch_sub(&p->rx->sleepers, 1, __ATOMIC_SEQ_CST);
+	if (!err)
+		p->wakeups++;
+	return err;
+}
+
+static int port_wait(void *ctx, uint32_t snapshot, uint32_t timeout_ms)
+{
+	struct rpk_posix_port *p = of(ctx);
+
+	return p->polling ? spin_wait(p, snapshot, timeout_ms)
+			  : sleep_wait(p, snapshot, timeout_ms);
+}
+
+static uint32_t port_now(void *ctx)
+{
+	(void)ctx;
+	return rpk_posix_now_ms();
+}
+
+static const struct rpk_port_ops posix_ops = {
+    .notify = port_notify,
+    .lock = port_lock,
+    .unlock = port_unlock,
+    .event_snapshot = port_snapshot,
+    .event_wait = port_wait,
+    .now_ms = port_now,
+};
+
+void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct rpk_bell *rx,
+			 int polling)
+{
+	pthread_mutexattr_t attr;
+
+	p->port.ops = &posix_ops;
+	p->port.ctx = p;
+	p->tx = tx;
+	p->rx = rx;
+	p->polling = polling;
+	p->rings = 0;
+	p->wakeups = 0;
+	pthread_mutexattr_init(&attr);
+	/* Receive callbacks run under the locks and may send or create endpoints. */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	for (int i = 0; i < RPK_LOCK_COUNT; i++)
+		pthread_mutex_init(&p->lock[i], &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
+void rpk_posix_port_fini(struct rpk_posix_port *p)
+{
+	for (int i = 0; i < RPK_LOCK_COUNT; i++)
+		pthread_mutex_destroy(&p->lock[i]);
+}

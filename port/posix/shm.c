@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "posix/rpk_posix.h"
+
+int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size)
+{
+	struct stat st;
+	int fd, err;
+	void *va;
+
+	fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	/* Grow only: a peer may already have sized and filled it. */
+	if ((size_t)st.st_size < size && ftruncate(fd, (off_t)size) < 0)
+		goto fail;
+	va = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (va == MAP_FAILED)
+		goto fail;
+	shm->va = va;
+	shm->size = size;
+	shm->fd = fd;
+	return 0;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+void rpk_shm_close(struct rpk_shm *shm)
+{
+	if (shm->va)
+		munmap(shm->va, shm->size);
+	if (shm->fd >= 0)
+		close(shm->fd);
+	shm->va = NULL;
+	shm->fd = -1;
+}
+
+int rpk_shm_unlink(const char *name)
+{
+	return shm_unlink(name) < 0 ? -errno : 0;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rpk_tool.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rpk run FILE.dts|FILE.dtb --node NAME [options]\n\n"
+		   "Run one node of a link as this process until Ctrl-C.\n"
+		   "A remote node lays out its resource table and echoes every message\n"
+		   "sent to its rpk,services. A master node attaches to the remote's table,\n"
+		   "binds the first service announced and, with --count, checks that many\n"
+		   "echoes and exits 0 if all came back intact.\n\n"
+		   "options:\n"
+		   "  --node NAME       link node to run (required)\n"
+		   "  --instance ID     shared-memory namespace, same on both sides (default: "
+		   "default)\n"
+		   "  --count N         master: send N messages, check the echoes, exit\n"
+		   "  --polling         spin on the rings instead of sleeping on the doorbell\n"
+		   "  --timeout MS      how long to wait for the peer to appear (default 30000)\n"
+		   "  -h, --help        this text\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"count", required_argument, 0, 'c'},
+					     {"polling", no_argument, 0, 'p'},
+					     {"timeout", required_argument, 0, 't'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *node = NULL, *instance = "default";
+	unsigned long count = 0, timeout = 30000;
+	static struct rpk_layout lay;
+	const struct rpk_layout_node *ln;
+	int polling = 0, c;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			node = optarg;
+			break;
+		case 'i':
+			instance = optarg;
+			break;
+		case 'c':
+			count = strtoul(optarg, &end, 0);
+			if (*end || !count || count > 100000000ul) {
+				fprintf(stderr, "rpk run: --count takes 1..100000000\n");
+				return 2;
+			}
+			break;
+		case 'p':
+			polling = 1;
+			break;
+		case 't':
+			timeout = strtoul(optarg, &end, 0);
+			if (*end || !timeout || timeout > 3600000ul) {
+				fprintf(stderr, "rpk run: --timeout takes 1..3600000 ms\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !node) {
+		fprintf(stderr, "rpk run: need one devicetree file and --node NAME\n");
+		usage(stderr);
+		return 2;
+	}
+	if (load_layout(argv[optind], &lay))
+		return 1;
+	ln = rpk_layout_find(&lay, node);
+	if (!ln) {
+		fprintf(stderr, "rpk run: %s has no link node named '%s'\n", argv[optind], node);
+		return 2;
+	}
+	install_stop_signals();
+	if (ln->role == RPK_ROLE_REMOTE) {
+		struct echo_opts o = {&lay, node, instance, polling, (uint32_t)timeout};
+
+		return run_echo_remote(&o);
+	}
+	struct check_opts o = {&lay, node, instance, (uint32_t)count, (uint32_t)timeout};
+
+	return run_echo_master(&o);
+}

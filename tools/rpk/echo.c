@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The echo pair every rpk command builds on: a remote that echoes each
+ * message of its services back to the sender (what the kernel's
+ * rpmsg_client_sample expects of a remote), and a master that binds the
+ * first announced service and checks that its messages come back intact.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rpk/errno.h>
+
+#include "rpk_tool.h"
+
+#define ECHO_SEND_TIMEOUT_MS 2000u
+#define ECHO_RECV_TIMEOUT_MS 5000u
+
+struct echo_state {
+	uint64_t echoed;
+	uint64_t failed;
+};
+
+static int echo_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct echo_state *st = priv;
+
+	if (rpk_sendto(ept, src, data, len, ECHO_SEND_TIMEOUT_MS) == 0)
+		st->echoed++;
+	else
+		st->failed++;
+	return 0;
+}
+
+static const char *role_name(enum rpk_role r)
+{
+	return r == RPK_ROLE_MASTER ? "master" : "remote";
+}
+
+static void print_counts(struct rpk_node *n)
+{
+	struct rpk_node_counts c;
+	const char *me = role_name(rpk_node_role(n));
+	const char *peer =
+	    role_name(rpk_node_role(n) == RPK_ROLE_MASTER ? RPK_ROLE_REMOTE : RPK_ROLE_MASTER);
+
+	rpk_node_counts(n, &c);
+	printf("%s: %s -> %s: %llu messages, %llu kicks; received %llu messages, woken %llu "
+	       "times\n",
+	       me, me, peer, (unsigned long long)c.tx_msgs, (unsigned long long)c.tx_kicks,
+	       (unsigned long long)c.rx_msgs, (unsigned long long)c.rx_wakeups);
+}
+
+int run_echo_remote(const struct echo_opts *o)
+{
+	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
+	struct rpk_node_opts nopts = {.instance = o->instance, .polling = o->polling};
+	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
+	struct echo_state st = {0};
+	struct rpk_node *n;
+	char err[1024];
+	int rc = 0;
+
+	if (!ln || ln->role != RPK_ROLE_REMOTE || !ln->num_services) {
+		fprintf(stderr, "rpk: node '%s' must be a remote with rpk,services\n", o->node);
+		return 2;
+	}
+	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		return 1;
+	}
+	for (int i = 0; i < ln->num_services; i++)
+		rpk_ept_create(rpk_node_dev(n), &epts[i], ln->services[i], RPK_ADDR_ANY,
+			       RPK_ADDR_ANY, echo_cb, &st);
+	if (rpk_node_start(n, o->start_timeout_ms, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		rpk_node_close(n);
+		return 1;
+	}
+	const struct rpk_region *rr = &o->lay->regions[ln->region[RPK_REG_RSC]];
+	printf("remote: resource table at 0x%llx, master attached; serving",
+	       (unsigned long long)(rr->da + rr->rsc_offset));
+	for (int i = 0; i < ln->num_services; i++)
+		printf(" \"%s\" at 0x%x", epts[i].name, epts[i].addr);
+	printf("\n");
+	fflush(stdout);
+	if (o->polling)
+		rpk_rpmsg_set_polling(rpk_node_dev(n), 1);
+	while (!rpk_stop) {
+		int r = rpk_node_run_once(n, 200);
+
+		if (r < 0) {
+			fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
+			rc = 1;
+			break;
+		}
+	}
+	print_counts(n);
+	if (st.failed) {
+		fprintf(stderr, "remote: %llu echoes could not be sent\n",
+			(unsigned long long)st.failed);
+		rc = 1;
+	}
+	rpk_node_close(n);
+	return rc;
+}
+
+struct bind_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char name[RPK_NAME_SIZE];
+	uint32_t addr;
+	int bound;
+};
+
+static void on_announce(struct rpk_rpmsg *dev, const char *name, uint32_t addr, void *priv)
+{
+	struct bind_wait *w = priv;
+
+	(void)dev;
+	pthread_mutex_lock(&w->mu);
+	if (!w->bound) {
+		snprintf(w->name, sizeof(w->name), "%s", name);
+		w->addr = addr;
+		w->bound = 1;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int wait_bound(struct bind_wait *w, uint32_t timeout_ms)
+{
+	struct timespec dl;
+	int ok;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += timeout_ms / 1000u;
+	pthread_mutex_lock(&w->mu);
+	while (!w->bound && !rpk_stop && pthread_cond_timedwait(&w->cv, &w->mu, &dl) == 0)
+		;
+	ok = w->bound;
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
+
+/* Message i: its index, then a pattern, in a size that walks 1..496. */
+static size_t make_msg(uint8_t *buf, uint32_t i, uint32_t max)
+{
+	size_t len = 1 + (i * 37u) % max;
+
+	for (size_t k = 0; k < len; k++)
+		buf[k] = (uint8_t)(i * 131u + k * 7u);
+	memcpy(buf, &i, len < sizeof(i) ? len : sizeof(i));
+	return len;
+}
+
+static uint32_t check_echoes(struct rpk_hept *h, uint32_t count, uint32_t max)
+{
+	uint8_t out[RPK_RPMSG_MAX_PAYLOAD], in[RPK_RPMSG_MAX_PAYLOAD];
+	uint32_t ok = 0;
+
+	for (uint32_t i = 0; i < count && !rpk_stop; i++) {
+		size_t len = make_msg(out, i, max);
+		int rc = rpk_send(rpk_hept_ept(h), out, len, ECHO_SEND_TIMEOUT_MS);
+
+		if (rc) {
+			fprintf(stderr, "master: send %u failed: %s\n", i, rpk_strerror(rc));
+			break;
+		}
+		rc = rpk_hept_recv(h, in, sizeof(in), NULL, ECHO_RECV_TIMEOUT_MS);
+		if (rc < 0) {
+			fprintf(stderr, "master: echo %u: %s\n", i, rpk_strerror(rc));
+			break;
+		}
+		if ((size_t)rc != len || memcmp(in, out, len)) {
+			fprintf(stderr, "master: echo %u corrupted (%d bytes, sent %zu)\n", i, rc,
+				len);
+			continue;
+		}
+		ok++;
+	}
+	return ok;
+}
+
+int run_echo_master(const struct check_opts *o)
+{
+	struct bind_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct rpk_node_opts nopts = {
+	    .instance = o->instance, .threaded = 1, .ns_bind = on_announce, .ns_priv = &w};
+	struct rpk_hept *h = NULL;
+	struct rpk_node *n;
+	char err[1024];
+	uint32_t ok;
+	int rc;
+
+	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		return 1;
+	}
+	if (rpk_node_start(n, o->start_timeout_ms, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		rpk_node_close(n);
+		return 1;
+	}
+	printf("master: attached to the remote's resource table, features 0x%x%s\n",
+	       rpk_node_dev(n)->features,
+	       rpk_node_dev(n)->features & (1u << RPK_VIRTIO_RPMSG_F_NS) ? " (name service)" : "");
+	if (!wait_bound(&w, o->start_timeout_ms)) {
+		fprintf(stderr, "master: no service announced within %u ms\n", o->start_timeout_ms);
+		rpk_node_close(n);
+		return 1;
+	}
+	rc = rpk_hept_open(n, &h, w.name, RPK_ADDR_ANY, w.addr);
+	if (rc) {
+		fprintf(stderr, "master: cannot bind \"%s\": %s\n", w.name, rpk_strerror(rc));
+		rpk_node_close(n);
+		return 1;
+	}
+	printf("master: bound \"%s\": 0x%x -> 0x%x\n", w.name, rpk_hept_ept(h)->addr, w.addr);
+	if (!o->count) {
+		while (!rpk_stop)
+			pause();
+		rpk_hept_close(h);
+		print_counts(n);
+		rpk_node_close(n);
+		return 0;
+	}
+	ok = check_echoes(h, o->count, rpk_max_payload(rpk_node_dev(n)));
+	printf("master: %u/%u messages came back intact\n", ok, o->count);
+	rpk_hept_close(h);
+	print_counts(n);
+	rpk_node_close(n);
+	return ok == o->count ? 0 : 1;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <string.h>
+
+#include "rpk_tool.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *what;
+} commands[] = {
+    {"run", cmd_run, "run one node of a link described in a devicetree"},
+    {"demo", cmd_demo, "run the seeds' link: a self-booted remote and a master, 100 echoes"},
+    {"ping", cmd_ping, "round-trip latency between two nodes, polling and blocking"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rpk COMMAND [OPTIONS]   (rpk COMMAND --help for its options)\n\n"
+		   "rpmsg-kit: RPMsg over shared memory, in both roles, on this host.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].what);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "rpk: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

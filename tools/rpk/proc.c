@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rpk_tool.h"
+
+volatile sig_atomic_t rpk_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	rpk_stop = 1;
+}
+
+void install_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked wait returns so the loop sees rpk_stop. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int load_layout(const char *path, struct rpk_layout *lay)
+{
+	char err[4096];
+
+	if (rpk_layout_load(path, lay, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s", err);
+	fprintf(stderr, "rpk: %s: devicetree rejected, nothing was started\n", path);
+	return -1;
+}
+
+pid_t spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		int rc = fn(arg);
+
+		fflush(NULL); /* _exit skips stdio */
+		_exit(rc);
+	}
+	return pid;
+}
+
+static int status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void kill_all(pid_t *children, const int *alive, int count, int sig)
+{
+	for (int i = 0; i < count; i++)
+		if (alive[i])
+			kill(children[i], sig);
+}
+
+int supervise(pid_t *children, int count, const struct rpk_layout *lay, const char *instance)
+{
+	int alive[8] = {0}, codes[8] = {0}, left = count, stopping = 0, rc = 0;
+	struct timespec term_at = {0};
+
+	for (int i = 0; i < count && i < 8; i++)
+		alive[i] = children[i] > 0;
+	while (left > 0) {
+		int st;
+		pid_t pid = waitpid(-1, &st, stopping ? WNOHANG : 0);
+
+		if (pid > 0) {
+			for (int i = 0; i < count; i++)
+				if (children[i] == pid && alive[i]) {
+					alive[i] = 0;
+					codes[i] = status_code(st);
+					left--;
+					/* The first child is the one whose result counts;
+					 * once it is done, or anyone failed, stop the rest. */
+					if (!stopping && (i == 0 || codes[i])) {
+						stopping = 1;
+						clock_gettime(CLOCK_MONOTONIC, &term_at);
+						kill_all(children, alive, count, SIGTERM);
+					}
+				}
+			continue;
+		}
+		if (pid < 0 && errno == ECHILD)
+			break;
+		if (rpk_stop && !stopping) {
+			stopping = 1;
+			clock_gettime(CLOCK_MONOTONIC, &term_at);
+			kill_all(children, alive, count, SIGTERM);
+		}
+		if (stopping) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - term_at.tv_sec >= 3)
+				kill_all(children, alive, count, SIGKILL);
+			usleep(10000);
+		}
+	}
+	rpk_node_unlink_all(lay, instance);
+	if (rpk_stop)
+		return 130;
+	rc = codes[0];
+	for (int i = 1; i < count && !rc; i++)
+		if (codes[i])
+			rc = codes[i];
+	return rc;
+}

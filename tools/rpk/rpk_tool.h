@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Pieces the rpk subcommands share. Protocol logic stays in the libraries. */
+#ifndef RPK_TOOL_H
+#define RPK_TOOL_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layout/layout.h"
+#include "node/node.h"
+
+#define RPK_DEFAULT_DT RPK_EXAMPLES_DIR "/seed-tcc807x.dts"
+
+int cmd_run(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM once install_stop_signals() ran. */
+extern volatile sig_atomic_t rpk_stop;
+void install_stop_signals(void);
+
+/* Load and check a layout; prints the problems and returns -1 on error. */
+int load_layout(const char *path, struct rpk_layout *lay);
+
+/* Run fn(arg) in a child process; returns its pid or -1. */
+pid_t spawn(int (*fn)(void *), void *arg);
+
+/*
+ * Wait for the children; if a stop signal arrives, or one child fails, kill
+ * the rest. Returns the exit status of children[0] (or 128+signal). The
+ * layout's shm objects for instance are removed in every case.
+ */
+int supervise(pid_t *children, int count, const struct rpk_layout *lay, const char *instance);
+
+/* Remote side: echo every message on each service back to its sender until
+ * rpk_stop. Prints its counts on exit. */
+struct echo_opts {
+	const struct rpk_layout *lay;
+	const char *node;
+	const char *instance;
+	int polling;
+	uint32_t start_timeout_ms;
+};
+int run_echo_remote(const struct echo_opts *o);
+
+/* Master side: bind the first announced service and check count echoes. */
+struct check_opts {
+	const struct rpk_layout *lay;
+	const char *node;
+	const char *instance;
+	uint32_t count; /* 0: just run until stopped */
+	uint32_t start_timeout_ms;
+};
+int run_echo_master(const struct check_opts *o);
+
+#endif
