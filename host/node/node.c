@@ -179,13 +179,11 @@ static int publish_table(struct rpk_node *n, char *err, size_t errlen)
 		free(tbl);
 		return size;
 	}
-	/* A master must never see half a table: the version goes in last. */
-	__atomic_store_n(&shared->ver, 0, __ATOMIC_RELEASE);
-	memset((char *)shared + 4, 0, rr->rsc_size - 4);
-	memcpy((char *)shared + 4, tbl + 4, (size_t)size - 4);
-	__atomic_store_n(&shared->ver, 1, __ATOMIC_RELEASE);
+	rpk_rsc_publish(shared, rr->rsc_size, tbl, (size_t)size, &n->port.port);
+	/* Our private copy gives the vdev's place; the shared one is the
+	 * master's to scribble on by now. */
+	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)shared + ((uint8_t *)v - tbl));
 	free(tbl);
-	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)shared + shared->offset[0]);
 	rpk_bell_ring(n->port.tx);
 	return 0;
 }
@@ -235,9 +233,7 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 
 static int table_published(struct rpk_node *n)
 {
-	struct rpk_rsc_table_hdr *shared = rsc_shared(n);
-
-	return __atomic_load_n(&shared->ver, __ATOMIC_ACQUIRE) != 0;
+	return rpk_rsc_is_published(rsc_shared(n), &n->port.port);
 }
 
 /* Check the table's vdev against the devicetree; fills num/align. */

@@ -24,6 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest data cache line the core allows for (buffer alignment with caches). */
+#define RPK_CACHE_LINE 64u
+
 /* Timeouts in milliseconds. */
 #define RPK_NO_WAIT	 0u
 #define RPK_WAIT_FOREVER 0xffffffffu

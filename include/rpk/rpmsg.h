@@ -149,7 +149,6 @@ struct rpk_rpmsg {
 	uint8_t broken;
 	uint8_t rx_held; /* set by rpk_hold_rx_buffer during a callback */
 	void *rx_cur;	 /* header of the buffer being dispatched */
-	uint16_t rx_cur_head;
 	struct rpk_rpmsg_stats stats;
 };
 

@@ -105,6 +105,18 @@ const char *rpk_rsc_type_name(uint32_t type);
 int rpk_rsc_snapshot(void *copy, size_t cap, const void *shared, size_t size,
 		     const struct rpk_port *port);
 
+/*
+ * Remote, self-boot: put a built table into the shared region where the
+ * master looks for it (zeroing the rest of its size), so that a master never
+ * sees half a table: the version word is cleared first and written last.
+ * Returns 0 or -RPK_EINVAL if the table does not fit.
+ */
+int rpk_rsc_publish(void *shared, size_t shared_size, const void *table, size_t size,
+		    const struct rpk_port *port);
+
+/* Master: true once a table has been published at shared. */
+int rpk_rsc_is_published(const void *shared, const struct rpk_port *port);
+
 /* ---- building a table ---- */
 
 struct rpk_rsc_builder {

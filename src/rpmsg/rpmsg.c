@@ -69,8 +69,12 @@ static int check_cfg(const struct rpk_rpmsg_cfg *cfg)
 		return -RPK_EINVAL;
 	if (cfg->role != RPK_ROLE_MASTER && cfg->role != RPK_ROLE_REMOTE)
 		return -RPK_EINVAL;
+	/* With caches to maintain, buffers own whole lines: invalidating one
+	 * must not drop a neighbour's data. */
+	uintptr_t align = cfg->port->ops->cache_invalidate ? RPK_CACHE_LINE - 1 : 7u;
+
 	if (cfg->role == RPK_ROLE_MASTER &&
-	    (!cfg->bufs || ((uintptr_t)cfg->bufs & 7u) || (buf_size & 7u) ||
+	    (!cfg->bufs || ((uintptr_t)cfg->bufs & align) || (buf_size & align) ||
 	     buf_size <= RPK_RPMSG_HDR_SIZE || buf_size > 0xffffu + RPK_RPMSG_HDR_SIZE))
 		return -RPK_EINVAL;
 	return 0;
@@ -198,7 +202,7 @@ static int check_broken(struct rpk_rpmsg *dev)
  * buffer holds (used length or descriptor length), already bounded by the
  * buffer's real size by the virtqueue layer.
  */
-static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t len, uint16_t head)
+static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t len)
 {
 	struct rpk_ept *ept;
 	uint32_t src, dst;
@@ -223,7 +227,6 @@ static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t 
 		dev->stats.rx_no_ept++;
 	} else {
 		dev->rx_cur = hdr;
-		dev->rx_cur_head = head;
 		dev->stats.rx_msgs++;
 		ept->cb(ept, hdr + 1, msg_len, src, ept->priv);
 		dev->rx_cur = 0;
@@ -274,12 +277,15 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 	struct rpk_rpmsg_hdr *hdr = 0;
 	uint32_t len = 0;
 	uint16_t head = 0;
-	int n = 0, r;
+	int n = 0, r = 0;
 
 	if (!dev->up)
 		return 0;
 	rpk_dev_lock(dev, RPK_LOCK_RX);
-	while ((r = next_rx(dev, &hdr, &len, &head)) != 0) {
+	/* At most one ring's worth per call, so a peer that keeps publishing
+	 * junk cannot keep us here: the rest waits for the next poll. */
+	for (uint32_t budget = dev->rvq->num; budget && (r = next_rx(dev, &hdr, &len, &head)) != 0;
+	     budget--) {
 		if (r < 0) {
 			dev->stats.rx_bad_buf++;
 			if (r == -RPK_EPIPE)
@@ -287,7 +293,7 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 			continue;
 		}
 		n++;
-		dispatch(dev, hdr, len, head);
+		dispatch(dev, hdr, len);
 		if (!dev->rx_held)
 			recycle_rx(dev, head);
 	}
@@ -330,27 +336,45 @@ int rpk_hold_rx_buffer(struct rpk_rpmsg *dev, void *data)
 	if (!dev->rx_cur || hdr != dev->rx_cur)
 		return -RPK_EINVAL;
 	dev->rx_held = 1;
-	if (!is_master(dev))
-		write_once32(&hdr->reserved, dev->rx_cur_head);
 	return 0;
 }
 
-/* Descriptor of a buffer we keep, or -1. The remote's stash is read once and
- * must match the queue's own record of that descriptor. */
-static int kept_head(struct rpk_rpmsg *dev, struct rpk_vq *vq, struct rpk_rpmsg_hdr *hdr,
-		     const char *pool_half)
+/* Master: descriptor of a pool buffer we keep (it is RESERVED), or -1. */
+static int master_kept_head(struct rpk_rpmsg *dev, struct rpk_vq *vq, const void *hdr,
+			    const char *pool_half)
 {
-	uint32_t head;
+	int i = pool_index(dev, pool_half, hdr);
 
-	if (is_master(dev)) {
-		int i = pool_index(dev, pool_half, hdr);
+	if (i < 0 || rpk_vq_slot_state(vq, (uint32_t)i) != RPK_SLOT_RESERVED)
+		return -1;
+	return i;
+}
 
-		if (i < 0 || rpk_vq_slot_state(vq, (uint32_t)i) != RPK_SLOT_RESERVED)
-			return -1;
-		return i;
-	}
-	head = read_once32(&hdr->reserved);
-	if (rpk_vq_slot_buf(vq, head, RPK_SLOT_HELD) != hdr || vq->slots[head].user)
+/*
+ * Remote: descriptor of a held receive buffer. Found by a scan of our own
+ * records, since the buffer is the master's and read-only to us: we may not
+ * stash anything in it.
+ */
+static int remote_rx_head(struct rpk_rpmsg *dev, const void *hdr)
+{
+	struct rpk_vq *vq = dev->rvq;
+
+	for (uint32_t h = 0; h < vq->num; h++)
+		if (vq->slots[h].state == RPK_SLOT_HELD && vq->slots[h].buf == hdr)
+			return (int)h;
+	return -1;
+}
+
+/*
+ * Remote: descriptor of a transmit buffer the caller holds. Those buffers are
+ * ours to write, so the head is stashed in the header's reserved field; it is
+ * read once and must match the queue's own record of that descriptor.
+ */
+static int remote_tx_head(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr)
+{
+	uint32_t head = read_once32(&hdr->reserved);
+
+	if (rpk_vq_slot_buf(dev->svq, head, RPK_SLOT_HELD) != hdr || dev->svq->slots[head].user)
 		return -1;
 	return (int)head;
 }
@@ -362,7 +386,12 @@ int rpk_release_rx_buffer(struct rpk_rpmsg *dev, void *data)
 
 	rpk_dev_lock(dev, RPK_LOCK_RX);
 	/* While its callback runs, a held buffer is not yet ours to give back. */
-	head = hdr == dev->rx_cur ? -1 : kept_head(dev, dev->rvq, hdr, dev->rbufs);
+	if (hdr == dev->rx_cur)
+		head = -1;
+	else if (is_master(dev))
+		head = master_kept_head(dev, dev->rvq, hdr, dev->rbufs);
+	else
+		head = remote_rx_head(dev, hdr);
 	err = head < 0 ? -RPK_EINVAL : recycle_rx(dev, (uint16_t)head);
 	if (!err)
 		notify_rx_done(dev);
@@ -380,7 +409,8 @@ static void reclaim_tx(struct rpk_rpmsg *dev)
 	void *buf;
 	int r;
 
-	while ((r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0) {
+	for (uint32_t budget = dev->svq->num;
+	     budget && (r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0; budget--) {
 		if (r < 0) {
 			dev->stats.tx_bad_buf++;
 			if (r == -RPK_EPIPE)
@@ -389,6 +419,14 @@ static void reclaim_tx(struct rpk_rpmsg *dev)
 		}
 		rpk_vq_free_desc(dev->svq, head);
 	}
+}
+
+/* Payload room of a remote transmit buffer; a u16 carries the length. */
+static uint32_t payload_cap(uint32_t buf_len)
+{
+	uint32_t cap = buf_len - RPK_RPMSG_HDR_SIZE;
+
+	return cap > 0xffffu ? 0xffffu : cap;
 }
 
 static int pop_spare(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head,
@@ -403,7 +441,7 @@ static int pop_spare(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t
 	dev->num_spare--;
 	*head = h;
 	*hdr = dev->svq->slots[h].buf;
-	*cap = dev->svq->slots[h].len - RPK_RPMSG_HDR_SIZE;
+	*cap = payload_cap(dev->svq->slots[h].len);
 	return 1;
 }
 
@@ -435,7 +473,8 @@ static int try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_
 	}
 	if (pop_spare(dev, hdr, head, cap))
 		return 0;
-	while ((r = rpk_vq_get_avail(dev->svq, 1, &b)) != 0) {
+	for (uint32_t budget = dev->svq->num;
+	     budget && (r = rpk_vq_get_avail(dev->svq, 1, &b)) != 0; budget--) {
 		if (r < 0) {
 			dev->stats.tx_bad_buf++;
 			if (r == -RPK_EPIPE)
@@ -450,8 +489,7 @@ static int try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_
 		}
 		*head = b.head;
 		*hdr = b.va;
-		/* A u16 carries the length; larger buffers are used partly. */
-		*cap = b.len - RPK_RPMSG_HDR_SIZE > 0xffffu ? 0xffffu : b.len - RPK_RPMSG_HDR_SIZE;
+		*cap = payload_cap(b.len);
 		dev->tx_cap = *cap;
 		return 0;
 	}
@@ -629,7 +667,8 @@ int rpk_get_tx_buffer(struct rpk_rpmsg *dev, void **buf, uint32_t *size, uint32_
 /* Descriptor of a transmit buffer the caller holds, or -1. Called with TX held. */
 static int tx_head(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr)
 {
-	return kept_head(dev, dev->svq, hdr, dev->sbufs);
+	return is_master(dev) ? master_kept_head(dev, dev->svq, hdr, dev->sbufs)
+			      : remote_tx_head(dev, hdr);
 }
 
 int rpk_send_nocopy(struct rpk_ept *ept, uint32_t dst, void *buf, size_t len)
@@ -644,9 +683,8 @@ int rpk_send_nocopy(struct rpk_ept *ept, uint32_t dst, void *buf, size_t len)
 	head = tx_head(dev, hdr);
 	if (head < 0)
 		err = -RPK_EINVAL;
-	else if (len > dev->svq->slots[head].len - RPK_RPMSG_HDR_SIZE && !is_master(dev))
-		err = -RPK_EMSGSIZE;
-	else if (len > dev->buf_size - RPK_RPMSG_HDR_SIZE && is_master(dev))
+	else if (len > (is_master(dev) ? dev->buf_size - RPK_RPMSG_HDR_SIZE
+				       : payload_cap(dev->svq->slots[head].len)))
 		err = -RPK_EMSGSIZE;
 	else
 		err = publish_tx(dev, hdr, (uint16_t)head, ept->addr, dst, len);

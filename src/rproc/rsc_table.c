@@ -150,6 +150,33 @@ int rpk_rsc_snapshot(void *copy, size_t cap, const void *shared, size_t size,
 	return 0;
 }
 
+int rpk_rsc_publish(void *shared, size_t shared_size, const void *table, size_t size,
+		    const struct rpk_port *port)
+{
+	struct rpk_rsc_table_hdr *h = shared;
+	uint8_t *body = (uint8_t *)shared + sizeof(uint32_t);
+
+	if (size < sizeof(*h) || size > shared_size)
+		return -RPK_EINVAL;
+	__atomic_store_n(&h->ver, 0, __ATOMIC_RELEASE);
+	shm_clean(port, &h->ver, sizeof(uint32_t));
+	__builtin_memcpy(body, (const uint8_t *)table + sizeof(uint32_t), size - sizeof(uint32_t));
+	__builtin_memset((uint8_t *)shared + size, 0, shared_size - size);
+	shm_clean(port, body, shared_size - sizeof(uint32_t));
+	/* The body is visible before the version that says it is complete. */
+	__atomic_store_n(&h->ver, ((const struct rpk_rsc_table_hdr *)table)->ver, __ATOMIC_RELEASE);
+	shm_clean(port, &h->ver, sizeof(uint32_t));
+	return 0;
+}
+
+int rpk_rsc_is_published(const void *shared, const struct rpk_port *port)
+{
+	const struct rpk_rsc_table_hdr *h = shared;
+
+	shm_invalidate(port, &h->ver, sizeof(uint32_t));
+	return __atomic_load_n(&h->ver, __ATOMIC_ACQUIRE) != 0;
+}
+
 /* ---- builder ---- */
 
 void rpk_rsc_build_init(struct rpk_rsc_builder *b, void *buf, size_t cap, uint32_t max_entries)

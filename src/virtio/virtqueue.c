@@ -60,6 +60,7 @@ int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 		vq->slots[i].len = 0;
 		vq->slots[i].next_free = (uint16_t)(i + 1);
 		vq->slots[i].state = RPK_SLOT_FREE;
+		vq->slots[i].user = 0;
 	}
 
 	if (cfg->role == RPK_VQ_DRIVER) {
@@ -122,7 +123,11 @@ int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int d
 	vq->slots[head].state = RPK_SLOT_POSTED;
 	vq->slots[head].buf = buf;
 	vq->slots[head].len = len;
-	if (!device_writes)
+	/* Readable: the device must see our data. Writable: drop our lines now
+	 * so none can be evicted over what the device writes. */
+	if (device_writes)
+		vq_invalidate(vq, buf, len);
+	else
 		vq_clean(vq, buf, len);
 
 	d = &vq->desc[head];

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rpk/errno.h>
+
+#include "twonode.h"
+
+#define START_TIMEOUT_MS 20000u
+#define CMD_TIMEOUT_MS	 60000u
+
+struct ctl_state {
+	const struct remote_ops *ops;
+	struct rpk_node *n;
+	int quit;
+};
+
+static int ctl_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct ctl_state *cs = priv;
+	char cmd[RPK_RPMSG_MAX_PAYLOAD + 1], out[RPK_RPMSG_MAX_PAYLOAD] = "ok";
+
+	memcpy(cmd, data, len);
+	cmd[len] = 0;
+	if (!strcmp(cmd, "quit"))
+		cs->quit = 1;
+	else if (cs->ops->command && cs->ops->command(cs->n, cmd, out, sizeof(out), cs->ops->arg))
+		cs->quit = 1;
+	rpk_sendto(ept, src, out, strlen(out), RPK_WAIT_FOREVER);
+	return 0;
+}
+
+/* The child: a remote node run by this thread, until told to quit. */
+static int remote_main(struct twonode *t, const struct remote_ops *ops)
+{
+	struct rpk_node_opts o = {
+	    .instance = t->instance, .ns_bind = ops->ns_bind, .ns_priv = ops->arg};
+	struct ctl_state cs = {.ops = ops};
+	struct rpk_ept ctl;
+	char err[1024];
+
+	if (rpk_node_open(&cs.n, &t->lay, "remote", &o, err, sizeof(err))) {
+		fprintf(stderr, "remote: %s", err);
+		return 10;
+	}
+	if (rpk_ept_create(rpk_node_dev(cs.n), &ctl, NULL, CTL_ADDR, RPK_ADDR_ANY, ctl_cb, &cs))
+		return 11;
+	if (ops->setup)
+		ops->setup(cs.n, ops->arg);
+	if (rpk_node_start(cs.n, START_TIMEOUT_MS, err, sizeof(err))) {
+		fprintf(stderr, "remote: %s", err);
+		return 12;
+	}
+	while (!cs.quit)
+		if (rpk_node_run_once(cs.n, 1000) < 0) {
+			fprintf(stderr, "remote: link broken\n");
+			return 13;
+		}
+	/* Let the master's last sends drain before the memory goes away. */
+	rpk_node_run_once(cs.n, 0);
+	rpk_node_close(cs.n);
+	return 0;
+}
+
+void twonode_up(struct twonode *t, const char *dts, const struct remote_ops *ops,
+		rpk_ns_bind_cb ns_bind, void *ns_priv)
+{
+	static unsigned seq;
+	char path[512], err[4096];
+	struct rpk_node_opts o = {.threaded = 1, .ns_bind = ns_bind, .ns_priv = ns_priv};
+
+	memset(t, 0, sizeof(*t));
+	snprintf(path, sizeof(path), "%s/integration/%s", RPK_TEST_DATA, dts);
+	if (rpk_layout_load(path, &t->lay, err, sizeof(err)))
+		fail_msg("%s", err);
+	snprintf(t->instance, sizeof(t->instance), "itest-%d-%u", (int)getpid(), seq++);
+	fflush(NULL);
+	t->child = fork();
+	assert_true(t->child >= 0);
+	if (t->child == 0) {
+		int rc = remote_main(t, ops);
+
+		fflush(NULL);
+		_exit(rc);
+	}
+	o.instance = t->instance;
+	if (rpk_node_open(&t->master, &t->lay, "master", &o, err, sizeof(err)) ||
+	    rpk_node_start(t->master, START_TIMEOUT_MS, err, sizeof(err)))
+		fail_msg("master: %s", err);
+	assert_int_equal(rpk_hept_open(t->master, &t->ctl, NULL, RPK_ADDR_ANY, CTL_ADDR), 0);
+}
+
+const char *twonode_cmd(struct twonode *t, const char *fmt, ...)
+{
+	static char reply[RPK_RPMSG_MAX_PAYLOAD + 1];
+	char cmd[RPK_RPMSG_MAX_PAYLOAD];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(rpk_send(rpk_hept_ept(t->ctl), cmd, strlen(cmd), CMD_TIMEOUT_MS), 0);
+	n = rpk_hept_recv(t->ctl, reply, sizeof(reply) - 1, NULL, CMD_TIMEOUT_MS);
+	if (n < 0)
+		fail_msg("no reply to '%s': %s", cmd, rpk_strerror(n));
+	reply[n] = 0;
+	return reply;
+}
+
+static int wait_child(pid_t pid, unsigned timeout_ms)
+{
+	for (unsigned waited = 0;; waited += 10) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (waited >= timeout_ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		usleep(10000);
+	}
+}
+
+void twonode_down(struct twonode *t)
+{
+	assert_string_equal(twonode_cmd(t, "quit"), "ok");
+	rpk_hept_close(t->ctl);
+	t->ctl = NULL;
+	assert_int_equal(wait_child(t->child, CMD_TIMEOUT_MS), 0);
+	t->child = 0;
+	rpk_node_close(t->master);
+	t->master = NULL;
+	rpk_node_unlink_all(&t->lay, t->instance);
+}
+
+void twonode_kill(struct twonode *t)
+{
+	if (t->child > 0) {
+		kill(t->child, SIGKILL);
+		waitpid(t->child, NULL, 0);
+		t->child = 0;
+	}
+	if (t->instance[0])
+		rpk_node_unlink_all(&t->lay, t->instance);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Two-process integration harness: the test (master) runs in the cmocka
+ * process, the remote in a forked child over the host port, as two real
+ * processes sharing only the link's shm objects.
+ *
+ * The child serves a control endpoint at CTL_ADDR: each message is a command
+ * line; the handler returns a reply (sent back to the sender) or "quit".
+ */
+#ifndef TWONODE_H
+#define TWONODE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layout/layout.h"
+#include "node/node.h"
+
+#define CTL_ADDR 100u
+
+struct twonode {
+	struct rpk_layout lay;
+	char instance[64];
+	pid_t child;
+	struct rpk_node *master;
+	struct rpk_hept *ctl; /* master's end of the control channel */
+};
+
+/* Remote side: called after the remote node is open (create endpoints
+ * here), and for each control command. */
+struct remote_ops {
+	void (*setup)(struct rpk_node *n, void *arg);
+	/* Writes a reply into out (NUL-terminated); returns 1 to quit. */
+	int (*command)(struct rpk_node *n, const char *cmd, char *out, size_t outlen, void *arg);
+	rpk_ns_bind_cb ns_bind; /* the remote's callback for unbound announcements */
+	void *arg;
+};
+
+/* Load tests/integration/<dts>, fork the remote, start the master (threaded).
+ * ns_bind is the master's callback for unbound announcements. */
+void twonode_up(struct twonode *t, const char *dts, const struct remote_ops *ops,
+		rpk_ns_bind_cb ns_bind, void *ns_priv);
+
+/* Send a command to the remote and return its reply (static buffer). */
+const char *twonode_cmd(struct twonode *t, const char *fmt, ...);
+
+/* Tell the remote to quit, wait for it; asserts it exited 0. Closes the master. */
+void twonode_down(struct twonode *t);
+
+/* Fail-safe cleanup for teardown: kill the child, unlink the shm objects. */
+void twonode_kill(struct twonode *t);
+
+#endif
