@@ -1,25 +1,32 @@
-#!/ usr / bin / env bash
-#The rpk command as a user meets it : help, usage errors, bad devicetrees,
-#and the demo cleaning up after Ctrl - C.
-set - uo pipefail rpk = $1 data = $2 seed = $data /../ examples / dts / seed - tcc807x.dts tmp =
-						$(mktemp - d) trap 'rm -rf "$tmp"' EXIT failures = 0
+#!/usr/bin/env bash
+# The rpk command as a user meets it: help, usage errors, bad devicetrees,
+# and the demo cleaning up after Ctrl-C.
+set -uo pipefail
+rpk=$1
+data=$2
+seed=$data/../examples/dts/seed-tcc807x.dts
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
 
-#expect CODE PATTERN-- command... : exit code is CODE and output matches PATTERN
-    expect()
-{
-	local code = $1 pattern = $2 shift 3 "$@" > "$tmp/out" 2 > & 1 local got =
-				      $ ? if["$got" - ne "$code"] || !grep - qE-- "$pattern"
-										  "$tmp/out";
-	then echo "FAIL: $* -> exit $got (want $code), output:" > & 2 sed 's/^/    /' "$tmp/out" >
-								      & 2 echo
-	    "    (wanted /$pattern/)" > & 2 failures = $((failures + 1)) fi
+# expect CODE PATTERN -- command...: exit code is CODE and output matches PATTERN
+expect() {
+	local code=$1 pattern=$2
+	shift 3
+	"$@" >"$tmp/out" 2>&1
+	local got=$?
+	if [ "$got" -ne "$code" ] || ! grep -qE -- "$pattern" "$tmp/out"; then
+		echo "FAIL: $* -> exit $got (want $code), output:" >&2
+		sed 's/^/    /' "$tmp/out" >&2
+		echo "    (wanted /$pattern/)" >&2
+		failures=$((failures + 1))
+	fi
 }
 
 expect 0 'commands:' -- "$rpk" --help
 expect 2 'usage: rpk' -- "$rpk"
 expect 2 "unknown command 'bogus'" -- "$rpk" bogus
-for cmd in run demo ping;
-do
+for cmd in run demo ping; do
 	expect 0 "usage: rpk $cmd" -- "$rpk" $cmd --help
 	expect 2 "usage: rpk $cmd" -- "$rpk" $cmd --no-such-option
 done
@@ -36,21 +43,29 @@ expect 2 'count takes' -- "$rpk" demo --count 0
 expect 1 'no master set DRIVER_OK within 300 ms' -- \
 	"$rpk" run "$seed" --node remote --instance "cli-$$" --timeout 300
 
-#Ctrl - C during the demo : exit 130, no process and no shared memory left.
+# Ctrl-C during the demo: exit 130, no process and no shared memory left.
 "$rpk" demo --count 10000000 >"$tmp/demo" 2>&1 &
 demo=$!
-for _ in $(seq 200);
-do
-	grep - q 'bound "rpmsg-client-sample"' "$tmp/demo" &&break sleep 0.05 done kill -
-	    INT $demo wait $demo code =
-	    $ ? if[$code - ne 130];
-then echo "FAIL: demo after SIGINT exited $code, want 130" > & 2 sed 's/^/    /' "$tmp/demo" >
-								 & 2 failures =
-    $((failures + 1)) fi if ls / dev / shm | grep - q "rpk-demo-$demo-";
-then echo "FAIL: demo left shared memory behind: $(ls /dev/shm | grep " rpk - demo - $demo - ")" >
-	& 2 failures = $((failures + 1)) fi if pgrep - P $demo > / dev / null;
-then echo "FAIL: demo left child processes" > & 2 failures =
-    $((failures + 1)) fi
+for _ in $(seq 200); do
+	grep -q 'bound "rpmsg-client-sample"' "$tmp/demo" && break
+	sleep 0.05
+done
+kill -INT $demo
+wait $demo
+code=$?
+if [ $code -ne 130 ]; then
+	echo "FAIL: demo after SIGINT exited $code, want 130" >&2
+	sed 's/^/    /' "$tmp/demo" >&2
+	failures=$((failures + 1))
+fi
+if ls /dev/shm | grep -q "rpk-demo-$demo-"; then
+	echo "FAIL: demo left shared memory behind: $(ls /dev/shm | grep "rpk-demo-$demo-")" >&2
+	failures=$((failures + 1))
+fi
+if pgrep -P $demo >/dev/null; then
+	echo "FAIL: demo left child processes" >&2
+	failures=$((failures + 1))
+fi
 
-	[$failures - eq 0] &&
-    echo "cli: all checks passed" exit $((failures > 0))
+[ $failures -eq 0 ] && echo "cli: all checks passed"
+exit $((failures > 0))
