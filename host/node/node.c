@@ -423,6 +423,10 @@ void rpk_node_close(struct rpk_node *n)
 	if (n->mbox.va) {
 		rpk_posix_port_fini(&n->port);
 		rpk_shm_close(&n->mbox);
+		if (n->ln->role == RPK_ROLE_REMOTE) {
+			shm_name(name, sizeof(name), n->instance, &n->lay->regions[n->ln->mailbox]);
+			rpk_shm_unlink(name);
+		}
 	}
 	free(n->slots[0]);
 	free(n->slots[1]);
