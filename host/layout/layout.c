@@ -121,6 +121,10 @@ static void add_region(struct ctx *c, int off, int is_mailbox)
 		return;
 	if (!r->size)
 		report(c, path, "region has size 0");
+	if (r->da + r->size < r->da) {
+		report(c, path, "region wraps around the end of the address space");
+		r->size = 0; /* keep it out of the overlap arithmetic */
+	}
 	if (r->da % PAGE || r->size % PAGE)
 		report(c, path,
 		       "region 0x%llx+0x%llx is misaligned: base and size must be multiples "
@@ -196,8 +200,17 @@ static void read_link_regions(struct ctx *c, int off, const char *path, struct r
 			report(c, path, "'memory-region-names' lacks \"%s\"", names[k]);
 			continue;
 		}
+		if (idx >= RPK_REG_COUNT) {
+			report(c, path,
+			       "'memory-region-names' puts \"%s\" at index %d, past the 4 "
+			       "entries of 'memory-region'",
+			       names[k], idx);
+			continue;
+		}
 		ph = fdt32_to_cpu(mr[idx]);
 		n->region[k] = region_by_phandle(c->lay, ph);
+		if (n->region[k] >= 0 && c->lay->regions[n->region[k]].is_mailbox)
+			n->region[k] = -1; /* a mailbox is no reserved-memory region */
 		if (n->region[k] < 0)
 			report(c, path,
 			       "memory-region \"%s\" does not point to a reserved-memory "
@@ -232,7 +245,7 @@ static void read_link_mboxes(struct ctx *c, int off, const char *path, struct rp
 	}
 	itx = stringlist_index(c, off, "mbox-names", "tx");
 	irx = stringlist_index(c, off, "mbox-names", "rx");
-	if (itx < 0 || irx < 0 || itx == irx) {
+	if (itx < 0 || irx < 0 || itx == irx || itx > 1 || irx > 1) {
 		report(c, path, "'mbox-names' must name the two doorbells \"tx\" and \"rx\"");
 		return;
 	}
@@ -369,8 +382,9 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 	memset(lay, 0, sizeof(*lay));
 	if (err && errlen)
 		err[0] = 0;
+	/* fdt_check_full: the structure too, which the libfdt calls below trust. */
 	if (size < sizeof(struct fdt_header) || fdt_check_header(fdt) ||
-	    fdt_totalsize(fdt) > size) {
+	    fdt_totalsize(fdt) > size || fdt_check_full(fdt, size)) {
 		report(&c, "/", "not a valid flattened devicetree");
 		return -RPK_EINVAL;
 	}

@@ -291,8 +291,12 @@ void *rpk_rsc_add_vendor(struct rpk_rsc_builder *b, uint32_t type, uint32_t len)
 {
 	uint8_t *e;
 
-	if (type < RPK_RSC_VENDOR_START || type >= RPK_RSC_VENDOR_END || len > b->cap)
+	if (type < RPK_RSC_VENDOR_START || type >= RPK_RSC_VENDOR_END)
 		return 0;
+	if (len > b->cap) {
+		b->err = -RPK_ENOMEM; /* out of room, like any other add */
+		return 0;
+	}
 	e = add_entry(b, type, sizeof(uint32_t) + (size_t)len);
 	return e ? e + sizeof(uint32_t) : 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,6 +19,15 @@
 
 #define START_TIMEOUT_MS 20000u
 #define CMD_TIMEOUT_MS	 60000u
+
+static volatile sig_atomic_t poked;
+static int note_wr = -1; /* child: write end of the note pipe */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	poked = 1;
+}
 
 struct ctl_state {
 	const struct remote_ops *ops;
@@ -61,11 +71,17 @@ static int remote_main(struct twonode *t, const struct remote_ops *ops)
 		fprintf(stderr, "remote: %s", err);
 		return 12;
 	}
-	while (!cs.quit)
+	while (!cs.quit) {
 		if (rpk_node_run_once(cs.n, 1000) < 0) {
 			fprintf(stderr, "remote: link broken\n");
 			return 13;
 		}
+		if (poked) {
+			poked = 0;
+			if (ops->on_signal)
+				ops->on_signal(cs.n, ops->arg);
+		}
+	}
 	/* Let the master's last sends drain before the memory goes away. */
 	rpk_node_run_once(cs.n, 0);
 	rpk_node_close(cs.n);
@@ -84,15 +100,25 @@ void twonode_up(struct twonode *t, const char *dts, const struct remote_ops *ops
 	if (rpk_layout_load(path, &t->lay, err, sizeof(err)))
 		fail_msg("%s", err);
 	snprintf(t->instance, sizeof(t->instance), "itest-%d-%u", (int)getpid(), seq++);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
 	fflush(NULL);
 	t->child = fork();
 	assert_true(t->child >= 0);
 	if (t->child == 0) {
-		int rc = remote_main(t, ops);
+		close(fds[0]);
+		note_wr = fds[1];
+		struct sigaction sa = {.sa_handler = on_usr1};
+		int rc;
+
+		sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: the wait returns */
+		rc = remote_main(t, ops);
 
 		fflush(NULL);
 		_exit(rc);
 	}
+	close(fds[1]);
+	t->note_fd = fds[0];
 	o.instance = t->instance;
 	if (rpk_node_open(&t->master, &t->lay, "master", &o, err, sizeof(err)) ||
 	    rpk_node_start(t->master, START_TIMEOUT_MS, err, sizeof(err)))
@@ -135,6 +161,44 @@ static int wait_child(pid_t pid, unsigned timeout_ms)
 	}
 }
 
+void twonode_note(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(note_wr, line, (size_t)n) != n)
+		_exit(20);
+}
+
+const char *twonode_read_note(struct twonode *t, unsigned timeout_ms)
+{
+	static char line[256];
+	struct pollfd p = {.fd = t->note_fd, .events = POLLIN};
+	size_t used = 0;
+
+	while (used < sizeof(line) - 1) {
+		if (poll(&p, 1, (int)timeout_ms) != 1 || read(t->note_fd, line + used, 1) != 1)
+			fail_msg("no note from the remote within %u ms", timeout_ms);
+		if (line[used] == '\n')
+			break;
+		used++;
+	}
+	line[used] = 0;
+	return line;
+}
+
+void twonode_signal(struct twonode *t)
+{
+	assert_int_equal(kill(t->child, SIGUSR1), 0);
+}
+
 void twonode_down(struct twonode *t)
 {
 	assert_string_equal(twonode_cmd(t, "quit"), "ok");
@@ -144,6 +208,7 @@ void twonode_down(struct twonode *t)
 	t->child = 0;
 	rpk_node_close(t->master);
 	t->master = NULL;
+	close(t->note_fd);
 	rpk_node_unlink_all(&t->lay, t->instance);
 }
 

@@ -22,6 +22,7 @@ struct twonode {
 	struct rpk_layout lay;
 	char instance[64];
 	pid_t child;
+	int note_fd; /* parent: read end of the child's note pipe */
 	struct rpk_node *master;
 	struct rpk_hept *ctl; /* master's end of the control channel */
 };
@@ -33,6 +34,8 @@ struct remote_ops {
 	/* Writes a reply into out (NUL-terminated); returns 1 to quit. */
 	int (*command)(struct rpk_node *n, const char *cmd, char *out, size_t outlen, void *arg);
 	rpk_ns_bind_cb ns_bind; /* the remote's callback for unbound announcements */
+	/* Out-of-band poke (twonode_signal), for when the link itself is full. */
+	void (*on_signal)(struct rpk_node *n, void *arg);
 	void *arg;
 };
 
@@ -43,6 +46,14 @@ void twonode_up(struct twonode *t, const char *dts, const struct remote_ops *ops
 
 /* Send a command to the remote and return its reply (static buffer). */
 const char *twonode_cmd(struct twonode *t, const char *fmt, ...);
+
+/* Remote: report a line out of band, for results the full link cannot carry. */
+void twonode_note(const char *fmt, ...);
+/* Master: read the next note (static buffer); fails the test after timeout. */
+const char *twonode_read_note(struct twonode *t, unsigned timeout_ms);
+
+/* Poke the remote out of band (SIGUSR1): runs ops->on_signal in its loop. */
+void twonode_signal(struct twonode *t);
 
 /* Tell the remote to quit, wait for it; asserts it exited 0. Closes the master. */
 void twonode_down(struct twonode *t);
