@@ -42,6 +42,19 @@ expect 2 'size out of range' -- "$rpk" ping --size 497
 expect 2 'count takes' -- "$rpk" demo --count 0
 expect 1 'no master set DRIVER_OK within 300 ms' -- \
 	"$rpk" run "$seed" --node remote --instance "cli-$$" --timeout 300
+dtc -q -I dts -O dtb -o "$tmp/seed.dtb" "$seed"
+expect 1 'no resource table appeared within 300 ms' -- \
+	"$rpk" run "$tmp/seed.dtb" --node master --instance "cli-dtb-$$" --timeout 300
+rm -f /dev/shm/rpk-cli-dtb-$$-*
+
+# A link run by hand from a .dtb: both sides as separate commands.
+"$rpk" run "$tmp/seed.dtb" --node remote --instance "cli-run-$$" >"$tmp/remote" 2>&1 &
+remote=$!
+expect 0 '10/10 messages came back intact' -- \
+	"$rpk" run "$tmp/seed.dtb" --node master --instance "cli-run-$$" --count 10
+kill -TERM $remote
+wait $remote
+expect 0 'remote -> master: 11 messages' -- cat "$tmp/remote"
 
 # Ctrl-C during the demo: exit 130, no process and no shared memory left.
 "$rpk" demo --count 10000000 >"$tmp/demo" 2>&1 &

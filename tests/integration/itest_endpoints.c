@@ -125,6 +125,21 @@ static void test_thousand_endpoints(void **state)
 		assert_int_equal(master_epts[i].replies, 1);
 		assert_int_equal(master_epts[i].wrong, 0);
 	}
+	/* Sent with an explicit source, the reply goes to that source's endpoint. */
+	uint32_t v = 1u * 7u;
+	assert_int_equal(rpk_send_offchannel(&master_epts[0].ept, master_epts[1].ept.addr,
+					     REMOTE_BASE + 1, &v, sizeof(v), 5000),
+			 0);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 60;
+	pthread_mutex_lock(&mu);
+	while (total < COUNT + 1 && pthread_cond_timedwait(&cv, &mu, &dl) == 0)
+		;
+	pthread_mutex_unlock(&mu);
+	assert_int_equal(master_epts[1].replies, 2);
+	assert_int_equal(master_epts[1].wrong, 0);
+	assert_int_equal(master_epts[0].replies, 1);
+
 	/* A message to nobody is dropped and counted, never delivered elsewhere. */
 	assert_int_equal(rpk_sendto(&master_epts[0].ept, REMOTE_BASE - 1, "x", 1, 5000), 0);
 	assert_string_equal(twonode_cmd(t, "stats"), "no_ept 1");
