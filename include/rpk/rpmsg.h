@@ -184,10 +184,11 @@ int rpk_rpmsg_pending(struct rpk_rpmsg *dev);
 
 /*
  * Create an endpoint in caller storage. src RPK_ADDR_ANY picks a free dynamic
- * address (from 1024 up). A non-empty name with dst RPK_ADDR_ANY is announced
- * to the peer (if it supports the name service) and bound to the peer's
- * service of that name if it announced one. Returns 0, -RPK_EADDRINUSE,
- * -RPK_EINVAL, -RPK_ENOMEM (no free address).
+ * address (from 1024 up); 53 belongs to the name service. A non-empty name
+ * with dst RPK_ADDR_ANY binds to the peer's service of that name if it
+ * announced one; otherwise the endpoint is announced to the peer (if it
+ * supports the name service). Returns 0, -RPK_EADDRINUSE, -RPK_EINVAL,
+ * -RPK_ENOMEM (no free address).
  */
 int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name, uint32_t src,
 		   uint32_t dst, rpk_rx_cb cb, void *priv);

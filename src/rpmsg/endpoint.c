@@ -146,19 +146,24 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 	ept->unbind = 0;
 	ept->priv = priv;
 	ept->dev = dev;
-	ept->announce = ept->name[0] && dst == RPK_ADDR_ANY;
+	ept->announce = 0;
 	ept->announced = 0;
 
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	if (src == RPK_ADDR_ANY)
 		err = alloc_addr_locked(dev, &src);
+	else if (src == RPK_NS_ADDR)
+		err = -RPK_EADDRINUSE; /* the name service's, bound or not */
 	else
 		err = rpk_ept_lookup_locked(dev, src) ? -RPK_EADDRINUSE : 0;
 	if (!err) {
 		ept->addr = src;
-		svc = ept->announce ? service_find(dev, ept->name) : 0;
+		svc = ept->name[0] && dst == RPK_ADDR_ANY ? service_find(dev, ept->name) : 0;
 		if (svc)
 			ept->dst = svc->addr;
+		/* Like Linux, an endpoint made for a service the peer announced
+		 * does not announce itself back; an unbound named one does. */
+		ept->announce = ept->name[0] && ept->dst == RPK_ADDR_ANY;
 		ept_insert_locked(dev, ept);
 		dev->ns_pending += ept->announce;
 	}
@@ -204,8 +209,13 @@ void rpk_ns_flush(struct rpk_rpmsg *dev)
 	if (!dev->up)
 		return;
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
-	if (!(dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS)))
-		dev->ns_pending = 0; /* the peer has no name service to hear them */
+	if (!(dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS))) {
+		/* The peer has no name service to hear them; forget them for
+		 * good, or rpk_ept_destroy() would count them off again. */
+		while (dev->ns_pending && (e = ept_find_locked(dev, match_unannounced, 0, 0)))
+			e->announce = 0;
+		dev->ns_pending = 0;
+	}
 	while (dev->ns_pending && (e = ept_find_locked(dev, match_unannounced, 0, 0))) {
 		int err = send_ns(dev, e, RPK_NS_CREATE, RPK_NO_WAIT);
 

@@ -636,7 +636,8 @@ int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, c
 		err = -RPK_EMSGSIZE;
 	}
 	if (!err) {
-		__builtin_memcpy(hdr + 1, data, len);
+		if (len) /* data may be NULL for an empty message */
+			__builtin_memcpy(hdr + 1, data, len);
 		err = publish_tx(dev, hdr, head, src, dst, len);
 	}
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
@@ -683,6 +684,8 @@ int rpk_send_nocopy(struct rpk_ept *ept, uint32_t dst, void *buf, size_t len)
 	head = tx_head(dev, hdr);
 	if (head < 0)
 		err = -RPK_EINVAL;
+	else if (check_broken(dev))
+		err = -RPK_EPIPE; /* like every other send; the buffer stays the caller's */
 	else if (len > (is_master(dev) ? dev->buf_size - RPK_RPMSG_HDR_SIZE
 				       : payload_cap(dev->svq->slots[head].len)))
 		err = -RPK_EMSGSIZE;
