@@ -101,11 +101,12 @@ struct rpk_rpmsg_stats {
 
 struct rpk_rpmsg_cfg {
 	enum rpk_role role;
-	void *vring[2];		      /* local addresses of vring 0 and 1 */
-	uint32_t num;		      /* entries per vring */
-	uint32_t align;		      /* used-ring alignment */
-	uint32_t notify_id[2];	      /* passed to the port's notify */
-	struct rpk_vq_slot *slots[2]; /* num entries each */
+	void *vring[2];			 /* local addresses of vring 0 and 1 (legacy layout) */
+	struct rpk_vring_parts parts[2]; /* used instead where vring[q] is NULL */
+	uint32_t num;			 /* entries per vring */
+	uint32_t align;			 /* used-ring alignment */
+	uint32_t notify_id[2];		 /* passed to the port's notify */
+	struct rpk_vq_slot *slots[2];	 /* num entries each */
 	const struct rpk_mem *mem;
 	const struct rpk_port *port;
 	/* Master only: the buffer pool, 2 * num buffers of buf_size bytes

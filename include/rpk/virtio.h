@@ -90,13 +90,21 @@ struct rpk_vq_stats {
 	uint32_t bad_len;  /* used length larger than the buffer */
 };
 
+/* The three parts of a split ring, when they are not laid out contiguously. */
+struct rpk_vring_parts {
+	void *desc;  /* 16 * num bytes, 16-byte aligned */
+	void *avail; /* 6 + 2 * num bytes, 2-byte aligned */
+	void *used;  /* 6 + 8 * num bytes, 4-byte aligned */
+};
+
 struct rpk_vq_cfg {
 	enum rpk_vq_role role;
-	void *ring;		   /* local address of the vring (rpk_vring_size bytes) */
-	uint32_t num;		   /* power of two, 1..RPK_VRING_MAX_NUM */
-	uint32_t align;		   /* power of two >= 4: used ring alignment */
-	struct rpk_vq_slot *slots; /* num entries */
-	const struct rpk_mem *mem; /* translates descriptor addresses */
+	void *ring;		      /* local address of the vring (rpk_vring_size bytes) */
+	struct rpk_vring_parts parts; /* used instead when ring is NULL */
+	uint32_t num;		      /* power of two, 1..RPK_VRING_MAX_NUM */
+	uint32_t align;		      /* power of two >= 4: used ring alignment */
+	struct rpk_vq_slot *slots;    /* num entries */
+	const struct rpk_mem *mem;    /* translates descriptor addresses */
 	const struct rpk_port *port;
 	uint32_t notify_id; /* passed to the port's notify */
 };

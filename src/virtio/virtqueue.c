@@ -33,20 +33,38 @@ size_t rpk_vring_size(uint32_t num, uint32_t align)
 	return used_off + 6u + 8u * num;
 }
 
-int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
+/* Where the three parts go: one legacy ring, or parts given separately. */
+static int locate_parts(const struct rpk_vq_cfg *cfg, struct rpk_vring_parts *p)
 {
-	size_t size = rpk_vring_size(cfg->num, cfg->align);
+	size_t size = rpk_vring_size(cfg->num, cfg->ring ? cfg->align : 4);
 	char *ring = cfg->ring;
 
-	if (!size || !ring || !cfg->slots || !cfg->mem || !cfg->port)
+	if (!size)
 		return -RPK_EINVAL;
-	if ((uintptr_t)ring & 15u)
+	if (ring) {
+		p->desc = ring;
+		p->avail = ring + 16u * cfg->num;
+		p->used = ring + size - (6u + 8u * cfg->num);
+	} else {
+		*p = cfg->parts;
+	}
+	if (!p->desc || !p->avail || !p->used || ((uintptr_t)p->desc & 15u) ||
+	    ((uintptr_t)p->avail & 1u) || ((uintptr_t)p->used & 3u))
+		return -RPK_EINVAL;
+	return 0;
+}
+
+int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
+{
+	struct rpk_vring_parts p;
+
+	if (!cfg->slots || !cfg->mem || !cfg->port || locate_parts(cfg, &p))
 		return -RPK_EINVAL;
 
 	__builtin_memset(vq, 0, sizeof(*vq));
-	vq->desc = (struct rpk_vring_desc *)ring;
-	vq->avail = (struct rpk_vring_avail *)(ring + 16u * cfg->num);
-	vq->used = (struct rpk_vring_used *)(ring + size - (6u + 8u * cfg->num));
+	vq->desc = p.desc;
+	vq->avail = p.avail;
+	vq->used = p.used;
 	vq->slots = cfg->slots;
 	vq->mem = cfg->mem;
 	vq->port = cfg->port;
@@ -66,8 +84,12 @@ int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 	if (cfg->role == RPK_VQ_DRIVER) {
 		/* The driver owns the ring's initial state (Linux's rp_find_vq
 		 * clears it the same way). */
-		__builtin_memset(ring, 0, size);
-		vq_clean(vq, ring, size);
+		__builtin_memset(vq->desc, 0, 16u * cfg->num);
+		__builtin_memset(vq->avail, 0, 6u + 2u * cfg->num);
+		__builtin_memset(vq->used, 0, 6u + 8u * cfg->num);
+		vq_clean(vq, vq->desc, 16u * cfg->num);
+		vq_clean(vq, vq->avail, 6u + 2u * cfg->num);
+		vq_clean(vq, vq->used, 6u + 8u * cfg->num);
 	}
 	return 0;
 }

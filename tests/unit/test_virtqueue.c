@@ -471,8 +471,13 @@ static void test_noncoherent_round_trip(void **state)
 static void test_init_rejects_bad_config(void **state)
 {
 	struct fx *f = *state;
-	struct rpk_vq_cfg c = {RPK_VQ_DRIVER, f->drv.ring, 16,		 16,
-			       f->drv.slots,  &f->drv.mem, &f->drv.port, 0};
+	struct rpk_vq_cfg c = {.role = RPK_VQ_DRIVER,
+			       .ring = f->drv.ring,
+			       .num = 16,
+			       .align = 16,
+			       .slots = f->drv.slots,
+			       .mem = &f->drv.mem,
+			       .port = &f->drv.port};
 
 	c.num = 12;
 	assert_int_equal(rpk_vq_init(&f->drv.vq, &c), -RPK_EINVAL);
@@ -482,6 +487,43 @@ static void test_init_rejects_bad_config(void **state)
 	c.ring = f->drv.ring;
 	c.slots = NULL;
 	assert_int_equal(rpk_vq_init(&f->drv.vq, &c), -RPK_EINVAL);
+}
+
+/* Parts placed apart (as a vhost-user guest hands them over) work the same. */
+static void test_separate_parts(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *r = f->shared_ring;
+	struct rpk_vq_cfg c = {
+	    .num = 8, .slots = f->drv.slots, .mem = &f->drv.mem, .port = &f->drv.port};
+	struct rpk_vq_buf b;
+	uint32_t len;
+	uint16_t head;
+	void *buf;
+
+	c.role = RPK_VQ_DRIVER;
+	c.parts = (struct rpk_vring_parts){r + 8192, r + 4096 + 2, r + 100};
+	assert_int_equal(rpk_vq_init(&f->drv.vq, &c), 0);
+	c.role = RPK_VQ_DEVICE;
+	c.slots = f->dev.slots;
+	assert_int_equal(rpk_vq_init(&f->dev.vq, &c), 0);
+	memcpy(drv_buf(f, 0), "parts", 6);
+	assert_int_equal(rpk_vq_add_buf(&f->drv.vq, drv_buf(f, 0), 6, 0), 0);
+	assert_int_equal(*(uint16_t *)(r + 4096 + 2 + 2), 1); /* avail->idx where we put it */
+	assert_int_equal(rpk_vq_get_avail(&f->dev.vq, 0, &b), 1);
+	assert_string_equal(b.va, "parts");
+	assert_int_equal(rpk_vq_add_used(&f->dev.vq, b.head, 0), 0);
+	assert_int_equal(*(uint16_t *)(r + 100 + 2), 1); /* used->idx where we put it */
+	assert_int_equal(rpk_vq_get_used(&f->drv.vq, &head, &buf, &len), 1);
+
+	c.parts.desc = r + 8192 + 8; /* descriptors need 16-byte alignment */
+	assert_int_equal(rpk_vq_init(&f->dev.vq, &c), -RPK_EINVAL);
+	c.parts = (struct rpk_vring_parts){r + 8192, r + 4096 + 1, r + 100};
+	assert_int_equal(rpk_vq_init(&f->dev.vq, &c), -RPK_EINVAL);
+	c.parts = (struct rpk_vring_parts){r + 8192, r + 4096, r + 102};
+	assert_int_equal(rpk_vq_init(&f->dev.vq, &c), -RPK_EINVAL);
+	c.parts.used = NULL;
+	assert_int_equal(rpk_vq_init(&f->dev.vq, &c), -RPK_EINVAL);
 }
 
 int main(void)
@@ -501,6 +543,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_noncoherent_round_trip, setup_noncoherent,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_init_rejects_bad_config, setup_coherent, teardown),
+	    cmocka_unit_test_setup_teardown(test_separate_parts, setup_coherent, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		   "rpmsg-kit: RPMsg over shared memory, in both roles, on this host.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].what);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
 }
 
 int main(int argc, char **argv)

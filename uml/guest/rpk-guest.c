@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Init (PID 1) of the User-Mode Linux guest in the wire tests. It runs one
+ * scenario against Linux's own RPMsg stack, with our vhost-user remote on the
+ * other side, writes a verdict to a host file, and powers off. The kernel
+ * command line says what to do:
+ *
+ *   rpk.test=sample|chardev|tty|destroy|first   the scenario
+ *   rpk.out=/host/path                          where the verdict goes
+ *   rpk.ko=/host/path/rpmsg_client_sample.ko    for the sample scenario
+ *
+ * The verdict is "PASS <details>" or "FAIL <why>" on the first line, then
+ * the kernel log lines that matter.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/rpmsg.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS 20000
+
+static char out_path[256], test[32], ko_path[256];
+static FILE *out;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void nap(void)
+{
+	struct timespec ts = {0, 10 * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static void power_off(void)
+{
+	if (out)
+		fclose(out);
+	sync();
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+static void verdict(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	fflush(out);
+}
+
+static void cmdline_arg(const char *cmdline, const char *key, char *val, size_t len)
+{
+	const char *p = strstr(cmdline, key);
+
+	val[0] = 0;
+	if (!p)
+		return;
+	p += strlen(key);
+	snprintf(val, len, "%.*s", (int)strcspn(p, " \n"), p);
+}
+
+/* Wait for a path to appear (or, with gone, to disappear). */
+static int wait_path(const char *path, int gone)
+{
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap())
+		if ((access(path, F_OK) == 0) != gone)
+			return 0;
+	return -1;
+}
+
+/* The rpmsg device under /sys/bus/rpmsg/devices for a service name, and its
+ * remote address (the last dot-separated field). */
+static int find_service(const char *name, char *dev, size_t len, unsigned *addr)
+{
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap()) {
+		DIR *d = opendir("/sys/bus/rpmsg/devices");
+		struct dirent *e;
+		char want[64];
+
+		if (len < 300)
+			return -1;
+		snprintf(want, sizeof(want), ".%s.", name);
+		while (d && (e = readdir(d)))
+			if (strstr(e->d_name, want)) {
+				snprintf(dev, len, "/sys/bus/rpmsg/devices/%s", e->d_name);
+				*addr = (unsigned)strtoul(strrchr(e->d_name, '.') + 1, NULL, 0);
+				closedir(d);
+				return 0;
+			}
+		if (d)
+			closedir(d);
+	}
+	return -1;
+}
+
+/* Highest N with a /dev/rpmsgN, or -1. */
+static int newest_rpmsg(void)
+{
+	char path[32];
+
+	for (int i = 63; i >= 0; i--) {
+		snprintf(path, sizeof(path), "/dev/rpmsg%d", i);
+		if (access(path, F_OK) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Create an endpoint through /dev/rpmsg_ctrl0 and open its /dev/rpmsgN. */
+static int open_endpoint(const char *name, unsigned dst)
+{
+	struct rpmsg_endpoint_info info = {.src = RPMSG_ADDR_ANY, .dst = dst};
+	char path[32];
+	int ctrl, before, n;
+
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	if (wait_path("/dev/rpmsg_ctrl0", 0))
+		return -1;
+	ctrl = open("/dev/rpmsg_ctrl0", O_RDWR);
+	before = newest_rpmsg();
+	if (ctrl < 0 || ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info) < 0)
+		return -1;
+	close(ctrl);
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap()) {
+		n = newest_rpmsg();
+		if (n > before) {
+			snprintf(path, sizeof(path), "/dev/rpmsg%d", n);
+			return open(path, O_RDWR);
+		}
+	}
+	return -1;
+}
+
+static int read_timeout(int fd, void *buf, size_t len)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		return -1;
+	return (int)read(fd, buf, len);
+}
+
+/* Count kernel log lines containing each needle; copy them to copy if given. */
+static void kernel_log(const char *const *needles, int *counts, FILE *copy)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	char line[1024];
+	ssize_t n;
+
+	for (int i = 0; needles[i]; i++)
+		counts[i] = 0;
+	while (fd >= 0 && (n = read(fd, line, sizeof(line) - 1)) > 0) {
+		line[n] = 0;
+		for (int i = 0; needles[i]; i++)
+			if (strstr(line, needles[i])) {
+				counts[i]++;
+				if (copy)
+					fputs(strchr(line, ';') ? strchr(line, ';') + 1 : line,
+					      copy);
+			}
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* (a) The kernel's rpmsg_client_sample against our echo: 100 messages, goodbye. */
+static void test_sample(void)
+{
+	static const char *const needles[] = {"incoming msg", "goodbye!", "BUG", "WARNING", NULL};
+	int fd = open(ko_path, O_RDONLY | O_CLOEXEC);
+	int counts[4];
+
+	if (fd < 0 || syscall(SYS_finit_module, fd, "", 0) < 0) {
+		verdict("FAIL cannot load %s: %s", ko_path, strerror(errno));
+		return;
+	}
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap()) {
+		kernel_log(needles, counts, NULL);
+		if (counts[1])
+			break;
+	}
+	verdict("%s incoming=%d goodbye=%d bugs=%d",
+		counts[0] == 100 && counts[1] == 1 && !counts[2] && !counts[3] ? "PASS" : "FAIL",
+		counts[0], counts[1], counts[2] + counts[3]);
+	kernel_log(needles, counts, out);
+}
+
+/* (b) /dev/rpmsg_ctrl0 -> endpoint -> 1000 messages of 1..496 bytes, echoed. */
+static void test_chardev(void)
+{
+	unsigned char msg[512], back[512];
+	char dev[320];
+	unsigned dst;
+	int fd, ok = 0;
+
+	if (find_service("rpk-echo", dev, sizeof(dev), &dst) ||
+	    (fd = open_endpoint("rpk-chardev", dst)) < 0) {
+		verdict("FAIL no endpoint to rpk-echo: %s", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < 1000; i++) {
+		size_t len = 1 + (size_t)(i * 37) % 496;
+
+		if (i == 999)
+			len = 496;
+		for (size_t k = 0; k < len; k++)
+			msg[k] = (unsigned char)(i + k * 7);
+		if (write(fd, msg, len) != (ssize_t)len) {
+			verdict("FAIL write %d (%zu bytes): %s", i, len, strerror(errno));
+			return;
+		}
+		if (read_timeout(fd, back, sizeof(back)) != (int)len || memcmp(msg, back, len)) {
+			verdict("FAIL echo %d (%zu bytes) wrong or missing", i, len);
+			return;
+		}
+		ok++;
+	}
+	errno = 0;
+	if (write(fd, msg, 497) >= 0 || errno != EMSGSIZE) {
+		verdict("FAIL 497 bytes: %s", errno ? strerror(errno) : "accepted");
+		return;
+	}
+	verdict("PASS echoed=%d emsgsize=1 dst=0x%x", ok, dst);
+}
+
+/* (c) rpmsg_tty: /dev/ttyRPMSG0 appears; what we write comes back. */
+static void test_tty(void)
+{
+	const char msg[] = "hello through rpmsg-tty";
+	char back[64] = "";
+	struct termios t;
+	size_t got = 0;
+	int fd;
+
+	if (wait_path("/dev/ttyRPMSG0", 0) ||
+	    (fd = open("/dev/ttyRPMSG0", O_RDWR | O_NOCTTY)) < 0) {
+		verdict("FAIL no /dev/ttyRPMSG0");
+		return;
+	}
+	tcgetattr(fd, &t);
+	cfmakeraw(&t);
+	tcsetattr(fd, TCSANOW, &t);
+	if (write(fd, msg, sizeof(msg) - 1) != (ssize_t)sizeof(msg) - 1) {
+		verdict("FAIL tty write: %s", strerror(errno));
+		return;
+	}
+	while (got < sizeof(msg) - 1) {
+		int n = read_timeout(fd, back + got, sizeof(back) - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	back[got] = 0;
+	verdict("%s tty=\"%s\"", strcmp(back, msg) ? "FAIL" : "PASS", back);
+}
+
+/* (d) The remote destroys a service: its Linux channel device goes away. */
+static void test_destroy(void)
+{
+	char doomed[320], dev[320], reply[64];
+	unsigned addr, ctl_addr;
+	int fd, n;
+
+	if (find_service("rpk-doomed", doomed, sizeof(doomed), &addr) ||
+	    find_service("rpk-control", dev, sizeof(dev), &ctl_addr) ||
+	    (fd = open_endpoint("rpk-ctl", ctl_addr)) < 0) {
+		verdict("FAIL services rpk-doomed/rpk-control not found");
+		return;
+	}
+	if (write(fd, "destroy rpk-doomed", 18) != 18 ||
+	    (n = read_timeout(fd, reply, sizeof(reply) - 1)) <= 0) {
+		verdict("FAIL control request unanswered");
+		return;
+	}
+	reply[n] = 0;
+	if (wait_path(doomed, 1)) {
+		verdict("FAIL %s still there after the remote destroyed it (%s)", doomed, reply);
+		return;
+	}
+	verdict("PASS gone=%s reply=%s", strrchr(doomed, '/') + 1, reply);
+}
+
+/* (e) Linux speaks first to an endpoint that announced nothing; the remote
+ * learns our address from the message and answers. */
+static void test_first(void)
+{
+	char back[64];
+	int fd = open_endpoint("rpk-first", 0x500), n;
+
+	if (fd < 0 || write(fd, "linux first", 11) != 11) {
+		verdict("FAIL cannot send to 0x500: %s", strerror(errno));
+		return;
+	}
+	n = read_timeout(fd, back, sizeof(back));
+	verdict("%s reply=%.*s", n == 11 && !memcmp(back, "linux first", 11) ? "PASS" : "FAIL",
+		n > 0 ? n : 0, back);
+}
+
+int main(void)
+{
+	char cmdline[2048] = "";
+	int fd;
+
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	fd = open("/proc/cmdline", O_RDONLY);
+	if (fd < 0 || read(fd, cmdline, sizeof(cmdline) - 1) < 0)
+		power_off();
+	close(fd);
+	cmdline_arg(cmdline, "rpk.out=", out_path, sizeof(out_path));
+	cmdline_arg(cmdline, "rpk.test=", test, sizeof(test));
+	cmdline_arg(cmdline, "rpk.ko=", ko_path, sizeof(ko_path));
+	out = fopen(out_path, "w+");
+	if (!out)
+		power_off();
+	if (!strcmp(test, "sample"))
+		test_sample();
+	else if (!strcmp(test, "chardev"))
+		test_chardev();
+	else if (!strcmp(test, "tty"))
+		test_tty();
+	else if (!strcmp(test, "destroy"))
+		test_destroy();
+	else if (!strcmp(test, "first"))
+		test_first();
+	else
+		verdict("FAIL unknown rpk.test '%s'", test);
+	power_off();
+}
