@@ -86,6 +86,7 @@ static int init_queues(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
 		struct rpk_vq_cfg vc = {
 		    .role = cfg->role == RPK_ROLE_MASTER ? RPK_VQ_DRIVER : RPK_VQ_DEVICE,
 		    .ring = cfg->vring[q],
+		    .parts = cfg->parts[q],
 		    .num = cfg->num,
 		    .align = cfg->align,
 		    .slots = cfg->slots[q],

@@ -279,16 +279,18 @@ static int link_up(struct rpk_vhu *v)
 		cfg.parts[i].desc = uva_to_va(v, q->desc, 16ull * q->num);
 		cfg.parts[i].avail = uva_to_va(v, q->avail, 6ull + 2ull * q->num);
 		cfg.parts[i].used = uva_to_va(v, q->used, 6ull + 8ull * q->num);
+		rc = -RPK_EFAULT;
 		if (!cfg.parts[i].desc || !cfg.parts[i].avail || !cfg.parts[i].used)
-			return -RPK_EFAULT;
+			goto fail;
+		rc = -RPK_ENOMEM;
 		v->slots[i] = calloc(q->num, sizeof(*v->slots[i]));
 		if (!v->slots[i])
-			return -RPK_ENOMEM;
+			goto fail;
 		cfg.slots[i] = v->slots[i];
 	}
 	rc = rpk_rpmsg_init(&v->dev, &cfg);
 	if (rc)
-		return rc;
+		goto fail;
 	rpk_vq_set_base(&v->dev.vq[0], v->q[0].base);
 	rpk_vq_set_base(&v->dev.vq[1], v->q[1].base);
 	v->up = 1;
@@ -297,6 +299,12 @@ static int link_up(struct rpk_vhu *v)
 		v->ops.link_up(&v->dev, v->ops.arg);
 	return rpk_rpmsg_start(
 	    &v->dev, (uint32_t)(v->features & DEVICE_FEATURES & (1ull << RPK_VIRTIO_RPMSG_F_NS)));
+fail:
+	for (int i = 0; i < 2; i++) {
+		free(v->slots[i]);
+		v->slots[i] = NULL;
+	}
+	return rc;
 }
 
 /* ---- vhost-user messages ---- */
