@@ -51,18 +51,16 @@ int cmd_demo(int argc, char **argv)
 					     {0, 0, 0, 0}};
 	const char *dt = getenv("RPK_DT") ? getenv("RPK_DT") : RPK_DEFAULT_DT;
 	pid_t kids[2];
+	unsigned long v;
 	int c, rc;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			count = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end || !count || count > 10000000u) {
-				fprintf(stderr, "rpk demo: --count takes 1..10000000\n");
+			if (parse_number("demo", "count", optarg, 1, 10000000, &v))
 				return 2;
-			}
+			count = (uint32_t)v;
 			break;
 		case 'd':
 			dt = optarg;

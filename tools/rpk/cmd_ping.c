@@ -175,21 +175,19 @@ int cmd_ping(int argc, char **argv)
 	const char *dt = getenv("RPK_DT") ? getenv("RPK_DT") : RPK_DEFAULT_DT, *mode = "both";
 	unsigned long v;
 	int c, rc = 0;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-		case 'c':
-			v = strtoul(optarg, &end, 0);
-			if (*end || !v || (c == 's' && v > RPK_RPMSG_MAX_PAYLOAD) ||
-			    (c == 'c' && v > 10000000ul)) {
-				fprintf(stderr, "rpk ping: --%s out of range\n",
-					c == 's' ? "size" : "count");
+			if (parse_number("ping", "size", optarg, 1, RPK_RPMSG_MAX_PAYLOAD, &v))
 				return 2;
-			}
-			*(c == 's' ? &size : &count) = (uint32_t)v;
+			size = (uint32_t)v;
+			break;
+		case 'c':
+			if (parse_number("ping", "count", optarg, 1, 10000000, &v))
+				return 2;
+			count = (uint32_t)v;
 			break;
 		case 'm':
 			mode = optarg;

@@ -37,7 +37,6 @@ int cmd_run(int argc, char **argv)
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	int polling = 0, c;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -49,21 +48,15 @@ int cmd_run(int argc, char **argv)
 			instance = optarg;
 			break;
 		case 'c':
-			count = strtoul(optarg, &end, 0);
-			if (*end || !count || count > 100000000ul) {
-				fprintf(stderr, "rpk run: --count takes 1..100000000\n");
+			if (parse_number("run", "count", optarg, 1, 100000000, &count))
 				return 2;
-			}
 			break;
 		case 'p':
 			polling = 1;
 			break;
 		case 't':
-			timeout = strtoul(optarg, &end, 0);
-			if (*end || !timeout || timeout > 3600000ul) {
-				fprintf(stderr, "rpk run: --timeout takes 1..3600000 ms\n");
+			if (parse_number("run", "timeout", optarg, 1, 3600000, &timeout))
 				return 2;
-			}
 			break;
 		case 'h':
 			usage(stdout);

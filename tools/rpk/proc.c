@@ -29,6 +29,22 @@ void install_stop_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+int parse_number(const char *cmd, const char *opt, const char *arg, unsigned long min,
+		 unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max) {
+		fprintf(stderr, "rpk %s: --%s takes %lu..%lu\n", cmd, opt, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int load_layout(const char *path, struct rpk_layout *lay)
 {
 	char err[4096];

@@ -21,6 +21,11 @@ int cmd_vhost_user(int argc, char **argv);
 extern volatile sig_atomic_t rpk_stop;
 void install_stop_signals(void);
 
+/* Parse a number option in [min, max]; prints "rpk CMD: --OPT takes min..max"
+ * and returns -1 when it is not one. */
+int parse_number(const char *cmd, const char *opt, const char *arg, unsigned long min,
+		 unsigned long max, unsigned long *out);
+
 /* Load and check a layout; prints the problems and returns -1 on error. */
 int load_layout(const char *path, struct rpk_layout *lay);
 
