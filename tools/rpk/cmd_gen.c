@@ -123,16 +123,18 @@ static int gen_rsc_source(const struct gen *g)
 	return fclose(f);
 }
 
-static void dts_region(FILE *f, const struct rpk_region *r, const char *extra)
+/* One reserved-memory node; in is the indentation of the node itself. */
+static void dts_region(FILE *f, const char *in, const struct rpk_region *r, const char *extra)
 {
 	char label[64];
 
 	label_of(r, label, sizeof(label));
-	fprintf(f, "\t\t%s: %s {\n\t\t\tno-map;\n", label, r->name);
-	fprintf(f, "\t\t\treg = <0x%x 0x%x 0x%x 0x%x>;\n", (unsigned)(r->da >> 32), (unsigned)r->da,
-		(unsigned)(r->size >> 32), (unsigned)r->size);
-	fputs(extra, f);
-	fprintf(f, "\t\t};\n");
+	fprintf(f, "%s%s: %s {\n%s\tno-map;\n", in, label, r->name, in);
+	fprintf(f, "%s\treg = <0x%x 0x%x 0x%x 0x%x>;\n", in, (unsigned)(r->da >> 32),
+		(unsigned)r->da, (unsigned)(r->size >> 32), (unsigned)r->size);
+	for (const char *line = extra; *line; line += strcspn(line, "\n") + 1)
+		fprintf(f, "%s\t%.*s\n", in, (int)strcspn(line, "\n"), line);
+	fprintf(f, "%s};\n", in);
 }
 
 static int gen_linux_dtsi(const struct gen *g)
