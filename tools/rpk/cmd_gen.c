@@ -149,9 +149,8 @@ static int gen_linux_dtsi(const struct gen *g)
 	fprintf(f, "/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\n"
 		   "\treserved-memory {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n"
 		   "\t\tranges;\n\n");
-	snprintf(extra, sizeof(extra),
-		 "\t\t\t%s,rsc-offset = <0x%x>;\n\t\t\t%s,rsc-size = <0x%x>;\n", g->vendor,
-		 rsc->rsc_offset, g->vendor, rsc->rsc_size);
+	snprintf(extra, sizeof(extra), "%s,rsc-offset = <0x%x>;\n%s,rsc-size = <0x%x>;\n",
+		 g->vendor, rsc->rsc_offset, g->vendor, rsc->rsc_size);
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		label_of(reg(g, k), labels[k], sizeof(labels[k]));
 		dts_region(f, "\t\t", reg(g, k), k == RPK_REG_RSC ? extra : "");
