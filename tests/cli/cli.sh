@@ -26,7 +26,7 @@ expect() {
 expect 0 'commands:' -- "$rpk" --help
 expect 2 'usage: rpk' -- "$rpk"
 expect 2 "unknown command 'bogus'" -- "$rpk" bogus
-for cmd in run demo ping vhost-user; do
+for cmd in run demo ping vhost-user gen rsc; do
 	expect 0 "usage: rpk $cmd" -- "$rpk" $cmd --help
 	expect 2 "usage: rpk $cmd" -- "$rpk" $cmd --no-such-option
 done

@@ -12,6 +12,7 @@ static const struct {
     {"run", cmd_run, "run one node of a link described in a devicetree"},
     {"demo", cmd_demo, "run the seeds' link: a self-booted remote and a master, 100 echoes"},
     {"ping", cmd_ping, "round-trip latency between two nodes, polling and blocking"},
+    {"rsc", cmd_rsc, "dump a resource table (ELF, raw, or a running node) and its problems"},
     {"gen", cmd_gen, "write resource table, Linux DT, Zephyr overlay, MMU table from a link"},
     {"vhost-user", cmd_vhost_user, "serve a remote node to a Linux guest over vhost-user"},
 };

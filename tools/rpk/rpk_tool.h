@@ -17,6 +17,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_vhost_user(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_rsc(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM once install_stop_signals() ran. */
 extern volatile sig_atomic_t rpk_stop;

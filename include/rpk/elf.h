@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ELF32 and ELF64 firmware images (little-endian), read from memory.
+ *
+ * Every header, program header, section header and name is checked against
+ * the image size before use: a malformed image gives -RPK_ENOEXEC and a
+ * reason, never an out-of-bounds read. Like Linux's remoteproc ELF loader,
+ * a segment's device address is its physical address (p_paddr).
+ */
+#ifndef RPK_ELF_H
+#define RPK_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rpk/mem.h>
+
+#define RPK_PT_LOAD 1u
+
+struct rpk_elf {
+	const uint8_t *img;
+	size_t size;
+	uint8_t is64;
+	uint16_t machine;
+	uint64_t entry;
+	uint64_t phoff, shoff;
+	uint16_t phnum, phentsize;
+	uint16_t shnum, shentsize, shstrndx;
+	const char *why; /* set by the last failing call */
+};
+
+struct rpk_elf_segment {
+	uint32_t type;
+	uint32_t flags;
+	uint64_t offset; /* in the image */
+	uint64_t da;	 /* p_paddr */
+	uint64_t filesz;
+	uint64_t memsz;
+};
+
+struct rpk_elf_section {
+	const char *name;
+	uint32_t type;
+	uint64_t addr;
+	uint64_t offset;
+	uint64_t size;
+};
+
+/* Check the ELF header and the extent of both header tables.
+ * Returns 0 or -RPK_ENOEXEC (e->why says why). */
+int rpk_elf_open(struct rpk_elf *e, const void *img, size_t size);
+
+/* Program header i, checked: its file bytes lie inside the image and
+ * filesz <= memsz. Returns 0, -RPK_ENOENT past the last, -RPK_ENOEXEC. */
+int rpk_elf_segment(struct rpk_elf *e, uint32_t i, struct rpk_elf_segment *out);
+
+/* Section header i, checked (its name NUL-terminated inside the string
+ * table, its bytes inside the image unless SHT_NOBITS). */
+int rpk_elf_section(struct rpk_elf *e, uint32_t i, struct rpk_elf_section *out);
+
+/* The section called name; -RPK_ENOENT if there is none. */
+int rpk_elf_find_section(struct rpk_elf *e, const char *name, struct rpk_elf_section *out);
+
+/*
+ * Copy every PT_LOAD segment to the memory that covers its device address
+ * (translated through mem) and zero its tail up to memsz. Returns 0,
+ * -RPK_EFAULT if a segment is not inside one window (e->why names it).
+ */
+int rpk_elf_load(struct rpk_elf *e, const struct rpk_mem *mem);
+
+#endif
