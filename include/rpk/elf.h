@@ -15,7 +15,8 @@
 
 #include <rpk/mem.h>
 
-#define RPK_PT_LOAD 1u
+#define RPK_PT_LOAD    1u
+#define RPK_SHT_NOBITS 8u /* a section with no bytes in the image (.bss) */
 
 struct rpk_elf {
 	const uint8_t *img;

@@ -2,8 +2,7 @@
 #include <rpk/elf.h>
 #include <rpk/errno.h>
 
-#define SHT_NOBITS 8u
-#define PN_XNUM	   0xffffu
+#define PN_XNUM 0xffffu
 
 static uint64_t get(const uint8_t *p, unsigned bytes)
 {
@@ -27,6 +26,14 @@ static int bad(struct rpk_elf *e, const char *why)
 	return -RPK_ENOEXEC;
 }
 
+/* A failed open leaves no table to walk: later calls find nothing. */
+static int bad_open(struct rpk_elf *e, const char *why)
+{
+	e->phnum = 0;
+	e->shnum = 0;
+	return bad(e, why);
+}
+
 /* [off, off + len) inside the image, without overflow. */
 static int inside(const struct rpk_elf *e, uint64_t off, uint64_t len)
 {
@@ -41,16 +48,16 @@ int rpk_elf_open(struct rpk_elf *e, const void *img, size_t size)
 	e->img = img;
 	e->size = size;
 	if (!img || size < 52 || h[0] != 0x7f || h[1] != 'E' || h[2] != 'L' || h[3] != 'F')
-		return bad(e, "not an ELF image");
+		return bad_open(e, "not an ELF image");
 	if (h[4] != 1 && h[4] != 2)
-		return bad(e, "unknown ELF class");
+		return bad_open(e, "unknown ELF class");
 	e->is64 = h[4] == 2;
 	if (h[5] != 1)
-		return bad(e, "big-endian ELF images are not supported");
+		return bad_open(e, "big-endian ELF images are not supported");
 	if (h[6] != 1)
-		return bad(e, "unknown ELF version");
+		return bad_open(e, "unknown ELF version");
 	if (e->is64 && size < 64)
-		return bad(e, "truncated ELF64 header");
+		return bad_open(e, "truncated ELF64 header");
 	e->machine = (uint16_t)get(h + 18, 2);
 	e->entry = field(e, h, 24, 4, 24, 8);
 	e->phoff = field(e, h, 28, 4, 32, 8);
@@ -62,15 +69,15 @@ int rpk_elf_open(struct rpk_elf *e, const void *img, size_t size)
 	e->shstrndx = (uint16_t)field(e, h, 50, 2, 62, 2);
 
 	if (e->phnum == PN_XNUM)
-		return bad(e, "extended program header numbering is not supported");
+		return bad_open(e, "extended program header numbering is not supported");
 	if (e->phnum && (e->phentsize != (e->is64 ? 56 : 32) ||
 			 !inside(e, e->phoff, (uint64_t)e->phnum * e->phentsize)))
-		return bad(e, "program header table outside the image");
+		return bad_open(e, "program header table outside the image");
 	if (e->shnum && (e->shentsize != (e->is64 ? 64 : 40) ||
 			 !inside(e, e->shoff, (uint64_t)e->shnum * e->shentsize)))
-		return bad(e, "section header table outside the image");
+		return bad_open(e, "section header table outside the image");
 	if (e->shnum && e->shstrndx >= e->shnum)
-		return bad(e, "section name table index out of range");
+		return bad_open(e, "section name table index out of range");
 	return 0;
 }
 
@@ -124,7 +131,7 @@ int rpk_elf_section(struct rpk_elf *e, uint32_t i, struct rpk_elf_section *out)
 	out->name = section_name(e, get(s, 4));
 	if (!out->name)
 		return bad(e, "section name outside the name table");
-	if (out->type != SHT_NOBITS && !inside(e, out->offset, out->size))
+	if (out->type != RPK_SHT_NOBITS && !inside(e, out->offset, out->size))
 		return bad(e, "section's bytes lie outside the image");
 	return 0;
 }

@@ -41,8 +41,11 @@ size=$(stat -c %s "$out/arm.o")
 head -c $((size - 64)) "$out/arm.o" >"$out/cut.o"
 expect 1 'bad ELF image: section header table outside the image' -- "$rpk" rsc dump "$out/cut.o"
 gcc -c -x c /dev/null -o "$out/empty.o"
-expect 1 'no .resource_table section' -- "$rpk" rsc dump "$out/empty.o"
+expect 1 'no .resource_table section with contents' -- "$rpk" rsc dump "$out/empty.o"
 expect 1 'No such file' -- "$rpk" rsc dump "$out/nosuch"
+# A .resource_table with no bytes in the file (NOBITS) claims any size.
+printf '.section .resource_table,"aw",@nobits\n.space 1048576\n' | gcc -c -x assembler - -o "$out/nobits.o"
+expect 1 'no .resource_table section with contents' -- "$rpk" rsc dump "$out/nobits.o"
 
 # Problems in a well-formed table: two carveouts overlapping, a vdev whose
 # vring cannot be (num 3). Little-endian words written by hand.

@@ -247,8 +247,11 @@ static int dump_file(const char *path)
 		rc = rpk_elf_open(&elf, img, size);
 		if (!rc)
 			rc = rpk_elf_find_section(&elf, ".resource_table", &sec);
+		if (!rc && sec.type == RPK_SHT_NOBITS)
+			rc = -RPK_ENOENT; /* no bytes in the file: nothing to read */
 		if (rc == -RPK_ENOENT)
-			fprintf(stderr, "rpk rsc: %s: no .resource_table section\n", path);
+			fprintf(stderr, "rpk rsc: %s: no .resource_table section with contents\n",
+				path);
 		else if (rc)
 			fprintf(stderr, "rpk rsc: %s: bad ELF image: %s\n", path, elf.why);
 		if (rc) {
@@ -258,7 +261,8 @@ static int dump_file(const char *path)
 		snprintf(origin, sizeof(origin), "%s: ELF%d, section .resource_table at 0x%llx",
 			 path, elf.is64 ? 64 : 32, (unsigned long long)sec.addr);
 		tbl = malloc(sec.size ? sec.size : 1);
-		memcpy(tbl, img + sec.offset, sec.size);
+		if (tbl)
+			memcpy(tbl, img + sec.offset, sec.size);
 		rc = tbl ? dump_table(tbl, sec.size, origin) : -1;
 		free(tbl);
 	} else {
@@ -299,11 +303,12 @@ static int dump_live(const char *dt, const char *node, const char *instance)
 	if (map == MAP_FAILED)
 		return -1;
 	copy = malloc(r->rsc_size);
-	memcpy(copy, (uint8_t *)map + r->rsc_offset, r->rsc_size);
+	if (copy)
+		memcpy(copy, (uint8_t *)map + r->rsc_offset, r->rsc_size);
 	munmap(map, r->size);
 	snprintf(origin, sizeof(origin), "%s (instance %s): table at 0x%llx", ln->path, instance,
 		 (unsigned long long)(r->da + r->rsc_offset));
-	rc = dump_table(copy, r->rsc_size, origin);
+	rc = copy ? dump_table(copy, r->rsc_size, origin) : -1;
 	free(copy);
 	return rc;
 }
