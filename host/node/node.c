@@ -457,6 +457,6 @@ void rpk_node_counts(const struct rpk_node *n, struct rpk_node_counts *c)
 {
 	c->tx_msgs = n->dev.stats.tx_msgs;
 	c->rx_msgs = n->dev.stats.rx_msgs;
-	c->tx_kicks = n->dev.stats.tx_kicks;
+	c->tx_kicks = n->dev.stats.tx_kicks + n->dev.stats.rx_kicks;
 	c->rx_wakeups = n->port.wakeups;
 }

@@ -89,7 +89,8 @@ struct rpk_service {
 struct rpk_rpmsg_stats {
 	uint64_t tx_msgs;
 	uint64_t rx_msgs;
-	uint64_t tx_kicks;   /* doorbells we rang */
+	uint64_t tx_kicks;   /* doorbells rung for messages we sent */
+	uint64_t rx_kicks;   /* doorbells rung for buffers we gave back (and at start) */
 	uint32_t rx_no_ept;  /* dropped: no endpoint at the destination */
 	uint32_t rx_bad_len; /* dropped: header length beyond the buffer */
 	uint32_t rx_bad_buf; /* ring entry rejected by the virtqueue layer */

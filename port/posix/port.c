@@ -43,7 +43,7 @@ static void port_notify(void *ctx, uint32_t notify_id)
 	struct rpk_posix_port *p = of(ctx);
 
 	(void)notify_id; /* one bell per direction: the peer polls both queues */
-	p->rings++;
+	__atomic_fetch_add(&p->rings, 1, __ATOMIC_RELAXED); /* senders and the poller */
 	rpk_bell_ring(p->tx);
 }
 
@@ -101,7 +101,7 @@ static int sleep_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t time
 	}
 	__atomic_fetch_sub(&p->rx->sleepers, 1, __ATOMIC_SEQ_CST);
 	if (!err)
-		p->wakeups++;
+		__atomic_fetch_add(&p->wakeups, 1, __ATOMIC_RELAXED);
 	return err;
 }
 

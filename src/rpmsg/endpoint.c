@@ -69,6 +69,20 @@ static int alloc_addr_locked(struct rpk_rpmsg *dev, uint32_t *addr)
 	return -RPK_ENOMEM;
 }
 
+/*
+ * Announcements waiting: changed under the endpoint lock, but also read
+ * without it by rpk_rpmsg_poll() as a cheap hint, hence atomic.
+ */
+static uint32_t pending(struct rpk_rpmsg *dev)
+{
+	return __atomic_load_n(&dev->ns_pending, __ATOMIC_RELAXED);
+}
+
+static void pending_add(struct rpk_rpmsg *dev, int n)
+{
+	__atomic_add_fetch(&dev->ns_pending, (uint32_t)n, __ATOMIC_RELAXED);
+}
+
 static int name_eq(const char *a, const char *b)
 {
 	for (uint32_t i = 0; i < RPK_NAME_SIZE; i++) {
@@ -165,7 +179,7 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 		 * does not announce itself back; an unbound named one does. */
 		ept->announce = ept->name[0] && ept->dst == RPK_ADDR_ANY;
 		ept_insert_locked(dev, ept);
-		dev->ns_pending += ept->announce;
+		pending_add(dev, ept->announce);
 	}
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 	if (!err && ept->announce)
@@ -192,14 +206,17 @@ void rpk_ept_destroy(struct rpk_ept *ept)
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	ept_remove_locked(dev, ept);
 	if (ept->announce && !ept->announced)
-		dev->ns_pending--;
+		pending_add(dev, -1);
 	announced = ept->announced;
 	ept->announce = ept->announced = 0;
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 
 	if (announced && dev->up && (dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS)) &&
-	    send_ns(dev, ept, RPK_NS_DESTROY, NS_DESTROY_TIMEOUT_MS))
+	    send_ns(dev, ept, RPK_NS_DESTROY, NS_DESTROY_TIMEOUT_MS)) {
+		rpk_dev_lock(dev, RPK_LOCK_EPT); /* the counter's lock */
 		dev->stats.ns_lost++;
+		rpk_dev_unlock(dev, RPK_LOCK_EPT);
+	}
 }
 
 void rpk_ns_flush(struct rpk_rpmsg *dev)
@@ -212,11 +229,11 @@ void rpk_ns_flush(struct rpk_rpmsg *dev)
 	if (!(dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS))) {
 		/* The peer has no name service to hear them; forget them for
 		 * good, or rpk_ept_destroy() would count them off again. */
-		while (dev->ns_pending && (e = ept_find_locked(dev, match_unannounced, 0, 0)))
+		while (pending(dev) && (e = ept_find_locked(dev, match_unannounced, 0, 0)))
 			e->announce = 0;
-		dev->ns_pending = 0;
+		pending_add(dev, -(int)pending(dev));
 	}
-	while (dev->ns_pending && (e = ept_find_locked(dev, match_unannounced, 0, 0))) {
+	while (pending(dev) && (e = ept_find_locked(dev, match_unannounced, 0, 0))) {
 		int err = send_ns(dev, e, RPK_NS_CREATE, RPK_NO_WAIT);
 
 		if (err == -RPK_EAGAIN)
@@ -225,7 +242,7 @@ void rpk_ns_flush(struct rpk_rpmsg *dev)
 			dev->stats.ns_lost++;
 		e->announced = !err;
 		e->announce = 0;
-		dev->ns_pending--;
+		pending_add(dev, -1);
 	}
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 }

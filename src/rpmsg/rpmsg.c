@@ -183,10 +183,14 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 	return 0;
 }
 
+/* Each counter belongs to one lock: TX for the send queue, RX otherwise. */
 void rpk_dev_kick(struct rpk_rpmsg *dev, struct rpk_vq *vq)
 {
 	rpk_vq_notify(vq);
-	dev->stats.tx_kicks++;
+	if (vq == dev->svq)
+		dev->stats.tx_kicks++;
+	else
+		dev->stats.rx_kicks++;
 }
 
 static int check_broken(struct rpk_rpmsg *dev)
@@ -302,7 +306,7 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 		notify_rx_done(dev);
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 
-	if (dev->ns_pending)
+	if (__atomic_load_n(&dev->ns_pending, __ATOMIC_RELAXED)) /* a hint: checked under lock */
 		rpk_ns_flush(dev);
 	r = check_broken(dev);
 	return r ? r : n;

@@ -73,11 +73,11 @@ static int on_reply(struct rpk_ept *ept, void *data, size_t len, uint32_t src, v
 
 	(void)ept;
 	memcpy(r, data, sizeof(r));
+	pthread_mutex_lock(&mu);
 	if (len != sizeof(r) || src != REMOTE_BASE + m->index || r[0] != src ||
 	    r[1] != m->index * 7u)
 		m->wrong++;
 	m->replies++;
-	pthread_mutex_lock(&mu);
 	total++;
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,6 +112,8 @@ void twonode_up(struct twonode *t, const char *dts, const struct remote_ops *ops
 		struct sigaction sa = {.sa_handler = on_usr1};
 		int rc;
 
+		/* If the test process dies, so does its remote (it holds ctest's pipe). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: the wait returns */
 		rc = remote_main(t, ops);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ pid_t spawn(int (*fn)(void *), void *arg)
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
 		int rc = fn(arg);
 
 		fflush(NULL); /* _exit skips stdio */
