@@ -23,6 +23,9 @@ struct rpk_node {
 	struct rpk_node_opts opts;
 	char instance[64];
 	struct rpk_shm shm[RPK_REG_COUNT];
+	uint8_t *view[RPK_REG_COUNT]; /* what the node works on: shm, or its private cache */
+	struct rpk_sim_cache *cache;  /* simulated non-coherent memory, or NULL */
+	int port_ready;
 	struct rpk_shm mbox;
 	struct rpk_mem_window buf_win;
 	struct rpk_mem buf_mem; /* descriptors may only point into the buffer pool */
@@ -58,6 +61,35 @@ static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_
 	return rc;
 }
 
+/*
+ * Non-coherent mode: the node sees each region through a private copy that
+ * only the port's cache operations synchronise. The doorbells stay coherent,
+ * as a hardware mailbox is. Rings whose driver- and device-written parts
+ * share a cache line cannot work on such memory: refuse them up front.
+ */
+static int simulate_caches(struct rpk_node *n, char *err, size_t errlen)
+{
+	if (n->ln->vring_align && n->ln->vring_align < RPK_SIM_LINE) {
+		snprintf(err, errlen,
+			 "%s: rpk,vring-align %u is below the %u-byte cache line: with caches, the "
+			 "avail ring (driver) and used ring (device) would share lines\n",
+			 n->ln->path, n->ln->vring_align, RPK_SIM_LINE);
+		return -RPK_EINVAL;
+	}
+	n->cache = calloc(1, sizeof(*n->cache));
+	if (!n->cache)
+		return -RPK_ENOMEM;
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		uint8_t *priv = aligned_alloc(4096, (n->shm[k].size + 4095) & ~(size_t)4095);
+
+		if (!priv)
+			return -RPK_ENOMEM;
+		n->view[k] = priv;
+		rpk_sim_cache_add(n->cache, priv, n->shm[k].va, n->shm[k].size);
+	}
+	return 0;
+}
+
 int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const char *name,
 		  const struct rpk_node_opts *opts, char *err, size_t errlen)
 {
@@ -76,6 +108,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	n->ln = ln;
 	if (opts)
 		n->opts = *opts;
+	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
+		n->opts.noncoherent = 1; /* lets a whole test suite run this way */
 	snprintf(n->instance, sizeof(n->instance), "%s",
 		 n->opts.instance ? n->opts.instance : "default");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
@@ -88,13 +122,19 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	if (map_region(n, &n->mbox, &lay->regions[ln->mailbox], err, errlen))
 		goto fail;
 
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		n->view[k] = n->shm[k].va;
+	if (n->opts.noncoherent && simulate_caches(n, err, errlen))
+		goto fail;
 	bells = n->mbox.va;
-	rpk_posix_port_init(
-	    &n->port, (struct rpk_bell *)((char *)bells + ln->tx_chan * RPK_BELL_STRIDE),
-	    (struct rpk_bell *)((char *)bells + ln->rx_chan * RPK_BELL_STRIDE), n->opts.polling);
+	rpk_posix_port_init(&n->port,
+			    (struct rpk_bell *)((char *)bells + ln->tx_chan * RPK_BELL_STRIDE),
+			    (struct rpk_bell *)((char *)bells + ln->rx_chan * RPK_BELL_STRIDE),
+			    n->opts.polling, n->cache);
+	n->port_ready = 1;
 	n->buf_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
 	n->buf_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;
-	n->buf_win.va = n->shm[RPK_REG_BUFFER].va;
+	n->buf_win.va = n->view[RPK_REG_BUFFER];
 	n->buf_mem.win = &n->buf_win;
 	n->buf_mem.count = 1;
 	/* The remote knows its rings from the devicetree and can take endpoints
@@ -116,7 +156,7 @@ static const struct rpk_region *region(const struct rpk_node *n, int k)
 
 static void *rsc_shared(const struct rpk_node *n)
 {
-	return (char *)n->shm[RPK_REG_RSC].va + region(n, RPK_REG_RSC)->rsc_offset;
+	return (char *)n->view[RPK_REG_RSC] + region(n, RPK_REG_RSC)->rsc_offset;
 }
 
 /* Set up the rpmsg device over rings of num entries with this alignment. */
@@ -124,13 +164,13 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 {
 	struct rpk_rpmsg_cfg cfg = {
 	    .role = n->ln->role,
-	    .vring = {n->shm[RPK_REG_VRING0].va, n->shm[RPK_REG_VRING1].va},
+	    .vring = {n->view[RPK_REG_VRING0], n->view[RPK_REG_VRING1]},
 	    .num = num,
 	    .align = align,
 	    .notify_id = {0, 1},
 	    .mem = &n->buf_mem,
 	    .port = &n->port.port,
-	    .bufs = n->shm[RPK_REG_BUFFER].va,
+	    .bufs = n->view[RPK_REG_BUFFER],
 	    .buckets = n->buckets,
 	    .num_buckets = NUM_BUCKETS,
 	    .services = n->services,
@@ -274,6 +314,11 @@ static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint3
 				 path, q, v->vring[q].da, rpk_vring_size(*num, *align), r->path);
 			return -RPK_ENOEXEC;
 		}
+	}
+	if (n->cache && *align < RPK_SIM_LINE) {
+		snprintf(err, errlen, "%s: vring alignment %u is below the %u-byte cache line\n",
+			 path, *align, RPK_SIM_LINE);
+		return -RPK_ENOEXEC;
 	}
 	if (rpk_layout_pool_size(*num) > region(n, RPK_REG_BUFFER)->size) {
 		snprintf(err, errlen, "%s: buffer pool too small for vrings of %u\n",
@@ -420,8 +465,15 @@ void rpk_node_close(struct rpk_node *n)
 			rpk_shm_unlink(name);
 		}
 	}
-	if (n->mbox.va) {
+	if (n->cache) {
+		for (int k = 0; k < RPK_REG_COUNT; k++)
+			if (n->view[k] != n->shm[k].va)
+				free(n->view[k]);
+		free(n->cache);
+	}
+	if (n->port_ready)
 		rpk_posix_port_fini(&n->port);
+	if (n->mbox.va) {
 		rpk_shm_close(&n->mbox);
 		if (n->ln->role == RPK_ROLE_REMOTE) {
 			shm_name(name, sizeof(name), n->instance, &n->lay->regions[n->ln->mailbox]);

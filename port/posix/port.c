@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -119,6 +120,56 @@ static uint32_t port_now(void *ctx)
 	return rpk_posix_now_ms();
 }
 
+/* Move the whole lines covering [addr, addr + len) one way or the other. */
+static void sim_move(struct rpk_sim_cache *c, const void *addr, size_t len, int to_shared)
+{
+	const uint8_t *a = addr;
+
+	for (int i = 0; i < c->count; i++) {
+		size_t off, end;
+
+		if (a < c->reg[i].priv || a >= c->reg[i].priv + c->reg[i].size)
+			continue;
+		off = (size_t)(a - c->reg[i].priv) & ~(size_t)(RPK_SIM_LINE - 1);
+		end = (size_t)(a - c->reg[i].priv) + len;
+		end = (end + RPK_SIM_LINE - 1) & ~(size_t)(RPK_SIM_LINE - 1);
+		if (end > c->reg[i].size)
+			end = c->reg[i].size;
+		if (to_shared)
+			memcpy(c->reg[i].shared + off, c->reg[i].priv + off, end - off);
+		else
+			memcpy(c->reg[i].priv + off, c->reg[i].shared + off, end - off);
+		__atomic_fetch_add(to_shared ? &c->cleans : &c->invalidates,
+				   (end - off) / RPK_SIM_LINE, __ATOMIC_RELAXED);
+		return;
+	}
+}
+
+static void port_clean(void *ctx, const void *addr, size_t len)
+{
+	/* The copy must be visible before whatever the caller publishes next. */
+	sim_move(of(ctx)->cache, addr, len, 1);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void port_invalidate(void *ctx, const void *addr, size_t len)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	sim_move(of(ctx)->cache, addr, len, 0);
+}
+
+int rpk_sim_cache_add(struct rpk_sim_cache *c, uint8_t *priv, uint8_t *shared, size_t size)
+{
+	if (c->count == RPK_SIM_MAX_REGIONS)
+		return -1;
+	c->reg[c->count].priv = priv;
+	c->reg[c->count].shared = shared;
+	c->reg[c->count].size = size;
+	c->count++;
+	memcpy(priv, shared, size);
+	return 0;
+}
+
 static const struct rpk_port_ops posix_ops = {
     .notify = port_notify,
     .lock = port_lock,
@@ -129,11 +180,17 @@ static const struct rpk_port_ops posix_ops = {
 };
 
 void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct rpk_bell *rx,
-			 int polling)
+			 int polling, struct rpk_sim_cache *cache)
 {
 	pthread_mutexattr_t attr;
 
-	p->port.ops = &posix_ops;
+	p->ops = posix_ops;
+	if (cache) {
+		p->ops.cache_clean = port_clean;
+		p->ops.cache_invalidate = port_invalidate;
+	}
+	p->cache = cache;
+	p->port.ops = &p->ops;
 	p->port.ctx = p;
 	p->tx = tx;
 	p->rx = rx;

@@ -37,19 +37,44 @@ struct rpk_bell {
 
 #define RPK_BELL_STRIDE 64u
 
+/*
+ * Simulated non-coherent memory: the node works on a private copy of each
+ * region (its "cache"), and only cache_clean (private -> shared) and
+ * cache_invalidate (shared -> private) move data, in whole lines as a
+ * write-back data cache does. A missing clean or invalidate, or two writers
+ * sharing a line, then corrupts data on a laptop as it would on a board.
+ */
+#define RPK_SIM_LINE	    64u
+#define RPK_SIM_MAX_REGIONS 8
+
+struct rpk_sim_cache {
+	struct {
+		uint8_t *priv, *shared;
+		size_t size;
+	} reg[RPK_SIM_MAX_REGIONS];
+	int count;
+	uint64_t cleans, invalidates; /* lines moved */
+};
+
+/* Add a region: priv becomes a copy of shared. Returns 0 or -1 if full. */
+int rpk_sim_cache_add(struct rpk_sim_cache *c, uint8_t *priv, uint8_t *shared, size_t size);
+
 struct rpk_posix_port {
 	struct rpk_port port;
-	struct rpk_bell *tx; /* we ring this one */
-	struct rpk_bell *rx; /* the peer rings this one */
-	int polling;	     /* spin instead of sleeping */
+	struct rpk_port_ops ops;
+	struct rpk_sim_cache *cache; /* NULL: coherent */
+	struct rpk_bell *tx;	     /* we ring this one */
+	struct rpk_bell *rx;	     /* the peer rings this one */
+	int polling;		     /* spin instead of sleeping */
 	pthread_mutex_t lock[RPK_LOCK_COUNT];
 	uint64_t rings;	  /* doorbells rung */
 	uint64_t wakeups; /* sleeps ended by a ring */
 };
 
-/* Set up a port over two bells. Polling spins in event_wait. */
+/* Set up a port over two bells. Polling spins in event_wait. With cache
+ * non-NULL the port simulates non-coherent memory over its regions. */
 void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct rpk_bell *rx,
-			 int polling);
+			 int polling, struct rpk_sim_cache *cache);
 void rpk_posix_port_fini(struct rpk_posix_port *p);
 
 /* Ring a bell directly (also used before the rpmsg device exists). */
