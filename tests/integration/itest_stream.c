@@ -3,7 +3,8 @@
  * Full-speed streams in both directions at once between two processes, four
  * endpoints each way, every message sequence-numbered and pattern-filled:
  * nothing lost, nothing duplicated, nothing reordered per endpoint, nothing
- * corrupted. RPK_STREAM_COUNT sets the messages per direction (default 10^6).
+ * corrupted. RPK_STREAM_COUNT sets the messages per direction (default 10^6),
+ * RPK_STREAM_EPTS the endpoints each way (default 4, at most 16).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,9 +21,22 @@
 
 #include "twonode.h"
 
-#define STREAMS	    4u
-#define REMOTE_SINK 300u /* remote sinks: 300..303, remote sources: 310..313 */
-#define REMOTE_SRC  310u
+#define MAX_STREAMS 16u
+#define REMOTE_SINK 300u /* remote sinks: 300..315, remote sources: 400..415 */
+#define REMOTE_SRC  400u
+
+static uint32_t streams = 4;
+
+/* Both processes read the same environment, so they agree. */
+static void read_streams(void)
+{
+	const char *env = getenv("RPK_STREAM_EPTS");
+
+	if (env)
+		streams = (uint32_t)strtoul(env, NULL, 0);
+	if (streams < 1 || streams > MAX_STREAMS)
+		streams = 4;
+}
 
 struct msg_head {
 	uint32_t seq;
@@ -47,7 +61,7 @@ static void make(uint8_t *buf, uint32_t stream, uint32_t seq)
 
 /* Per-stream receive state: the next sequence number each stream expects. */
 struct sink {
-	uint32_t next[STREAMS];
+	uint32_t next[MAX_STREAMS];
 	uint64_t received;
 	uint64_t lost, dup_or_reordered, corrupt;
 };
@@ -82,7 +96,7 @@ static void sink_check(struct sink *s, const uint8_t *data, size_t len, uint32_t
 static int sink_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)src;
-	sink_check(priv, data, len, ept->addr % 10u);
+	sink_check(priv, data, len, ept->addr - REMOTE_SINK);
 	return 0;
 }
 
@@ -92,7 +106,7 @@ static int send_all(struct rpk_ept *srcs, uint32_t dst_base, uint32_t count)
 	uint8_t buf[RPK_RPMSG_MAX_PAYLOAD];
 
 	for (uint32_t n = 0; n < count; n++) {
-		uint32_t stream = n % STREAMS, seq = n / STREAMS;
+		uint32_t stream = n % streams, seq = n / streams;
 
 		make(buf, stream, seq);
 		if (rpk_sendto(&srcs[stream], dst_base + stream, buf, msg_len(seq), 30000))
@@ -104,7 +118,7 @@ static int send_all(struct rpk_ept *srcs, uint32_t dst_base, uint32_t count)
 /* ---- remote ---- */
 
 static struct {
-	struct rpk_ept sinks[STREAMS], srcs[STREAMS];
+	struct rpk_ept sinks[MAX_STREAMS], srcs[MAX_STREAMS];
 	struct sink sink;
 	pthread_t sender;
 	uint32_t count, dst_base;
@@ -121,7 +135,8 @@ static void *remote_sender(void *arg)
 static void remote_setup(struct rpk_node *n, void *arg)
 {
 	(void)arg;
-	for (uint32_t i = 0; i < STREAMS; i++) {
+	read_streams();
+	for (uint32_t i = 0; i < streams; i++) {
 		rpk_ept_create(rpk_node_dev(n), &rs.sinks[i], NULL, REMOTE_SINK + i, RPK_ADDR_ANY,
 			       sink_cb, &rs.sink);
 		rpk_ept_create(rpk_node_dev(n), &rs.srcs[i], NULL, REMOTE_SRC + i, RPK_ADDR_ANY,
@@ -151,7 +166,7 @@ static const struct remote_ops ops = {.setup = remote_setup, .command = remote_c
 
 /* ---- master ---- */
 
-static struct rpk_ept sinks[STREAMS], srcs[STREAMS];
+static struct rpk_ept sinks[MAX_STREAMS], srcs[MAX_STREAMS];
 static struct sink msink;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -183,15 +198,16 @@ static void test_stream_both_directions(void **state)
 
 	twonode_up(t, "link256.dts", &ops, NULL, NULL);
 	dev = rpk_node_dev(t->master);
-	for (uint32_t i = 0; i < STREAMS; i++)
+	read_streams();
+	for (uint32_t i = 0; i < streams; i++)
 		assert_int_equal(rpk_ept_create(dev, &sinks[i], NULL, RPK_ADDR_ANY, RPK_ADDR_ANY,
 						master_sink_cb, &msink),
 				 0);
-	for (uint32_t i = 0; i < STREAMS; i++)
+	for (uint32_t i = 0; i < streams; i++)
 		assert_int_equal(
 		    rpk_ept_create(dev, &srcs[i], NULL, RPK_ADDR_ANY, RPK_ADDR_ANY, NULL, NULL), 0);
 	/* The remote's streams go to our sinks, whose addresses are consecutive. */
-	assert_int_equal(sinks[STREAMS - 1].addr, sinks[0].addr + STREAMS - 1);
+	assert_int_equal(sinks[streams - 1].addr, sinks[0].addr + streams - 1);
 	assert_string_equal(twonode_cmd(t, "send %u %u", count, sinks[0].addr), "ok");
 	assert_int_equal(send_all(srcs, REMOTE_SINK, count), 0);
 
