@@ -382,9 +382,12 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 	memset(lay, 0, sizeof(*lay));
 	if (err && errlen)
 		err[0] = 0;
-	/* fdt_check_full: the structure too, which the libfdt calls below trust. */
+	/* fdt_check_full: the structure too, which the libfdt calls below trust.
+	 * Blobs older than version 16 (dtc writes 17) are refused first: their
+	 * node names are full paths, fdt_get_name() returns NULL for one without
+	 * a '/', and libfdt 1.6.1's fdt_check_full() dereferences that NULL. */
 	if (size < sizeof(struct fdt_header) || fdt_check_header(fdt) ||
-	    fdt_totalsize(fdt) > size || fdt_check_full(fdt, size)) {
+	    fdt_totalsize(fdt) > size || fdt_version(fdt) < 16 || fdt_check_full(fdt, size)) {
 		report(&c, "/", "not a valid flattened devicetree");
 		return -RPK_EINVAL;
 	}

@@ -58,30 +58,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint32_t NUM_TABLE[8] = {1, 2, 4, 8, 16, 32, 64, 512};
 static const uint32_t BUFSZ_TABLE[4] = {512, 512, 128, 1024};
 static const char *const NAMES[8] = {
-    "rpmsg-fuzz", "rpmsg-client-sample", "rpmsg-remote-svc", "", "x",
-    "rpmsg-tty",  "a-name-of-exactly-31-characters",
+    "rpmsg-fuzz",
+    "rpmsg-client-sample",
+    "rpmsg-remote-svc",
+    "",
+    "x",
+    "rpmsg-tty",
+    "a-name-of-exactly-31-characters",
     "a-name-of-32-characters-is-2long", /* too long for an endpoint */
 };
 
 enum op {
 	OP_POLL,	/* master polls */
-	OP_SEND,	/* u8 ept, u8 dst, u16 len, u8 kind */
+	OP_SEND,	/* u8 ept, u8 dst, u16 len, u8 kind [, u32 src] */
 	OP_GET_TX,	/* rpk_get_tx_buffer */
-	OP_SEND_NOCOPY, /* u8 sel, u8 dst, u16 len */
+	OP_SEND_NOCOPY, /* u8 sel, u8 ept, u8 dst, u16 len */
 	OP_RELEASE_TX,	/* u8 sel */
 	OP_RELEASE_RX,	/* u8 sel */
 	OP_EPT_CREATE,	/* u8 name, u8 src, u8 dst */
 	OP_EPT_DESTROY, /* u8 sel */
-	OP_MISC,	/* u8 v: polling on/off, pending, max payload, lookup */
+	OP_MISC,	/* u8 v: polling on/off, pending, lookup, name service */
 	OP_CB_MODE,	/* u8 mode: what callbacks do */
 	OP_H_MSG,	/* hostile remote: a message in a receive buffer (see op_h_msg) */
 	OP_H_RET_TX,	/* hostile remote: u8 sel [, u32 id], u8 lensel [, u32 len] on vring 1 */
 	OP_H_IDX,	/* hostile remote: u8 v: used index of either queue */
 	OP_H_RAW,	/* hostile remote: u8 region, u32 off, u8 n, n bytes */
-	OP_H_HOOK,	/* hostile remote: the same, while the master invalidates (u8 countdown first) */
+	OP_H_HOOK,	/* hostile remote: OP_H_RAW during an invalidate (u8 countdown first) */
 	OP_R_SEND,	/* honest remote: u8 ept, u8 dst, u16 len */
 	OP_R_POLL,	/* honest remote polls (consumes the master's messages) */
 	OP_R_EPT,	/* honest remote: u8 v: create or destroy an endpoint */
+	OP_WAIT_MODE,	/* u8 mode: what happens while a send waits (see m_wait) */
 	OP_COUNT
 };
 
@@ -149,7 +155,12 @@ struct fz {
 	unsigned depth[RPK_LOCK_COUNT];
 	struct rpk_rpmsg_stats stats;
 	int broken[2];
+	unsigned ops;
 	/* a write the "remote" does while the master invalidates */
+	uint32_t clock, wakeups;
+	uint64_t rung[2]; /* doorbells rung, per notify id */
+	uint8_t wait_mode;
+	unsigned waits; /* in the current operation */
 	int hook_armed;
 	unsigned hook_countdown, hook_fired;
 	uint8_t hook_region;
@@ -226,6 +237,67 @@ static void m_invalidate(void *ctx, const void *p, size_t len)
 	f->hook_armed = 0;
 	f->hook_fired++;
 	region_write(f, f->hook_region, f->hook_off, f->hook_bytes, f->hook_len);
+}
+
+static void m_notify(void *ctx, uint32_t notify_id)
+{
+	struct fz *f = ctx;
+
+	CHECK(notify_id < 2);
+	f->rung[notify_id]++;
+}
+
+static uint32_t m_snapshot(void *ctx)
+{
+	struct fz *f = ctx;
+
+	return f->wakeups;
+}
+
+/*
+ * A send is waiting for a buffer (the transmit lock released). By wait_mode:
+ * the time runs out; the honest remote polls (and gives buffers back); a
+ * spurious wakeup; or the hostile remote's armed write lands now. The fake
+ * clock always moves, so a wait with a timeout ends.
+ */
+static int m_wait(void *ctx, uint32_t snapshot, uint32_t timeout_ms)
+{
+	struct fz *f = ctx;
+
+	(void)snapshot;
+	CHECK(!f->depth[RPK_LOCK_TX]);
+	CHECK(timeout_ms > 0 && timeout_ms != RPK_WAIT_FOREVER);
+	CHECK(++f->waits <= 5000); /* bounded by the timeout */
+	switch (f->wait_mode % 4) {
+	case 0:
+		f->clock += timeout_ms;
+		return -RPK_ETIMEDOUT;
+	case 1:
+		rpk_rpmsg_poll(&f->r);
+		f->clock += 1;
+		f->wakeups++;
+		return 0;
+	case 2:
+		f->clock += 3;
+		f->wakeups++;
+		return 0;
+	default:
+		if (f->hook_armed) {
+			f->hook_armed = 0;
+			f->hook_fired++;
+			region_write(f, f->hook_region, f->hook_off, f->hook_bytes, f->hook_len);
+		}
+		f->clock += 1;
+		f->wakeups++;
+		return 0;
+	}
+}
+
+static uint32_t m_now(void *ctx)
+{
+	struct fz *f = ctx;
+
+	return f->clock;
 }
 
 /* ---- what we hold ---- */
@@ -395,7 +467,8 @@ static int m_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void 
 	f->in_cb++;
 
 	if (f->cb_mode & CB_BAD_HOLD)
-		CHECK(rpk_hold_rx_buffer(ept->dev, (char *)data + RPK_RPMSG_HDR_SIZE) == -RPK_EINVAL);
+		CHECK(rpk_hold_rx_buffer(ept->dev, (char *)data + RPK_RPMSG_HDR_SIZE) ==
+		      -RPK_EINVAL);
 	if ((f->cb_mode & CB_RELEASE_OLD) && f->nrx_held) {
 		r = rpk_release_rx_buffer(ept->dev, f->rx_held[0]);
 		CHECK(r == 0 || (r == -RPK_EPIPE && f->m.vq[0].broken));
@@ -461,19 +534,26 @@ static void check_stats(struct fz *f)
 	const struct rpk_rpmsg_stats *a = &f->stats, *b = &f->m.stats;
 
 	/* Counters only go up. */
-	CHECK(b->tx_msgs >= a->tx_msgs && b->rx_msgs >= a->rx_msgs && b->tx_kicks >= a->tx_kicks);
+	CHECK(b->tx_msgs >= a->tx_msgs && b->rx_msgs >= a->rx_msgs && b->tx_kicks >= a->tx_kicks &&
+	      b->rx_kicks >= a->rx_kicks);
 	CHECK(b->rx_no_ept >= a->rx_no_ept && b->rx_bad_len >= a->rx_bad_len);
 	CHECK(b->rx_bad_buf >= a->rx_bad_buf && b->ns_bad >= a->ns_bad);
 	CHECK(b->ns_table_full >= a->ns_table_full && b->ns_lost >= a->ns_lost);
 	CHECK(b->tx_bad_buf >= a->tx_bad_buf);
 	CHECK(f->m.stats.rx_msgs >= f->callbacks);
+	/* Every doorbell rung is counted once, on its queue's side. */
+	CHECK(b->tx_kicks == f->rung[f->m.svq->notify_id] &&
+	      b->rx_kicks == f->rung[f->m.rvq->notify_id]);
 	f->stats = *b;
 }
 
-static void check_state(struct fz *f)
+/* After every operation; the sweep over every descriptor (full) only now
+ * and then on big rings, and always after the last operation. */
+static void check_state(struct fz *f, int full)
 {
 	struct rpk_vq *rvq = &f->m.vq[0], *svq = &f->m.vq[1];
 	unsigned n[2][4] = {{0}};
+	uint8_t rmark[RPK_RPMSG_MAX_BUFS / 2], smark[RPK_RPMSG_MAX_BUFS / 2];
 
 	for (int l = 0; l < RPK_LOCK_COUNT; l++)
 		CHECK(f->depth[l] == 0);
@@ -485,7 +565,25 @@ static void check_state(struct fz *f)
 			CHECK(f->m.vq[q].broken); /* broken is for good */
 		f->broken[q] = f->m.vq[q].broken;
 	}
+	CHECK(rpk_max_payload(&f->m) == f->buf_size - RPK_RPMSG_HDR_SIZE);
+	if (!full)
+		return;
 
+	/* What we hold, by buffer index: each a pool buffer of the right half, once. */
+	memset(rmark, 0, sizeof(rmark));
+	memset(smark, 0, sizeof(smark));
+	for (unsigned i = 0; i < f->nrx_held; i++) {
+		int k = pool_buf(f, 0, f->rx_held[i]);
+
+		CHECK(k >= 0 && !rmark[k]);
+		rmark[k] = 1;
+	}
+	for (unsigned i = 0; i < f->ntx_held; i++) {
+		int k = pool_buf(f, 1, f->tx_held[i]);
+
+		CHECK(k >= 0 && !smark[k]);
+		smark[k] = 1;
+	}
 	for (uint32_t h = 0; h < f->num; h++) {
 		uint8_t rs = rvq->slots[h].state, ss = svq->slots[h].state;
 
@@ -497,27 +595,18 @@ static void check_state(struct fz *f)
 			CHECK(rs == RPK_SLOT_RESERVED && ss == RPK_SLOT_RESERVED);
 			continue;
 		}
-		if (!rvq->broken) {
-			/* Every receive buffer is posted or held by us. */
-			int held = list_find(f->rx_held, f->nrx_held,
-					     rx_buf(f, h) + RPK_RPMSG_HDR_SIZE) >= 0;
-
-			CHECK(rs == (held ? RPK_SLOT_RESERVED : RPK_SLOT_POSTED));
-		}
-		if (!svq->broken) {
-			int held =
-			    list_find(f->tx_held, f->ntx_held,
-				      rx_buf(f, f->nbufs + h) + RPK_RPMSG_HDR_SIZE) >= 0;
-
-			CHECK((ss == RPK_SLOT_RESERVED) == held);
-		}
+		/* Every receive buffer is posted or held by us; every transmit
+		 * buffer we hold is reserved, and nothing else is. */
+		if (!rvq->broken)
+			CHECK(rs == (rmark[h] ? RPK_SLOT_RESERVED : RPK_SLOT_POSTED));
+		if (!svq->broken)
+			CHECK((ss == RPK_SLOT_RESERVED) == smark[h]);
 	}
 	for (int q = 0; q < 2; q++) {
 		CHECK(f->m.vq[q].num_free == n[q][RPK_SLOT_FREE]);
 		CHECK(f->m.vq[q].num_posted == n[q][RPK_SLOT_POSTED]);
 	}
 	CHECK(n[0][RPK_SLOT_FREE] == 0);
-	CHECK(rpk_max_payload(&f->m) == f->buf_size - RPK_RPMSG_HDR_SIZE);
 }
 
 /* ---- the master's operations ---- */
@@ -591,6 +680,8 @@ static void op_send(struct fz *f)
 	uint16_t len16 = in_u16(&f->in);
 	uint8_t kind = in_u8(&f->in);
 	size_t len = (kind & 4) ? 0x10000u : len16 % (f->buf_size + 8);
+	/* bit 4: wait up to 1..71 ms for a buffer (only raw sends take a timeout) */
+	uint32_t timeout = (kind & 16) ? 1u + (kind >> 5) * 10u : RPK_NO_WAIT;
 	uint32_t src = s->ept.addr;
 	uint64_t tx = f->m.stats.tx_msgs;
 	unsigned fired = f->hook_fired;
@@ -609,7 +700,7 @@ static void op_send(struct fz *f)
 		break;
 	default:
 		src = (kind & 8) ? RPK_ADDR_ANY : in_u32(&f->in);
-		r = rpk_send_offchannel_raw(&f->m, src, dst, payload, len, RPK_NO_WAIT);
+		r = rpk_send_offchannel_raw(&f->m, src, dst, payload, len, timeout);
 		break;
 	}
 	if (src == RPK_ADDR_ANY || dst == RPK_ADDR_ANY) {
@@ -624,7 +715,8 @@ static void op_send(struct fz *f)
 		if (fired == f->hook_fired)
 			check_sent(f, src, dst, payload, len);
 	} else {
-		CHECK(r == -RPK_EAGAIN || r == -RPK_EPIPE ||
+		CHECK(r == (timeout && (kind & 3) >= 2 ? -RPK_ETIMEDOUT : -RPK_EAGAIN) ||
+		      r == -RPK_EPIPE ||
 		      (r == -RPK_EMSGSIZE && len > f->buf_size - RPK_RPMSG_HDR_SIZE));
 		CHECK(r != -RPK_EPIPE || broken(f));
 	}
@@ -778,13 +870,17 @@ static void op_ept_create(struct fz *f)
 static void op_misc(struct fz *f)
 {
 	uint8_t v = in_u8(&f->in);
+	unsigned fired;
 	uint32_t addr;
 	struct rpk_ept *e;
 
 	switch (v % 4) {
 	case 0:
+		fired = f->hook_fired;
 		rpk_rpmsg_set_polling(&f->m, v & 4);
-		CHECK(ring_avail(f, 0)->flags == ((v & 4) ? RPK_VRING_AVAIL_F_NO_INTERRUPT : 0));
+		if (fired == f->hook_fired)
+			CHECK(ring_avail(f, 0)->flags ==
+			      ((v & 4) ? RPK_VRING_AVAIL_F_NO_INTERRUPT : 0));
 		break;
 	case 1: {
 		int p = rpk_rpmsg_pending(&f->m);
@@ -1038,6 +1134,10 @@ static int setup(struct fz *f)
 	f->mops.lock = m_lock;
 	f->mops.unlock = m_unlock;
 	f->mops.cache_invalidate = m_invalidate;
+	f->mops.notify = m_notify;
+	f->mops.event_snapshot = m_snapshot;
+	f->mops.event_wait = m_wait;
+	f->mops.now_ms = m_now;
 	f->mport.ops = &f->mops;
 	f->mport.ctx = f;
 	f->rport.ops = &no_ops;
@@ -1116,11 +1216,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->in.p = data;
 	f->in.n = size;
 	if (setup(f) == 0) {
-		check_state(f);
+		check_state(f, 1);
 		while (f->in.n) {
 			uint8_t op = in_u8(&f->in) % OP_COUNT;
 			struct eslot *s;
 
+			f->waits = 0;
 			switch (op) {
 			case OP_POLL:
 				op_poll(f);
@@ -1154,6 +1255,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case OP_CB_MODE:
 				f->cb_mode = in_u8(&f->in);
 				break;
+			case OP_WAIT_MODE:
+				f->wait_mode = in_u8(&f->in);
+				break;
 			case OP_H_MSG:
 				op_h_msg(f);
 				break;
@@ -1181,7 +1285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			default:
 				break;
 			}
-			check_state(f);
+			check_state(f, f->num <= 16 || !(++f->ops & 7) || !f->in.n);
 		}
 	}
 	teardown(f);

@@ -61,14 +61,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint32_t NUM_TABLE[8] = {1, 2, 4, 8, 16, 32, 64, 512};
 static const uint32_t BUFSZ_TABLE[4] = {512, 512, 128, 1024};
 static const char *const NAMES[8] = {
-    "rpmsg-fuzz", "rpmsg-client-sample", "rpmsg-remote-svc", "", "x",
-    "rpmsg-tty",  "a-name-of-exactly-31-characters",
+    "rpmsg-fuzz",
+    "rpmsg-client-sample",
+    "rpmsg-remote-svc",
+    "",
+    "x",
+    "rpmsg-tty",
+    "a-name-of-exactly-31-characters",
     "a-name-of-32-characters-is-2long", /* too long for an endpoint */
 };
 
 enum op {
 	OP_POLL,	/* remote polls */
-	OP_SEND,	/* u8 ept, u8 dst, u16 len, u8 kind */
+	OP_SEND,	/* u8 ept, u8 dst, u16 len, u8 kind [, u32 src] */
 	OP_GET_TX,	/* rpk_get_tx_buffer */
 	OP_SEND_NOCOPY, /* u8 sel, u8 ept, u8 dst, u16 len */
 	OP_RELEASE_TX,	/* u8 sel */
@@ -81,10 +86,11 @@ enum op {
 	OP_H_TXBUF,	/* hostile master: a buffer for us on vring 0 (see op_h_txbuf) */
 	OP_H_IDX,	/* hostile master: u8 v: avail index or flags of either queue */
 	OP_H_RAW,	/* hostile master: u8 region, u32 off, u8 n, n bytes */
-	OP_H_HOOK,	/* hostile master: the same, while the remote invalidates (u8 countdown first) */
+	OP_H_HOOK,	/* hostile master: OP_H_RAW during an invalidate (u8 countdown first) */
 	OP_M_SEND,	/* honest master: u8 ept, u8 dst, u16 len */
 	OP_M_POLL,	/* honest master polls (takes our messages, posts buffers again) */
 	OP_M_EPT,	/* honest master: u8 v: create or destroy an endpoint */
+	OP_WAIT_MODE,	/* u8 mode: what happens while a send waits (see r_wait) */
 	OP_COUNT
 };
 
@@ -161,6 +167,11 @@ struct fz {
 	unsigned depth[RPK_LOCK_COUNT];
 	struct rpk_rpmsg_stats stats;
 	int broken[2];
+	unsigned ops;
+	uint32_t clock, wakeups;
+	uint64_t rung[2]; /* doorbells rung, per notify id */
+	uint8_t wait_mode;
+	unsigned waits; /* in the current operation */
 	int hook_armed;
 	unsigned hook_countdown, hook_fired;
 	uint8_t hook_region;
@@ -240,6 +251,67 @@ static void r_invalidate(void *ctx, const void *p, size_t len)
 	region_write(f, f->hook_region, f->hook_off, f->hook_bytes, f->hook_len);
 }
 
+static void r_notify(void *ctx, uint32_t notify_id)
+{
+	struct fz *f = ctx;
+
+	CHECK(notify_id < 2);
+	f->rung[notify_id]++;
+}
+
+static uint32_t r_snapshot(void *ctx)
+{
+	struct fz *f = ctx;
+
+	return f->wakeups;
+}
+
+/*
+ * A send is waiting for a buffer (the transmit lock released). By wait_mode:
+ * the time runs out; the honest master polls (and gives buffers back); a
+ * spurious wakeup; or the hostile master's armed write lands now. The fake
+ * clock always moves, so a wait with a timeout ends.
+ */
+static int r_wait(void *ctx, uint32_t snapshot, uint32_t timeout_ms)
+{
+	struct fz *f = ctx;
+
+	(void)snapshot;
+	CHECK(!f->depth[RPK_LOCK_TX]);
+	CHECK(timeout_ms > 0 && timeout_ms != RPK_WAIT_FOREVER);
+	CHECK(++f->waits <= 5000); /* bounded by the timeout */
+	switch (f->wait_mode % 4) {
+	case 0:
+		f->clock += timeout_ms;
+		return -RPK_ETIMEDOUT;
+	case 1:
+		rpk_rpmsg_poll(&f->m);
+		f->clock += 1;
+		f->wakeups++;
+		return 0;
+	case 2:
+		f->clock += 3;
+		f->wakeups++;
+		return 0;
+	default:
+		if (f->hook_armed) {
+			f->hook_armed = 0;
+			f->hook_fired++;
+			region_write(f, f->hook_region, f->hook_off, f->hook_bytes, f->hook_len);
+		}
+		f->clock += 1;
+		f->wakeups++;
+		return 0;
+	}
+}
+
+static uint32_t r_now(void *ctx)
+{
+	struct fz *f = ctx;
+
+	return f->clock;
+}
+
 /* ---- what we hold ---- */
 
 static void list_add(void **list, unsigned *n, void *p)
@@ -273,13 +345,48 @@ static int in_window(const struct fz *f, const void *p, uint64_t len)
 	return 0;
 }
 
-/* The descriptor a queue holds for hdr, or -1. */
-static int held_slot(const struct rpk_vq *vq, const void *hdr)
+/* The longest buffer a queue holds at hdr (the master may alias), 0 if none. */
+static uint32_t held_len(const struct rpk_vq *vq, const void *hdr)
 {
+	uint32_t len = 0;
+
 	for (uint32_t h = 0; h < vq->num; h++)
-		if (vq->slots[h].state == RPK_SLOT_HELD && vq->slots[h].buf == hdr)
-			return (int)h;
-	return -1;
+		if (vq->slots[h].state == RPK_SLOT_HELD && vq->slots[h].buf == hdr &&
+		    vq->slots[h].len > len)
+			len = vq->slots[h].len;
+	return len;
+}
+
+/* The transmit descriptor the caller's buffer at payload p stands for, as
+ * the header's stashed head and the queue's record agree, or -1. */
+static int tx_head_of(const struct fz *f, const void *p)
+{
+	const uint8_t *hdr = (const uint8_t *)p - RPK_RPMSG_HDR_SIZE;
+	uint32_t head;
+
+	memcpy(&head, hdr + 8, sizeof(head));
+	if (rpk_vq_slot_buf(&f->r.vq[0], head, RPK_SLOT_HELD) != hdr || f->r.vq[0].slots[head].user)
+		return -1;
+	return (int)head;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The two lists hold the same pointers, as many times each. */
+static void check_same(void **a, unsigned na, void *const *b, unsigned nb)
+{
+	static void *sb[MAX_HELD];
+
+	CHECK(na == nb && nb <= MAX_HELD);
+	memcpy(sb, b, nb * sizeof(*b));
+	qsort(a, na, sizeof(*a), cmp_ptr);
+	qsort(sb, nb, sizeof(*sb), cmp_ptr);
+	CHECK(memcmp(a, sb, na * sizeof(*a)) == 0);
 }
 
 static int broken(const struct fz *f)
@@ -390,17 +497,18 @@ static int r_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void 
 	struct fz *f = s->f;
 	const volatile uint8_t *d = data;
 	uint8_t *hdr = (uint8_t *)data - RPK_RPMSG_HDR_SIZE;
-	int h = held_slot(&f->r.vq[1], hdr), r;
+	uint32_t blen = held_len(&f->r.vq[1], hdr);
 	uint8_t acc = 0;
+	int r;
 
 	CHECK(s->live && &s->ept == ept && ept->dev == &f->r);
 	CHECK(f->depth[RPK_LOCK_RX] && f->depth[RPK_LOCK_EPT]);
 	CHECK(f->r.rx_cur == hdr);
 	/* The payload lies inside the buffer the descriptor gave, inside a window. */
-	CHECK(h >= 0);
+	CHECK(blen > 0);
 	CHECK(((uintptr_t)hdr & 3u) == 0);
-	CHECK(len <= 0xffffu && len + RPK_RPMSG_HDR_SIZE <= f->r.vq[1].slots[h].len);
-	CHECK(in_window(f, hdr, f->r.vq[1].slots[h].len));
+	CHECK(len <= 0xffffu && len + RPK_RPMSG_HDR_SIZE <= blen);
+	CHECK(in_window(f, hdr, blen));
 	for (size_t k = 0; k < len; k++)
 		acc ^= d[k];
 	(void)acc;
@@ -411,7 +519,12 @@ static int r_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void 
 		CHECK(rpk_hold_rx_buffer(ept->dev, (char *)data + 4) == -RPK_EINVAL);
 	if ((f->cb_mode & CB_RELEASE_OLD) && f->nrx_held) {
 		r = rpk_release_rx_buffer(ept->dev, f->rx_held[0]);
-		CHECK(r == 0 || (r == -RPK_EPIPE && f->r.vq[1].broken));
+		/* The master may have handed us the same buffer again: then it
+		 * is the one whose callback runs, not ours to give back yet. */
+		if (f->rx_held[0] == data)
+			CHECK(r == -RPK_EINVAL);
+		else
+			CHECK(r == 0 || (r == -RPK_EPIPE && f->r.vq[1].broken));
 		if (r == 0)
 			list_del(f->rx_held, &f->nrx_held, 0);
 	}
@@ -473,32 +586,42 @@ static void check_stats(struct fz *f)
 {
 	const struct rpk_rpmsg_stats *a = &f->stats, *b = &f->r.stats;
 
-	CHECK(b->tx_msgs >= a->tx_msgs && b->rx_msgs >= a->rx_msgs && b->tx_kicks >= a->tx_kicks);
+	CHECK(b->tx_msgs >= a->tx_msgs && b->rx_msgs >= a->rx_msgs && b->tx_kicks >= a->tx_kicks &&
+	      b->rx_kicks >= a->rx_kicks);
 	CHECK(b->rx_no_ept >= a->rx_no_ept && b->rx_bad_len >= a->rx_bad_len);
 	CHECK(b->rx_bad_buf >= a->rx_bad_buf && b->ns_bad >= a->ns_bad);
 	CHECK(b->ns_table_full >= a->ns_table_full && b->ns_lost >= a->ns_lost);
 	CHECK(b->tx_bad_buf >= a->tx_bad_buf);
 	CHECK(f->r.stats.rx_msgs >= f->callbacks);
+	/* Every doorbell rung is counted once, on its queue's side. */
+	CHECK(b->tx_kicks == f->rung[f->r.svq->notify_id] &&
+	      b->rx_kicks == f->rung[f->r.rvq->notify_id]);
 	f->stats = *b;
 }
 
-static void check_state(struct fz *f)
+/* After every operation; the sweep over every descriptor (full) only now
+ * and then on big rings, and always after the last operation. */
+static void check_state(struct fz *f, int full)
 {
-	struct rpk_vq *svq = &f->r.vq[0], *rvq = &f->r.vq[1];
-	unsigned held[2] = {0, 0}, spare = 0;
+	static void *rx[MAX_HELD], *tx[MAX_HELD];
+	unsigned nrx = 0, ntx = 0, spare = 0;
 
 	for (int l = 0; l < RPK_LOCK_COUNT; l++)
 		CHECK(f->depth[l] == 0);
 	CHECK(!f->in_cb && f->r.rx_cur == NULL);
 	CHECK(f->r.up);
 	check_stats(f);
+	CHECK(rpk_max_payload(&f->r) <= 0xffffu);
 	for (int q = 0; q < 2; q++) {
 		if (f->broken[q])
-			CHECK(f->r.vq[q].broken);
+			CHECK(f->r.vq[q].broken); /* broken is for good */
 		f->broken[q] = f->r.vq[q].broken;
 	}
+	if (!full)
+		return;
 	for (int q = 0; q < 2; q++) {
 		const struct rpk_vq *vq = &f->r.vq[q];
+		unsigned held = 0;
 
 		for (uint32_t h = 0; h < f->num; h++) {
 			const struct rpk_vq_slot *s = &vq->slots[h];
@@ -506,25 +629,27 @@ static void check_state(struct fz *f)
 			CHECK(s->state == RPK_SLOT_FREE || s->state == RPK_SLOT_HELD);
 			if (s->state != RPK_SLOT_HELD)
 				continue;
-			held[q]++;
+			held++;
 			/* Whatever we hold lies inside a window. */
 			CHECK(s->len > 0 && in_window(f, s->buf, s->len));
-			if (q == 0 && s->user)
+			if (q == 1)
+				rx[nrx++] = (uint8_t *)s->buf + RPK_RPMSG_HDR_SIZE;
+			else if (s->user)
 				spare++;
+			else
+				tx[ntx++] = (uint8_t *)s->buf + RPK_RPMSG_HDR_SIZE;
 		}
-		CHECK(vq->num_free == f->num - held[q]);
+		CHECK(vq->num_free == f->num - held);
 	}
 	CHECK(spare == f->r.num_spare);
-	/* Every held receive buffer is one we hold. */
-	CHECK(held[1] == f->nrx_held);
-	for (unsigned i = 0; i < f->nrx_held; i++)
-		CHECK(held_slot(rvq, (uint8_t *)f->rx_held[i] - RPK_RPMSG_HDR_SIZE) >= 0);
-	/* Every held transmit buffer is ours or a spare. */
-	if (!svq->broken)
-		CHECK(held[0] == f->ntx_held + f->r.num_spare);
-	for (unsigned i = 0; i < f->ntx_held; i++)
-		CHECK(held_slot(svq, (uint8_t *)f->tx_held[i] - RPK_RPMSG_HDR_SIZE) >= 0);
-	CHECK(rpk_max_payload(&f->r) <= 0xffffu);
+	/* The receive buffers held are exactly those we hold. */
+	check_same(rx, nrx, f->rx_held, f->nrx_held);
+	/* The transmit buffers held are those we hold and the spares (plus,
+	 * once the queue is broken, any it could not give back). */
+	if (!f->r.vq[0].broken)
+		check_same(tx, ntx, f->tx_held, f->ntx_held);
+	else
+		CHECK(ntx >= f->ntx_held);
 }
 
 /* ---- the remote's operations ---- */
@@ -573,7 +698,8 @@ static uint32_t pick_dst(struct fz *f, uint8_t v)
 static void check_sent(struct fz *f, size_t len)
 {
 	struct rpk_vring_used *u = ring_used(f, 0);
-	struct rpk_vring_used_elem *e = &u->ring[(uint16_t)(f->r.vq[0].next_used - 1) & (f->num - 1)];
+	struct rpk_vring_used_elem *e =
+	    &u->ring[(uint16_t)(f->r.vq[0].next_used - 1) & (f->num - 1)];
 
 	CHECK(u->idx == f->r.vq[0].next_used);
 	CHECK(e->id < f->num && e->len == RPK_RPMSG_HDR_SIZE + len);
@@ -587,8 +713,11 @@ static void op_send(struct fz *f)
 	uint16_t len16 = in_u16(&f->in);
 	uint8_t kind = in_u8(&f->in);
 	size_t len = (kind & 4) ? 0x10000u : len16 % (f->buf_size + 8);
+	/* bit 4: wait up to 1..71 ms for a buffer (only raw sends take a timeout) */
+	uint32_t timeout = (kind & 16) ? 1u + (kind >> 5) * 10u : RPK_NO_WAIT;
 	uint32_t src = s->ept.addr;
 	uint64_t tx = f->r.stats.tx_msgs;
+	unsigned fired = f->hook_fired;
 	int was_broken = broken(f);
 	int r;
 
@@ -604,7 +733,7 @@ static void op_send(struct fz *f)
 		break;
 	default:
 		src = (kind & 8) ? RPK_ADDR_ANY : in_u32(&f->in);
-		r = rpk_send_offchannel_raw(&f->r, src, dst, payload, len, RPK_NO_WAIT);
+		r = rpk_send_offchannel_raw(&f->r, src, dst, payload, len, timeout);
 		break;
 	}
 	if (src == RPK_ADDR_ANY || dst == RPK_ADDR_ANY) {
@@ -615,9 +744,11 @@ static void op_send(struct fz *f)
 		CHECK(r == -RPK_EPIPE);
 	} else if (r == 0) {
 		CHECK(f->r.stats.tx_msgs == tx + 1);
-		check_sent(f, len);
+		if (fired == f->hook_fired)
+			check_sent(f, len);
 	} else {
-		CHECK(r == -RPK_EAGAIN || r == -RPK_EPIPE || r == -RPK_EMSGSIZE);
+		CHECK(r == (timeout && (kind & 3) >= 2 ? -RPK_ETIMEDOUT : -RPK_EAGAIN) ||
+		      r == -RPK_EPIPE || r == -RPK_EMSGSIZE);
 		CHECK(r != -RPK_EPIPE || broken(f));
 	}
 	if (r)
@@ -635,16 +766,14 @@ static void op_get_tx(struct fz *f)
 		CHECK(r == -RPK_EPIPE);
 	if (r == 0) {
 		uint8_t *hdr = (uint8_t *)buf - RPK_RPMSG_HDR_SIZE;
-		int h = held_slot(&f->r.vq[0], hdr);
-		uint32_t reserved;
+		int h = tx_head_of(f, buf);
 
-		/* A buffer the master offered, big enough for what we were told. */
-		CHECK(h >= 0 && !f->r.vq[0].slots[h].user);
+		/* A buffer the master offered, its head stashed in the header,
+		 * big enough for what we were told. */
+		CHECK(h >= 0);
 		CHECK(((uintptr_t)hdr & 3u) == 0);
 		CHECK(cap <= 0xffffu && cap + RPK_RPMSG_HDR_SIZE <= f->r.vq[0].slots[h].len);
 		CHECK(in_window(f, hdr, RPK_RPMSG_HDR_SIZE + (uint64_t)cap));
-		memcpy(&reserved, hdr + 8, 4);
-		CHECK(rpk_vq_slot_buf(&f->r.vq[0], reserved, RPK_SLOT_HELD) == hdr);
 		memset(buf, 0x5a, cap); /* all of it is ours to write */
 		list_add(f->tx_held, &f->ntx_held, buf);
 	} else {
@@ -656,13 +785,10 @@ static void op_get_tx(struct fz *f)
  * A held transmit buffer, or something that is not one (pointers with 16
  * readable bytes before them: the remote reads the header's reserved word).
  */
-static void *pick_tx(struct fz *f, uint8_t sel, int *held)
+static void *pick_tx(struct fz *f, uint8_t sel)
 {
-	*held = 0;
-	if (!(sel & 0x80) && f->ntx_held) {
-		*held = 1;
+	if (!(sel & 0x80) && f->ntx_held)
 		return f->tx_held[sel % f->ntx_held];
-	}
 	switch (sel & 3) {
 	case 0:
 		/* a receive buffer we hold */
@@ -672,64 +798,68 @@ static void *pick_tx(struct fz *f, uint8_t sel, int *held)
 	case 2:
 		return not_pool + 64;
 	default:
-		return f->pool + RPK_RPMSG_HDR_SIZE + (sel >> 2) * 4u;
+		return f->pool + RPK_RPMSG_HDR_SIZE +
+		       ((sel >> 2) * 4u) % (f->pool_size - 2 * RPK_RPMSG_HDR_SIZE);
 	}
 }
 
 static void op_send_nocopy(struct fz *f)
 {
-	int held;
 	uint8_t sel = in_u8(&f->in);
-	void *buf = pick_tx(f, sel, &held);
+	void *buf = pick_tx(f, sel);
 	struct eslot *s = &f->re[in_u8(&f->in) % MAX_EPTS];
 	uint32_t dst = pick_dst(f, in_u8(&f->in));
 	size_t len = in_u16(&f->in) % (f->buf_size + 8);
 	uint64_t tx = f->r.stats.tx_msgs;
-	int was_broken = broken(f), r, k;
+	unsigned fired = f->hook_fired;
+	int was_broken = broken(f), r, k, head;
 	uint32_t cap = 0;
 
 	if (!s->live)
 		return;
-	if (held) {
-		int h = held_slot(&f->r.vq[0], (uint8_t *)buf - RPK_RPMSG_HDR_SIZE);
-		uint32_t blen = f->r.vq[0].slots[h].len - RPK_RPMSG_HDR_SIZE;
+	/* Which buffer the remote will take this for: the head stashed in
+	 * the header (the master may have rewritten it) if the queue agrees. */
+	head = tx_head_of(f, buf);
+	if (head >= 0) {
+		uint32_t blen = f->r.vq[0].slots[head].len - RPK_RPMSG_HDR_SIZE;
 
-		CHECK(h >= 0);
 		cap = blen > 0xffffu ? 0xffffu : blen;
-		/* The header (with the stashed head) is the master's memory too:
-		 * a hostile master may have rewritten it, so write our part only. */
 		memcpy(buf, payload, len < cap ? len : cap);
 	}
 	r = rpk_send_nocopy(&s->ept, dst, buf, len);
-	if (dst == RPK_ADDR_ANY) {
+	if (dst == RPK_ADDR_ANY)
 		CHECK(r == -RPK_ENOTCONN);
-	} else if (!held) {
-		/* Not ours, unless the hostile master made a header point at a
-		 * buffer we hold: then it is one of ours after all. */
-		CHECK(r == -RPK_EINVAL || r == 0 || r == -RPK_EMSGSIZE || r == -RPK_EPIPE);
-	} else if (was_broken) {
-		CHECK(r == -RPK_EPIPE || r == -RPK_EINVAL);
-	} else {
-		CHECK(r == 0 || r == -RPK_EINVAL || r == -RPK_EMSGSIZE);
-		CHECK(r != -RPK_EMSGSIZE || len > cap);
-	}
+	else if (head < 0)
+		CHECK(r == -RPK_EINVAL);
+	else if (was_broken)
+		CHECK(r == -RPK_EPIPE);
+	else if (len > cap)
+		CHECK(r == -RPK_EMSGSIZE);
+	else
+		CHECK(r == 0);
 	if (r == 0) {
 		CHECK(f->r.stats.tx_msgs == tx + 1);
-		check_sent(f, len);
+		if (fired == f->hook_fired)
+			check_sent(f, len);
+		/* Only a buffer we hold can have gone. */
 		k = list_find(f->tx_held, f->ntx_held, buf);
 		CHECK(k >= 0);
 		list_del(f->tx_held, &f->ntx_held, (unsigned)k);
+	} else {
+		CHECK(f->r.stats.tx_msgs == tx);
 	}
 }
 
 static void op_release_tx(struct fz *f)
 {
-	int held, k;
-	void *buf = pick_tx(f, in_u8(&f->in), &held);
+	int k;
+	void *buf = pick_tx(f, in_u8(&f->in));
+	int head = tx_head_of(f, buf);
 	int r = rpk_release_tx_buffer(&f->r, buf);
 
-	CHECK(r == 0 || r == -RPK_EINVAL);
+	CHECK(r == (head >= 0 ? 0 : -RPK_EINVAL));
 	if (r == 0) {
+		CHECK(f->r.vq[0].slots[head].user); /* a spare now */
 		k = list_find(f->tx_held, f->ntx_held, buf);
 		CHECK(k >= 0);
 		list_del(f->tx_held, &f->ntx_held, (unsigned)k);
@@ -790,13 +920,16 @@ static void op_ept_create(struct fz *f)
 static void op_misc(struct fz *f)
 {
 	uint8_t v = in_u8(&f->in);
+	unsigned fired;
 	uint32_t addr;
 	struct rpk_ept *e;
 
 	switch (v % 4) {
 	case 0:
+		fired = f->hook_fired;
 		rpk_rpmsg_set_polling(&f->r, v & 4);
-		CHECK(ring_used(f, 1)->flags == ((v & 4) ? RPK_VRING_USED_F_NO_NOTIFY : 0));
+		if (fired == f->hook_fired)
+			CHECK(ring_used(f, 1)->flags == ((v & 4) ? RPK_VRING_USED_F_NO_NOTIFY : 0));
 		break;
 	case 1: {
 		int p = rpk_rpmsg_pending(&f->r);
@@ -850,8 +983,8 @@ static void *da_to_va(struct fz *f, uint64_t da, uint64_t len)
 	return rpk_mem_to_va(&f->rmem, da, len);
 }
 
-static void post_desc(struct fz *f, int q, uint16_t head, uint64_t da, uint32_t len,
-		      uint16_t flags, int publish)
+static void post_desc(struct fz *f, int q, uint16_t head, uint64_t da, uint32_t len, uint16_t flags,
+		      int publish)
 {
 	struct rpk_vring_desc *d = &ring_desc(f, q)[head & (f->num - 1)];
 	struct rpk_vring_avail *a = ring_avail(f, q);
@@ -1097,6 +1230,10 @@ static int setup(struct fz *f)
 	f->rops.lock = r_lock;
 	f->rops.unlock = r_unlock;
 	f->rops.cache_invalidate = r_invalidate;
+	f->rops.notify = r_notify;
+	f->rops.event_snapshot = r_snapshot;
+	f->rops.event_wait = r_wait;
+	f->rops.now_ms = r_now;
 	f->rport.ops = &f->rops;
 	f->rport.ctx = f;
 	f->mport.ops = &no_ops;
@@ -1176,11 +1313,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->in.p = data;
 	f->in.n = size;
 	if (setup(f) == 0) {
-		check_state(f);
+		check_state(f, 1);
 		while (f->in.n) {
 			uint8_t op = in_u8(&f->in) % OP_COUNT;
 			struct eslot *s;
 
+			f->waits = 0;
 			switch (op) {
 			case OP_POLL:
 				op_poll(f);
@@ -1214,6 +1352,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case OP_CB_MODE:
 				f->cb_mode = in_u8(&f->in);
 				break;
+			case OP_WAIT_MODE:
+				f->wait_mode = in_u8(&f->in);
+				break;
 			case OP_H_MSG:
 				op_h_msg(f);
 				break;
@@ -1241,7 +1382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			default:
 				break;
 			}
-			check_state(f);
+			check_state(f, f->num <= 16 || !(++f->ops & 7) || !f->in.n);
 		}
 	}
 	teardown(f);

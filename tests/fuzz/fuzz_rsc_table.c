@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c)                                                                                   \
 	do {                                                                                       \
 		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_rsc_table: invariant failed: %s (line %d)\n", #c,   \
+			fprintf(stderr, "fuzz_rsc_table: invariant failed: %s (line %d)\n", #c,    \
 				__LINE__);                                                         \
 			abort();                                                                   \
 		}                                                                                  \
@@ -124,11 +124,13 @@ static void walk(const uint8_t *t, size_t size, int n)
 			CHECK(found >= 0 && (uint32_t)found <= i);
 			{
 				uint32_t ft;
-				const struct rpk_fw_rsc_vdev *fv = rpk_rsc_entry(t, (uint32_t)found, &ft);
+				const struct rpk_fw_rsc_vdev *fv =
+				    rpk_rsc_entry(t, (uint32_t)found, &ft);
 
 				CHECK(ft == RPK_RSC_VDEV && fv->id == v->id);
 			}
-			sink += rpk_vdev_read_status(v, &no_port) + rpk_vdev_read_gfeatures(v, &no_port);
+			sink += rpk_vdev_read_status(v, &no_port) +
+				rpk_vdev_read_gfeatures(v, &no_port);
 			break;
 		}
 		default:
@@ -150,6 +152,111 @@ static void walk(const uint8_t *t, size_t size, int n)
 		}
 		CHECK(found == first_vdev);
 	}
+}
+
+/*
+ * Rebuild an accepted table with the builder, entry by entry (unknown types
+ * are skipped: the builder makes none). If it fits, the result must validate
+ * and hold the same entries.
+ */
+static void rebuild(const uint8_t *t, size_t size, int n)
+{
+	size_t cap = 2 * size + 256;
+	uint8_t *buf = malloc(cap);
+	uint32_t *from = malloc(((size_t)n + 1) * sizeof(*from));
+	struct rpk_rsc_builder b;
+	uint32_t added = 0;
+	int size2, n2;
+
+	if (!buf || !from)
+		goto out;
+	rpk_rsc_build_init(&b, buf, cap, (uint32_t)n);
+	for (uint32_t i = 0; i < (uint32_t)n; i++) {
+		uint32_t type;
+		const uint8_t *e = rpk_rsc_entry(t, i, &type);
+		size_t space = rpk_rsc_entry_space(t, size, i);
+		const void *made = NULL;
+
+		if (type == RPK_RSC_CARVEOUT || type == RPK_RSC_DEVMEM) {
+			const struct rpk_fw_rsc_carveout *c = (const void *)e;
+
+			made =
+			    rpk_rsc_add_carveout(&b, type, c->da, c->pa, c->len, c->flags, c->name);
+		} else if (type == RPK_RSC_TRACE) {
+			const struct rpk_fw_rsc_trace *tr = (const void *)e;
+
+			made = rpk_rsc_add_trace(&b, tr->da, tr->len, tr->name);
+		} else if (type == RPK_RSC_VDEV) {
+			const struct rpk_fw_rsc_vdev *v = (const void *)e;
+			struct rpk_fw_rsc_vdev *v2 = rpk_rsc_add_vdev(
+			    &b, v->id, v->notifyid, v->dfeatures, v->num_of_vrings, v->config_len);
+
+			for (uint8_t k = 0; v2 && k < v->num_of_vrings; k++)
+				rpk_rsc_vdev_set_vring(v2, k, v->vring[k].da, v->vring[k].align,
+						       v->vring[k].num, v->vring[k].notifyid);
+			made = v2;
+		} else if (type >= RPK_RSC_VENDOR_START && type < RPK_RSC_VENDOR_END) {
+			uint8_t *body = rpk_rsc_add_vendor(&b, type, (uint32_t)(space - 4));
+
+			if (body)
+				memcpy(body, e + 4, space - 4);
+			made = body;
+		} else {
+			continue;
+		}
+		if (!made)
+			break;
+		from[added++] = i;
+	}
+	size2 = rpk_rsc_build_finish(&b);
+	if (size2 < 0) {
+		CHECK(size2 == -RPK_ENOMEM && b.err == -RPK_ENOMEM);
+		goto out;
+	}
+	CHECK((size_t)size2 <= cap);
+	n2 = rpk_rsc_validate(buf, (size_t)size2, NULL);
+	CHECK(n2 >= 0 && (uint32_t)n2 == added);
+	for (uint32_t j = 0; j < added; j++) {
+		uint32_t type, type2;
+		const uint8_t *e = rpk_rsc_entry(t, from[j], &type);
+		const uint8_t *e2 = rpk_rsc_entry(buf, j, &type2);
+
+		CHECK(type == type2);
+		if (type == RPK_RSC_CARVEOUT || type == RPK_RSC_DEVMEM) {
+			const struct rpk_fw_rsc_carveout *c = (const void *)e,
+							 *c2 = (const void *)e2;
+
+			CHECK(c->da == c2->da && c->pa == c2->pa && c->len == c2->len &&
+			      c->flags == c2->flags && strcmp(c->name, c2->name) == 0);
+		} else if (type == RPK_RSC_TRACE) {
+			const struct rpk_fw_rsc_trace *tr = (const void *)e,
+						      *tr2 = (const void *)e2;
+
+			CHECK(tr->da == tr2->da && tr->len == tr2->len &&
+			      strcmp(tr->name, tr2->name) == 0);
+		} else if (type == RPK_RSC_VDEV) {
+			const struct rpk_fw_rsc_vdev *v = (const void *)e, *v2 = (const void *)e2;
+
+			CHECK(v->id == v2->id && v->notifyid == v2->notifyid &&
+			      v->dfeatures == v2->dfeatures && v->config_len == v2->config_len &&
+			      v->num_of_vrings == v2->num_of_vrings && v2->gfeatures == 0 &&
+			      v2->status == 0);
+			for (uint8_t k = 0; k < v->num_of_vrings; k++)
+				CHECK(v->vring[k].da == v2->vring[k].da &&
+				      v->vring[k].align == v2->vring[k].align &&
+				      v->vring[k].num == v2->vring[k].num &&
+				      v->vring[k].notifyid == v2->vring[k].notifyid &&
+				      v2->vring[k].pa == 0);
+		} else {
+			size_t space = rpk_rsc_entry_space(t, size, from[j]);
+
+			CHECK(rpk_rsc_entry_space(buf, (size_t)size2, j) >= space);
+			CHECK(memcmp(e + 4, e2 + 4, space - 4) == 0);
+		}
+	}
+out:
+	free(buf);
+	free(from);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -179,6 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(rpk_rsc_validate(t, size, NULL) == n);
 	walk(t, size, n);
+	rebuild(t, size, n);
 
 	/* A snapshot, and a table published into a bigger shared region, validate the same. */
 	{
@@ -194,7 +302,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = size; i < size + 64; i++)
 				CHECK(shared[i] == 0);
 			CHECK(rpk_rsc_validate(shared, size + 64, NULL) == n);
-			CHECK(rpk_rsc_publish(shared, size - 1, copy, size, &no_port) == -RPK_EINVAL);
+			CHECK(rpk_rsc_publish(shared, size - 1, copy, size, &no_port) ==
+			      -RPK_EINVAL);
 		}
 		free(copy);
 		free(shared);

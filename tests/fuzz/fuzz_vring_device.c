@@ -2,7 +2,7 @@
 /*
  * Fuzz target: the device half of a split virtqueue facing a hostile driver.
  *
- * Input: a 3-byte header, then a script of operations (format below). The
+ * Input: a 4-byte header, then a script of operations (format below). The
  * ring and the buffer windows are exactly sized heap blocks, so AddressSanitizer
  * sees any access outside them. The script plays the driver: it writes
  * descriptors, avail entries, the avail index and flags, raw ring bytes, and
@@ -15,6 +15,8 @@
  * Header: byte 0: bits 0-3 num = 1 << (v % 9) (1..256), bit 4 align 4096
  * (else 16), bits 5-6 the window's device address (DA_TABLE), bit 7 a
  * second window. Bytes 1-2: the starting ring index (vhost-user SET_VRING_BASE).
+ * Byte 3: bit 0 the ring's three parts apart (struct rpk_vring_parts), each
+ * its own block.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +50,7 @@ static const uint64_t DA_TABLE[4] = {0x200ca000ull, 0, 0xfffffffffffff000ull, 0x
 enum op {
 	OP_GET_AVAIL,  /* u8 flags: bit 0 want_writable, bit 1 touch the buffer */
 	OP_ADD_USED,   /* u8 sel, u8 lensel [, u16 raw head if sel bit 7] [, u32 raw len] */
-	OP_DRV_POST,   /* honest driver: u16 off, u16 len, u8 flags (bit 0 writable, bit 1 window 2) */
+	OP_DRV_POST,   /* honest driver: u16 off, u16 len, u8 flags (bit 0 writable, 1 win 2) */
 	OP_DRV_REAP,   /* honest driver takes back what the device returned */
 	OP_W_DESC,     /* u8 idx, u8 kind, u16 off, u16 len, u16 flags [, u64 addr if kind 3] */
 	OP_W_AVAIL,    /* u8 pos (from avail idx), u16 head */
@@ -98,8 +100,8 @@ static uint64_t in_u64(struct in *in)
 
 struct fz {
 	struct in in;
-	uint8_t *ring;
-	size_t ring_size;
+	uint8_t *part[3]; /* one legacy ring, or descriptors, avail and used apart */
+	size_t part_size[3], ring_size;
 	uint32_t num, align;
 	struct rpk_vring_desc *desc;
 	struct rpk_vring_avail *avail;
@@ -117,6 +119,7 @@ struct fz {
 	uint32_t held_len[MAX_NUM];
 	unsigned nheld;
 	int broken;
+	unsigned ops;
 	/* a write the "driver" does while the device invalidates */
 	int hook_armed;
 	unsigned hook_countdown, hook_fired;
@@ -126,13 +129,19 @@ struct fz {
 
 static const struct rpk_port_ops no_ops;
 
+/* Write at an offset of the ring: its parts as if laid end to end. */
 static void ring_write(struct fz *f, uint16_t off, const uint8_t *b, size_t n)
 {
 	size_t o = off % f->ring_size;
 
-	if (n > f->ring_size - o)
-		n = f->ring_size - o;
-	memcpy(f->ring + o, b, n);
+	for (size_t i = 0; i < n && o < f->ring_size; i++, o++) {
+		size_t k = o;
+		int p = 0;
+
+		while (k >= f->part_size[p])
+			k -= f->part_size[p++];
+		f->part[p][k] = b[i];
+	}
 }
 
 static void on_invalidate(void *ctx, const void *p, size_t len)
@@ -177,13 +186,18 @@ static void touch(void *va, uint32_t len, int writable)
 	}
 }
 
-static void check_state(struct fz *f)
+/* After every operation; the sweep over every slot (full) only now and then
+ * on big rings, and always after the last operation. */
+static void check_state(struct fz *f, int full)
 {
 	unsigned held = 0;
 
 	if (f->broken)
 		CHECK(f->dev.broken); /* broken is for good */
 	f->broken = f->dev.broken;
+	CHECK(f->dev.num_free == f->num - f->nheld);
+	if (!full)
+		return;
 	for (uint32_t h = 0; h < f->num; h++) {
 		uint8_t st = f->dev_slots[h].state;
 
@@ -407,9 +421,8 @@ static void op_flags(struct fz *f)
 	case 1:
 		r = rpk_vq_enable_notify(&f->dev);
 		exp = expect_pending(f);
-		CHECK(f->used->flags == 0);
 		if (fired == f->hook_fired)
-			CHECK(r == (exp != 0));
+			CHECK(f->used->flags == 0 && r == (exp != 0));
 		break;
 	case 2:
 		r = rpk_vq_need_interrupt(&f->dev);
@@ -477,24 +490,60 @@ static void op_slot_query(struct fz *f)
 		CHECK(rpk_vq_slot_buf(&f->dev, h, RPK_SLOT_FREE) == NULL);
 	} else {
 		CHECK(st == (f->held[h] ? RPK_SLOT_HELD : RPK_SLOT_FREE));
-		CHECK(rpk_vq_slot_buf(&f->dev, h, RPK_SLOT_HELD) == (f->held[h] ? f->held_va[h] : NULL));
+		CHECK(rpk_vq_slot_buf(&f->dev, h, RPK_SLOT_HELD) ==
+		      (f->held[h] ? f->held_va[h] : NULL));
 	}
+}
+
+/*
+ * The ring: one legacy block of rpk_vring_size bytes, or (parts) three
+ * exactly sized blocks, so an access past any part is caught.
+ */
+static int alloc_ring(struct fz *f, int parts)
+{
+	size_t legacy = rpk_vring_size(f->num, f->align);
+	size_t sizes[3] = {16u * f->num, 6u + 2u * f->num, 6u + 8u * f->num};
+	void *p;
+
+	CHECK(legacy > 0);
+	if (!parts) {
+		if (posix_memalign(&p, 16, legacy))
+			return -1;
+		f->part[0] = p;
+		f->part_size[0] = f->ring_size = legacy;
+		f->desc = p;
+		f->avail = (struct rpk_vring_avail *)(void *)(f->part[0] + sizes[0]);
+		f->used = (struct rpk_vring_used *)(void *)(f->part[0] + legacy - sizes[2]);
+	} else {
+		f->ring_size = 0;
+		for (int i = 0; i < 3; i++) {
+			if (posix_memalign(&p, 16, sizes[i]))
+				return -1;
+			f->part[i] = p;
+			f->part_size[i] = sizes[i];
+			f->ring_size += sizes[i];
+		}
+		f->desc = (struct rpk_vring_desc *)(void *)f->part[0];
+		f->avail = (struct rpk_vring_avail *)(void *)f->part[1];
+		f->used = (struct rpk_vring_used *)(void *)f->part[2];
+	}
+	for (int i = 0; i < 3; i++)
+		if (f->part[i])
+			memset(f->part[i], 0xcd, f->part_size[i]); /* whatever was there before */
+	return 0;
 }
 
 static int setup(struct fz *f)
 {
 	uint8_t cfg = in_u8(&f->in);
 	uint16_t base = in_u16(&f->in);
+	int parts = in_u8(&f->in) & 1;
 	struct rpk_vq_cfg vc;
-	void *ring = NULL;
 
 	f->num = 1u << ((cfg & 15u) % 9u);
 	f->align = (cfg & 16u) ? 4096u : 16u;
-	f->ring_size = rpk_vring_size(f->num, f->align);
-	CHECK(f->ring_size > 0);
-	if (posix_memalign(&ring, 16, f->ring_size))
+	if (alloc_ring(f, parts))
 		return -1;
-	f->ring = ring;
 	f->pool = malloc(POOL_SIZE);
 	f->pool2 = malloc(WIN2_SIZE);
 	if (!f->pool || !f->pool2)
@@ -506,7 +555,8 @@ static int setup(struct fz *f)
 	f->win[0].va = f->pool;
 	/* A second window right below (or above) the first: a range across
 	 * the boundary is in no single window. */
-	f->win[1].da = f->win[0].da >= WIN2_SIZE ? f->win[0].da - WIN2_SIZE : f->win[0].da + POOL_SIZE;
+	f->win[1].da =
+	    f->win[0].da >= WIN2_SIZE ? f->win[0].da - WIN2_SIZE : f->win[0].da + POOL_SIZE;
 	f->win[1].size = WIN2_SIZE;
 	f->win[1].va = f->pool2;
 	f->mem.win = f->win;
@@ -521,7 +571,10 @@ static int setup(struct fz *f)
 	/* The driver owns the ring's initial state; the device attaches. */
 	memset(&vc, 0, sizeof(vc));
 	vc.role = RPK_VQ_DRIVER;
-	vc.ring = f->ring;
+	vc.ring = parts ? NULL : f->part[0];
+	vc.parts.desc = f->desc;
+	vc.parts.avail = f->avail;
+	vc.parts.used = f->used;
 	vc.num = f->num;
 	vc.align = f->align;
 	vc.slots = f->drv_slots;
@@ -533,9 +586,6 @@ static int setup(struct fz *f)
 	vc.port = &f->dev_port;
 	CHECK(rpk_vq_init(&f->dev, &vc) == 0);
 
-	f->desc = (struct rpk_vring_desc *)(void *)f->ring;
-	f->avail = (struct rpk_vring_avail *)(void *)(f->ring + 16u * f->num);
-	f->used = (struct rpk_vring_used *)(void *)(f->ring + f->ring_size - (6u + 8u * f->num));
 	CHECK(f->dev.desc == f->desc && f->dev.avail == f->avail && f->dev.used == f->used);
 
 	if (base) {
@@ -555,7 +605,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->in.p = data;
 	f->in.n = size;
 	if (setup(f) == 0) {
-		check_state(f);
+		check_state(f, 1);
 		while (f->in.n) {
 			uint8_t op = in_u8(&f->in) % OP_COUNT;
 			struct rpk_vq_buf b;
@@ -618,10 +668,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			default:
 				break;
 			}
-			check_state(f);
+			check_state(f, f->num <= 16 || !(++f->ops & 7) || !f->in.n);
 		}
 	}
-	free(f->ring);
+	for (int p = 0; p < 3; p++)
+		free(f->part[p]);
 	free(f->pool);
 	free(f->pool2);
 	free(f);

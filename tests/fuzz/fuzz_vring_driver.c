@@ -2,7 +2,7 @@
 /*
  * Fuzz target: the driver half of a split virtqueue facing a hostile device.
  *
- * Input: a 3-byte header, then a script of operations (format below). The
+ * Input: a 4-byte header, then a script of operations (format below). The
  * driver under test posts buffers from an exactly sized pool and takes them
  * back from the used ring; the script plays the device: it writes used
  * entries, the used index and flags, raw ring bytes, and can arm a write that
@@ -13,7 +13,8 @@
  *
  * Header: byte 0: bits 0-3 num = 1 << (v % 9) (1..256), bit 4 align 4096
  * (else 16), bits 5-6 the window's device address (DA_TABLE). Bytes 1-2: the
- * starting ring index (vhost-user SET_VRING_BASE, both halves).
+ * starting ring index (vhost-user SET_VRING_BASE, both halves). Byte 3: bit 0
+ * the ring's three parts apart (struct rpk_vring_parts), each its own block.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint64_t DA_TABLE[4] = {0x200ca000ull, 0, 0xfffffffffffff000ull, 0xfffff800ull};
 
 enum op {
-	OP_ADD_BUF,    /* u16 off, u16 len, u8 flags (bit 0 device writes, bit 1 outside the window) */
+	OP_ADD_BUF,    /* u16 off, u16 len, u8 flags (bit 0 device writes, 1 outside windows) */
 	OP_ALLOC,      /* rpk_vq_alloc_desc */
 	OP_POST,       /* u8 sel [, u16 raw head], u16 off, u16 len, u8 flags: rpk_vq_post */
 	OP_FREE,       /* u8 sel [, u16 raw head]: rpk_vq_free_desc */
@@ -91,8 +92,8 @@ static uint32_t in_u32(struct in *in)
 
 struct fz {
 	struct in in;
-	uint8_t *ring;
-	size_t ring_size;
+	uint8_t *part[3]; /* one legacy ring, or descriptors, avail and used apart */
+	size_t part_size[3], ring_size;
 	uint32_t num, align;
 	struct rpk_vring_desc *desc;
 	struct rpk_vring_avail *avail;
@@ -111,26 +112,33 @@ struct fz {
 	unsigned nfree, nreserved, nposted;
 	unsigned notifies;
 	int broken;
+	unsigned ops;
 	/* the honest device's held buffers */
 	uint16_t dev_held[MAX_NUM];
 	uint32_t dev_held_len[MAX_NUM];
 	unsigned ndev_held;
 	/* a write the "device" does while the driver invalidates */
 	int hook_armed;
-	unsigned hook_countdown, hook_fired;
+	unsigned hook_countdown, hook_fired, fired_before;
 	uint16_t hook_off;
 	uint8_t hook_len, hook_bytes[HOOK_MAX];
 };
 
 static const struct rpk_port_ops no_ops;
 
+/* Write at an offset of the ring: its parts as if laid end to end. */
 static void ring_write(struct fz *f, uint16_t off, const uint8_t *b, size_t n)
 {
 	size_t o = off % f->ring_size;
 
-	if (n > f->ring_size - o)
-		n = f->ring_size - o;
-	memcpy(f->ring + o, b, n);
+	for (size_t i = 0; i < n && o < f->ring_size; i++, o++) {
+		size_t k = o;
+		int p = 0;
+
+		while (k >= f->part_size[p])
+			k -= f->part_size[p++];
+		f->part[p][k] = b[i];
+	}
 }
 
 static void on_invalidate(void *ctx, const void *p, size_t len)
@@ -164,13 +172,18 @@ static void set_state(struct fz *f, uint16_t h, uint8_t st)
 	f->state[h] = st;
 }
 
-static void check_state(struct fz *f)
+/* After every operation; the sweep over every slot (full) only now and then
+ * on big rings, and always after the last operation. */
+static void check_state(struct fz *f, int full)
 {
 	unsigned n[3] = {0, 0, 0};
 
 	if (f->broken)
 		CHECK(f->drv.broken);
 	f->broken = f->drv.broken;
+	CHECK(f->drv.num_free == f->nfree && f->drv.num_posted == f->nposted);
+	if (!full)
+		return;
 	for (uint32_t h = 0; h < f->num; h++) {
 		CHECK(f->drv_slots[h].state == f->state[h]);
 		CHECK(rpk_vq_slot_state(&f->drv, h) == f->state[h]);
@@ -220,6 +233,8 @@ static void check_posted(struct fz *f, uint16_t head, void *buf, uint32_t len, i
 	uint64_t da = 0;
 
 	CHECK(rpk_mem_to_da(&f->mem, buf, len, &da) == 0);
+	if (f->hook_fired != f->fired_before)
+		return; /* the "device" wrote the ring while we posted */
 	CHECK(d->addr == da && d->len == len);
 	CHECK(d->flags == (writes ? RPK_VRING_DESC_F_WRITE : 0));
 	CHECK(f->avail->idx == f->drv.next_avail);
@@ -236,6 +251,7 @@ static void op_add_buf(struct fz *f)
 	int r;
 
 	pick_buf(f, off, len, flags & 2, &buf, &blen);
+	f->fired_before = f->hook_fired;
 	r = rpk_vq_add_buf(&f->drv, buf, blen, flags & 1);
 	if (f->broken) {
 		CHECK(r == -RPK_EPIPE);
@@ -275,7 +291,10 @@ static uint16_t pick_head(struct fz *f, uint8_t st)
 
 static void post(struct fz *f, uint16_t head, void *buf, uint32_t blen, int writes, int outside)
 {
-	int r = rpk_vq_post(&f->drv, head, buf, blen, writes);
+	int r;
+
+	f->fired_before = f->hook_fired;
+	r = rpk_vq_post(&f->drv, head, buf, blen, writes);
 
 	if (f->broken) {
 		CHECK(r == -RPK_EPIPE);
@@ -380,7 +399,8 @@ static int get_used(struct fz *f, uint8_t flags)
 static void op_w_used(struct fz *f)
 {
 	uint8_t pos = in_u8(&f->in), idsel = in_u8(&f->in), lensel;
-	struct rpk_vring_used_elem *e = &f->used->ring[(uint16_t)(f->used->idx + pos) & (f->num - 1)];
+	struct rpk_vring_used_elem *e =
+	    &f->used->ring[(uint16_t)(f->used->idx + pos) & (f->num - 1)];
 	uint32_t id, posted;
 
 	id = (idsel & 0x80) ? in_u32(&f->in) : nth(f, RPK_SLOT_POSTED, idsel);
@@ -433,9 +453,8 @@ static void op_flags(struct fz *f)
 		break;
 	case 2:
 		r = rpk_vq_enable_cb(&f->drv);
-		CHECK(f->avail->flags == 0);
 		if (fired == f->hook_fired)
-			CHECK(r == (expect_pending(f) != 0));
+			CHECK(f->avail->flags == 0 && r == (expect_pending(f) != 0));
 		break;
 	case 3:
 		rpk_vq_notify(&f->drv);
@@ -528,20 +547,55 @@ static void op_slot_query(struct fz *f)
 	}
 }
 
+/*
+ * The ring: one legacy block of rpk_vring_size bytes, or (parts) three
+ * exactly sized blocks, so an access past any part is caught.
+ */
+static int alloc_ring(struct fz *f, int parts)
+{
+	size_t legacy = rpk_vring_size(f->num, f->align);
+	size_t sizes[3] = {16u * f->num, 6u + 2u * f->num, 6u + 8u * f->num};
+	void *p;
+
+	CHECK(legacy > 0);
+	if (!parts) {
+		if (posix_memalign(&p, 16, legacy))
+			return -1;
+		f->part[0] = p;
+		f->part_size[0] = f->ring_size = legacy;
+		f->desc = p;
+		f->avail = (struct rpk_vring_avail *)(void *)(f->part[0] + sizes[0]);
+		f->used = (struct rpk_vring_used *)(void *)(f->part[0] + legacy - sizes[2]);
+	} else {
+		f->ring_size = 0;
+		for (int i = 0; i < 3; i++) {
+			if (posix_memalign(&p, 16, sizes[i]))
+				return -1;
+			f->part[i] = p;
+			f->part_size[i] = sizes[i];
+			f->ring_size += sizes[i];
+		}
+		f->desc = (struct rpk_vring_desc *)(void *)f->part[0];
+		f->avail = (struct rpk_vring_avail *)(void *)f->part[1];
+		f->used = (struct rpk_vring_used *)(void *)f->part[2];
+	}
+	for (int i = 0; i < 3; i++)
+		if (f->part[i])
+			memset(f->part[i], 0xcd, f->part_size[i]); /* whatever was there before */
+	return 0;
+}
+
 static int setup(struct fz *f)
 {
 	uint8_t cfg = in_u8(&f->in);
 	uint16_t base = in_u16(&f->in);
+	int parts = in_u8(&f->in) & 1;
 	struct rpk_vq_cfg vc;
-	void *ring = NULL;
 
 	f->num = 1u << ((cfg & 15u) % 9u);
 	f->align = (cfg & 16u) ? 4096u : 16u;
-	f->ring_size = rpk_vring_size(f->num, f->align);
-	CHECK(f->ring_size > 0);
-	if (posix_memalign(&ring, 16, f->ring_size))
+	if (alloc_ring(f, parts))
 		return -1;
-	f->ring = ring;
 	f->pool = calloc(1, POOL_SIZE);
 	f->outside = calloc(1, POOL_SIZE);
 	if (!f->pool || !f->outside)
@@ -561,7 +615,10 @@ static int setup(struct fz *f)
 
 	memset(&vc, 0, sizeof(vc));
 	vc.role = RPK_VQ_DRIVER;
-	vc.ring = f->ring;
+	vc.ring = parts ? NULL : f->part[0];
+	vc.parts.desc = f->desc;
+	vc.parts.avail = f->avail;
+	vc.parts.used = f->used;
 	vc.num = f->num;
 	vc.align = f->align;
 	vc.slots = f->drv_slots;
@@ -574,12 +631,14 @@ static int setup(struct fz *f)
 	vc.port = &f->dev_port;
 	CHECK(rpk_vq_init(&f->dev, &vc) == 0);
 
-	f->desc = (struct rpk_vring_desc *)(void *)f->ring;
-	f->avail = (struct rpk_vring_avail *)(void *)(f->ring + 16u * f->num);
-	f->used = (struct rpk_vring_used *)(void *)(f->ring + f->ring_size - (6u + 8u * f->num));
 	CHECK(f->drv.desc == f->desc && f->drv.avail == f->avail && f->drv.used == f->used);
-	for (size_t i = 0; i < f->ring_size; i++)
-		CHECK(f->ring[i] == 0); /* the driver zeroed its ring */
+	/* The driver zeroed its ring's three parts. */
+	for (uint32_t i = 0; i < 16u * f->num; i++)
+		CHECK(((uint8_t *)f->desc)[i] == 0);
+	for (uint32_t i = 0; i < 6u + 2u * f->num; i++)
+		CHECK(((uint8_t *)f->avail)[i] == 0);
+	for (uint32_t i = 0; i < 6u + 8u * f->num; i++)
+		CHECK(((uint8_t *)f->used)[i] == 0);
 
 	f->nfree = f->num;
 	if (base) {
@@ -599,7 +658,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f->in.p = data;
 	f->in.n = size;
 	if (setup(f) == 0) {
-		check_state(f);
+		check_state(f, 1);
 		while (f->in.n) {
 			uint8_t op = in_u8(&f->in) % OP_COUNT;
 			uint8_t v, n, bytes[256];
@@ -662,10 +721,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			default:
 				break;
 			}
-			check_state(f);
+			check_state(f, f->num <= 16 || !(++f->ops & 7) || !f->in.n);
 		}
 	}
-	free(f->ring);
+	for (int p = 0; p < 3; p++)
+		free(f->part[p]);
 	free(f->pool);
 	free(f->outside);
 	free(f);
