@@ -27,7 +27,7 @@
 
 struct range {
 	uint64_t da, len;
-	char what[48];
+	char what[64];
 };
 
 struct dump {
