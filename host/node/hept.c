@@ -4,6 +4,10 @@
  * message per receive as with Linux's /dev/rpmsgN. The queue holds the
  * receive buffers themselves (no copy, no allocation per message); a reader
  * that falls behind therefore slows the sender down instead of losing data.
+ *
+ * When the link resets, a reader learns it once (-RPK_ECONNRESET). The
+ * master keeps what it had received (its held buffers survive a reset); the
+ * remote's are the master's again, so it drops them and counts them lost.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +32,8 @@ struct rpk_hept {
 	pthread_cond_t cv;
 	struct held_msg *q;
 	uint32_t cap, head, count;
+	int reset_seen; /* a reset not yet reported to a reader */
+	uint64_t dropped;
 };
 
 static int hept_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
@@ -48,6 +54,22 @@ static int hept_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, vo
 	}
 	pthread_mutex_unlock(&h->mu);
 	return 0;
+}
+
+static void hept_unbind(struct rpk_ept *ept)
+{
+	struct rpk_hept *h = ept->priv;
+
+	pthread_mutex_lock(&h->mu);
+	if (!rpk_rpmsg_is_up(h->dev)) { /* a reset, not just a service gone */
+		h->reset_seen = 1;
+		if (h->dev->role == RPK_ROLE_REMOTE) {
+			h->dropped += h->count;
+			h->count = 0;
+		}
+	}
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
 }
 
 int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, uint32_t src,
@@ -80,6 +102,7 @@ int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, u
 		free(h);
 		return rc;
 	}
+	h->ept.unbind = hept_unbind;
 	*out = h;
 	return 0;
 }
@@ -110,6 +133,11 @@ int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint
 		deadline_in(&dl, timeout_ms);
 	pthread_mutex_lock(&h->mu);
 	while (!h->count && rc == 0) {
+		if (h->reset_seen) {
+			h->reset_seen = 0;
+			rc = -RPK_ECONNRESET;
+			break;
+		}
 		if (timeout_ms == RPK_WAIT_FOREVER)
 			pthread_cond_wait(&h->cv, &h->mu);
 		else if (pthread_cond_timedwait(&h->cv, &h->mu, &dl) == ETIMEDOUT)
@@ -120,6 +148,9 @@ int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint
 		if (m.len > cap) {
 			rc = -RPK_EMSGSIZE;
 		} else {
+			/* Copied under the lock: a reset cannot take the buffer
+			 * back halfway through. */
+			memcpy(buf, m.data, m.len);
 			h->head = (h->head + 1) % h->cap;
 			h->count--;
 			rc = (int)m.len;
@@ -128,7 +159,6 @@ int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint
 	pthread_mutex_unlock(&h->mu);
 	if (rc < 0)
 		return rc;
-	memcpy(buf, m.data, m.len);
 	if (src)
 		*src = m.src;
 	rpk_release_rx_buffer(h->dev, m.data);

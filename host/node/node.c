@@ -16,6 +16,7 @@
 #define NUM_SERVICES	   64u
 #define VDEV_NOTIFYID	   2u /* vrings take notify ids 0 and 1 */
 #define SUPPORTED_FEATURES (1u << RPK_VIRTIO_RPMSG_F_NS)
+#define WATCH_MS	   50u /* how often a sleeping node looks whether its peer lives */
 
 struct rpk_node {
 	const struct rpk_layout *lay;
@@ -35,7 +36,15 @@ struct rpk_node {
 	struct rpk_ept *buckets[NUM_BUCKETS];
 	struct rpk_service services[NUM_SERVICES];
 	struct rpk_fw_rsc_vdev *vdev; /* in shared memory */
-	uint32_t num;		      /* vring entries */
+	uint32_t num, align;	      /* vring entries and alignment */
+	int have_device;
+	/* Life of the link: changed under life, read without it (atomic). */
+	pthread_mutex_t life;
+	int state;			     /* enum rpk_node_state */
+	uint32_t peer_session;		     /* the peer's session the link runs with */
+	uint32_t dead_session;		     /* the session we saw go away */
+	uint32_t last_watch_ms;		     /* last look at the peer's process */
+	uint32_t crashes, attaches, tx_lost; /* atomic: read by anyone */
 	pthread_t thread;
 	int thread_running;
 	int stop;
@@ -106,6 +115,13 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		return -RPK_ENOMEM;
 	n->lay = lay;
 	n->ln = ln;
+	pthread_mutexattr_t ma;
+
+	/* Recursive: unbind callbacks run under it and may ask for counts. */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&n->life, &ma);
+	pthread_mutexattr_destroy(&ma);
 	if (opts)
 		n->opts = *opts;
 	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
@@ -181,6 +197,8 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 	int rc;
 
 	n->num = num;
+	n->align = align;
+	n->have_device = 1;
 	for (int q = 0; q < 2; q++) {
 		n->slots[q] = calloc(num, sizeof(*n->slots[q]));
 		if (!n->slots[q])
@@ -224,6 +242,8 @@ static int publish_table(struct rpk_node *n, char *err, size_t errlen)
 	 * master's to scribble on by now. */
 	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)shared + ((uint8_t *)v - tbl));
 	free(tbl);
+	/* A new session tells a master that knew an earlier one that we rebooted. */
+	rpk_bell_new_session(n->port.tx);
 	rpk_bell_ring(n->port.tx);
 	return 0;
 }
@@ -252,28 +272,71 @@ static int driver_ok(struct rpk_node *n)
 	return rpk_vdev_read_status(n->vdev, &n->port.port) & RPK_VIRTIO_STATUS_DRIVER_OK;
 }
 
-static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+static void set_state(struct rpk_node *n, enum rpk_node_state s)
+{
+	__atomic_store_n(&n->state, (int)s, __ATOMIC_RELEASE);
+}
+
+/* Wake our own sleepers (blocked senders, the event thread) to see a change. */
+static void wake_self(struct rpk_node *n)
+{
+	rpk_bell_ring(n->port.rx);
+}
+
+/*
+ * A master we may serve: one that set DRIVER_OK in a session other than the
+ * one we saw go away. A master writes status 0 before it signs a new session,
+ * so a DRIVER_OK left over from a dead master is never taken for a new one.
+ */
+static int master_ready(struct rpk_node *n)
+{
+	uint32_t s = rpk_bell_session(n->port.rx);
+
+	return s && s != n->dead_session && driver_ok(n);
+}
+
+/* Remote: the master finished its handshake; bring the link up. */
+static int remote_link_up(struct rpk_node *n)
 {
 	uint32_t features;
+
+	n->peer_session = rpk_bell_session(n->port.rx);
+	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
+	rpk_rpmsg_start(&n->dev, features);
+	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
+	set_state(n, RPK_NODE_ATTACHED);
+	return 0;
+}
+
+static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
 	int rc = publish_table(n, err, errlen);
 
 	if (rc)
 		return rc;
-	rc = wait_for(n, driver_ok, timeout_ms);
+	set_state(n, RPK_NODE_DETACHED);
+	rc = wait_for(n, master_ready, timeout_ms);
 	if (rc) {
 		snprintf(err, errlen, "%s: no master set DRIVER_OK within %u ms\n", n->ln->path,
 			 timeout_ms);
 		return rc;
 	}
-	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
-	return rpk_rpmsg_start(&n->dev, features);
+	pthread_mutex_lock(&n->life);
+	rc = remote_link_up(n);
+	pthread_mutex_unlock(&n->life);
+	return rc;
 }
 
 /* ---- master: attach to the remote's table ---- */
 
+/* A table to attach to: published by a live remote, in a session we have
+ * not seen go away. A remote signs its session after publishing. */
 static int table_published(struct rpk_node *n)
 {
-	return rpk_rsc_is_published(rsc_shared(n), &n->port.port);
+	uint32_t s = rpk_bell_session(n->port.rx);
+
+	return s && s != n->dead_session && rpk_bell_owner_alive(n->port.rx) &&
+	       rpk_rsc_is_published(rsc_shared(n), &n->port.port);
 }
 
 /* Check the table's vdev against the devicetree; fills num/align. */
@@ -357,14 +420,25 @@ static int attach(struct rpk_node *n, char *err, size_t errlen)
 	rc = check_vdev(n, v, &num, &align, err, errlen);
 	if (rc)
 		goto out;
+	if (n->have_device && (num != n->num || align != n->align)) {
+		snprintf(err, errlen, "%s: the remote came back with vrings of %u, it had %u\n",
+			 rr->path, num, n->num);
+		rc = -RPK_ENOEXEC;
+		goto out;
+	}
 	features = v->dfeatures & SUPPORTED_FEATURES;
 	/* Writes go to the shared table at the offset the copy validated. */
 	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)rsc_shared(n) + ((const uint8_t *)v - copy));
+	/* A virtio reset first, then our new session: a remote never takes a
+	 * DRIVER_OK of an earlier session for ours. */
+	rpk_vdev_write_status(n->vdev, 0, &n->port.port);
+	rpk_bell_new_session(n->port.tx);
 	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE, &n->port.port);
 	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER,
 			      &n->port.port);
 	rpk_vdev_write_gfeatures(n->vdev, features, &n->port.port);
-	rc = init_device(n, num, align, err, errlen);
+	if (!n->have_device)
+		rc = init_device(n, num, align, err, errlen);
 	if (rc)
 		goto out;
 	/* Rings are initialised and receive buffers posted before DRIVER_OK. */
@@ -373,6 +447,8 @@ static int attach(struct rpk_node *n, char *err, size_t errlen)
 				  RPK_VIRTIO_STATUS_DRIVER_OK,
 			      &n->port.port);
 	rc = rpk_rpmsg_start(&n->dev, features);
+	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
+	set_state(n, RPK_NODE_ATTACHED);
 out:
 	free(copy);
 	return rc;
@@ -383,11 +459,149 @@ static int start_master(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 	int rc = wait_for(n, table_published, timeout_ms);
 
 	if (rc) {
-		snprintf(err, errlen, "%s: no resource table appeared within %u ms\n",
+		snprintf(err, errlen,
+			 "%s: no resource table appeared within %u ms (none published by a live "
+			 "remote)\n",
 			 region(n, RPK_REG_RSC)->path, timeout_ms);
 		return rc;
 	}
-	return attach(n, err, errlen);
+	pthread_mutex_lock(&n->life);
+	n->peer_session = rpk_bell_session(n->port.rx);
+	rc = attach(n, err, errlen);
+	pthread_mutex_unlock(&n->life);
+	return rc;
+}
+
+/* ---- watching the peer ---- */
+
+/* The peer's process died, or it runs a session other than the link's. */
+static int peer_gone(struct rpk_node *n, int slow)
+{
+	if (rpk_bell_session(n->port.rx) != n->peer_session)
+		return 1;
+	if (!slow)
+		return 0;
+	if (!rpk_bell_owner_alive(n->port.rx))
+		return 1;
+	/* Remote: a master that detached reset the status (Linux's rproc_virtio_reset). */
+	return n->ln->role == RPK_ROLE_REMOTE && !driver_ok(n);
+}
+
+/* Take the link down; called with life held. */
+static void link_lost(struct rpk_node *n, enum rpk_node_state next)
+{
+	n->dead_session = n->peer_session;
+	rpk_rpmsg_reset(&n->dev);
+	__atomic_store_n(&n->tx_lost, n->dev.stats.tx_lost, __ATOMIC_RELAXED);
+	set_state(n, next);
+	wake_self(n);
+}
+
+/* Look at the peer; bring the link down or up as it says. Called often: the
+ * fast path is one load of the peer's session. */
+static void watch(struct rpk_node *n, int force)
+{
+	uint32_t now = rpk_posix_now_ms();
+	int slow = force || now - n->last_watch_ms >= WATCH_MS;
+	char err[512];
+
+	if (slow)
+		n->last_watch_ms = now;
+	switch (rpk_node_state(n)) {
+	case RPK_NODE_ATTACHED:
+		if (!peer_gone(n, slow))
+			return;
+		pthread_mutex_lock(&n->life);
+		if (rpk_node_state(n) == RPK_NODE_ATTACHED && peer_gone(n, 1)) {
+			if (n->ln->role == RPK_ROLE_MASTER)
+				__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
+			link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED
+								    : RPK_NODE_DETACHED);
+		}
+		pthread_mutex_unlock(&n->life);
+		return;
+	case RPK_NODE_CRASHED: /* master: re-attach once the remote is back */
+		if (n->opts.no_recovery || !table_published(n))
+			return;
+		pthread_mutex_lock(&n->life);
+		if (rpk_node_state(n) == RPK_NODE_CRASHED && table_published(n)) {
+			n->peer_session = rpk_bell_session(n->port.rx);
+			if (attach(n, err, sizeof(err)))
+				n->dead_session =
+				    n->peer_session; /* a bad table: wait for the next */
+		}
+		pthread_mutex_unlock(&n->life);
+		return;
+	case RPK_NODE_DETACHED: /* remote: serve the next master */
+		if (n->ln->role != RPK_ROLE_REMOTE || !master_ready(n))
+			return;
+		pthread_mutex_lock(&n->life);
+		if (rpk_node_state(n) == RPK_NODE_DETACHED && master_ready(n))
+			remote_link_up(n);
+		pthread_mutex_unlock(&n->life);
+		return;
+	default:
+		return;
+	}
+}
+
+int rpk_node_detach(struct rpk_node *n)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&n->life);
+	if (n->ln->role != RPK_ROLE_MASTER || rpk_node_state(n) != RPK_NODE_ATTACHED) {
+		rc = -RPK_EINVAL;
+	} else {
+		link_lost(n, RPK_NODE_DETACHED);
+		n->dead_session = 0; /* the remote lives on: attach again to it */
+		rpk_vdev_write_status(n->vdev, 0, &n->port.port);
+		/* A new session of ours tells the remote at once. */
+		rpk_bell_new_session(n->port.tx);
+		rpk_bell_ring(n->port.tx);
+	}
+	pthread_mutex_unlock(&n->life);
+	return rc;
+}
+
+int rpk_node_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	enum rpk_node_state s = rpk_node_state(n);
+	int rc;
+
+	if (n->ln->role != RPK_ROLE_MASTER || (s != RPK_NODE_DETACHED && s != RPK_NODE_CRASHED)) {
+		snprintf(err, errlen,
+			 "%s: can only attach a detached or crashed remote (it is %s)\n",
+			 n->ln->path, rpk_node_state_name(s));
+		return -RPK_EINVAL;
+	}
+	rc = wait_for(n, table_published, timeout_ms);
+	if (rc) {
+		snprintf(err, errlen, "%s: no live remote's table within %u ms\n", n->ln->path,
+			 timeout_ms);
+		return rc;
+	}
+	pthread_mutex_lock(&n->life);
+	s = rpk_node_state(n);
+	if (s == RPK_NODE_DETACHED || s == RPK_NODE_CRASHED) {
+		n->peer_session = rpk_bell_session(n->port.rx);
+		rc = attach(n, err, errlen);
+	}
+	pthread_mutex_unlock(&n->life);
+	return rc;
+}
+
+enum rpk_node_state rpk_node_state(const struct rpk_node *n)
+{
+	return (enum rpk_node_state)__atomic_load_n(&n->state, __ATOMIC_ACQUIRE);
+}
+
+const char *rpk_node_state_name(enum rpk_node_state s)
+{
+	static const char *const names[] = {"offline", "running", "attached", "detached",
+					    "crashed"};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
 /* ---- running ---- */
@@ -408,7 +622,7 @@ static int spin_once(struct rpk_node *n, uint32_t timeout_ms)
 	}
 }
 
-int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
+static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 {
 	struct rpk_port *p = &n->port.port;
 	uint32_t snap;
@@ -420,6 +634,24 @@ int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
 	r = rpk_rpmsg_poll(&n->dev);
 	if (r == 0 && timeout_ms && p->ops->event_wait(p->ctx, snap, timeout_ms) == 0)
 		r = rpk_rpmsg_poll(&n->dev);
+	return r;
+}
+
+int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
+{
+	int r;
+
+	watch(n, 0);
+	/* Wake up now and then to look at the peer: a dead one rings no bell. */
+	r = poll_or_wait(n, timeout_ms < WATCH_MS ? timeout_ms : WATCH_MS);
+	if (r == -RPK_EPIPE && rpk_node_state(n) == RPK_NODE_ATTACHED) {
+		/* Rings that make no sense: a peer that just went away, or a bad one. */
+		watch(n, 1);
+		if (rpk_node_state(n) != RPK_NODE_ATTACHED)
+			r = 0;
+	} else if (r == 0) {
+		watch(n, 0);
+	}
 	return r;
 }
 
@@ -455,9 +687,11 @@ void rpk_node_close(struct rpk_node *n)
 		return;
 	if (n->thread_running) {
 		__atomic_store_n(&n->stop, 1, __ATOMIC_RELEASE);
-		rpk_bell_ring(n->port.rx); /* wake our own event thread */
+		wake_self(n); /* our own event thread */
 		pthread_join(n->thread, NULL);
 	}
+	if (n->ln->role == RPK_ROLE_MASTER && rpk_node_state(n) == RPK_NODE_ATTACHED)
+		rpk_node_detach(n); /* the remote goes on, waiting for a master */
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		rpk_shm_close(&n->shm[k]);
 		if (n->ln->role == RPK_ROLE_REMOTE) {
@@ -482,6 +716,7 @@ void rpk_node_close(struct rpk_node *n)
 	}
 	free(n->slots[0]);
 	free(n->slots[1]);
+	pthread_mutex_destroy(&n->life);
 	free(n);
 }
 
@@ -505,8 +740,11 @@ enum rpk_role rpk_node_role(const struct rpk_node *n)
 	return n->ln->role;
 }
 
-void rpk_node_counts(const struct rpk_node *n, struct rpk_node_counts *c)
+void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c)
 {
+	c->crashes = __atomic_load_n(&n->crashes, __ATOMIC_RELAXED);
+	c->attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
+	c->tx_lost = __atomic_load_n(&n->tx_lost, __ATOMIC_RELAXED);
 	c->tx_msgs = n->dev.stats.tx_msgs;
 	c->rx_msgs = n->dev.stats.rx_msgs;
 	c->tx_kicks = n->dev.stats.tx_kicks + n->dev.stats.rx_kicks;

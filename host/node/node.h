@@ -25,12 +25,31 @@ struct rpk_node_opts {
 	int threaded;		/* run an event thread after start */
 	rpk_ns_bind_cb ns_bind; /* services the peer announced that nobody bound */
 	void *ns_priv;
+	int no_recovery; /* master: stay crashed instead of re-attaching */
+};
+
+/*
+ * Life of a link, as Linux's remoteproc names it. A master attaches to a
+ * remote that booted by itself (attached), may detach and leave it running
+ * (detached), and sees it crash (crashed) when the remote's process dies or
+ * it starts a new session; it then re-attaches once the remote has published
+ * its table again. A remote is detached while no master is attached.
+ */
+enum rpk_node_state {
+	RPK_NODE_OFFLINE,
+	RPK_NODE_RUNNING,
+	RPK_NODE_ATTACHED,
+	RPK_NODE_DETACHED,
+	RPK_NODE_CRASHED,
 };
 
 struct rpk_node_counts {
 	uint64_t tx_msgs, rx_msgs; /* messages sent and received */
 	uint64_t tx_kicks;	   /* doorbells we rang */
 	uint64_t rx_wakeups;	   /* sleeps ended by the peer's doorbell */
+	uint32_t crashes;	   /* master: times the remote died or rebooted under us */
+	uint32_t attaches;	   /* times the link came up */
+	uint32_t tx_lost;	   /* master: sent, but not consumed when the link went down */
 };
 
 /*
@@ -50,16 +69,31 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
  */
 int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen);
 
-/* One round without an event thread: handle what arrived, else wait for a
- * kick up to timeout_ms. Returns messages handled or a negative error. */
+/*
+ * One round without an event thread: handle what arrived, else wait for a
+ * kick up to timeout_ms (at most a watchdog period, after which it looks at
+ * the peer: a crash, a detach or a re-attach happens here). Returns messages
+ * handled or a negative error.
+ */
 int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms);
 
-/* Stop the event thread (if any), unmap, and (remote) remove the shm objects. */
+/* Master: leave the remote running, its endpoints intact (attached -> detached). */
+int rpk_node_detach(struct rpk_node *n);
+
+/* Master: attach again after a detach or a crash; waits up to timeout_ms for
+ * the remote's table. Returns 0, -RPK_ETIMEDOUT or -RPK_ENOEXEC (message in err). */
+int rpk_node_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen);
+
+enum rpk_node_state rpk_node_state(const struct rpk_node *n);
+const char *rpk_node_state_name(enum rpk_node_state s);
+
+/* Stop the event thread (if any), detach (master), unmap, and (remote)
+ * remove the shm objects. */
 void rpk_node_close(struct rpk_node *n);
 
 struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n);
 enum rpk_role rpk_node_role(const struct rpk_node *n);
-void rpk_node_counts(const struct rpk_node *n, struct rpk_node_counts *c);
+void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c);
 
 /* Remove a layout's shm objects for an instance (cleanup after a crash). */
 void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
@@ -72,7 +106,8 @@ void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
 int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, uint32_t src,
 		  uint32_t dst);
 /* Copy the next message into buf. Returns its length, -RPK_ETIMEDOUT,
- * -RPK_EMSGSIZE (cap too small: the message stays queued). */
+ * -RPK_EMSGSIZE (cap too small: the message stays queued), or once per link
+ * reset -RPK_ECONNRESET when nothing received before it is left. */
 int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint32_t timeout_ms);
 struct rpk_ept *rpk_hept_ept(struct rpk_hept *h);
 void rpk_hept_close(struct rpk_hept *h);

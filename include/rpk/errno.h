@@ -26,6 +26,7 @@
 #define RPK_EBADMSG    74  /* malformed data from the peer */
 #define RPK_EPROTO     71  /* protocol violation by the peer */
 #define RPK_ENOTCONN   107 /* link not up, or endpoint has no destination */
+#define RPK_ECONNRESET 104 /* the link was reset (peer crashed, rebooted or detached) */
 #define RPK_ETIMEDOUT  110 /* a blocking call ran out of time */
 #define RPK_ENOEXEC    8   /* not a valid image or table */
 

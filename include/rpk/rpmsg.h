@@ -62,7 +62,8 @@ struct rpk_ept;
  * Linux's rpmsg_rx_cb_t).
  */
 typedef int (*rpk_rx_cb)(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv);
-/* The peer destroyed the service this endpoint was bound to. */
+/* The peer destroyed the service this endpoint was bound to, or the link was
+ * reset (rpk_rpmsg_reset: the peer crashed, rebooted or detached). */
 typedef void (*rpk_unbind_cb)(struct rpk_ept *ept);
 /* The peer announced a service no local endpoint was waiting for. */
 typedef void (*rpk_ns_bind_cb)(struct rpk_rpmsg *dev, const char *name, uint32_t addr, void *priv);
@@ -78,6 +79,8 @@ struct rpk_ept {
 	struct rpk_ept *hnext; /* hash chain */
 	uint8_t announce;      /* announce when the link is up */
 	uint8_t announced;
+	uint8_t ns_bound;   /* dst came from the peer's announcement */
+	uint8_t unbind_due; /* reset: unbind callback not yet run */
 };
 
 /* A service the peer announced, remembered so a later endpoint can bind. */
@@ -98,6 +101,8 @@ struct rpk_rpmsg_stats {
 	uint32_t ns_table_full;
 	uint32_t ns_lost;    /* announcement we could not send */
 	uint32_t tx_bad_buf; /* unusable buffer offered by the peer */
+	uint32_t resets;     /* rpk_rpmsg_reset() calls */
+	uint32_t tx_lost;    /* master: sent, but not consumed when the link reset */
 };
 
 struct rpk_rpmsg_cfg {
@@ -143,11 +148,13 @@ struct rpk_rpmsg {
 	struct rpk_ept ns_ept;
 	uint32_t next_addr;
 	uint32_t tx_waiters;
+	uint32_t epoch;	     /* bumped by each reset: senders waiting across one give up */
 	uint32_t ns_pending; /* endpoints waiting to be announced */
 	uint16_t spare_head; /* remote: unsent TX buffers, chained through slots */
 	uint16_t num_spare;
 	uint8_t role;
-	uint8_t up;
+	uint8_t up; /* written under every lock, read atomically */
+	uint8_t polling;
 	uint8_t broken;
 	uint8_t rx_held; /* set by rpk_hold_rx_buffer during a callback */
 	void *rx_cur;	 /* header of the buffer being dispatched */
@@ -167,6 +174,24 @@ int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
  * Returns 0 or a negative error.
  */
 int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
+
+/*
+ * The peer is gone (crashed, rebooted or detached): take the link down and
+ * start the rings over, so nothing of the old session is reused. Endpoints
+ * stay registered: each gets its unbind callback; those bound through the
+ * peer's announcements lose their destination (they bind again when it
+ * announces again), and announced ones are announced again at the next
+ * rpk_rpmsg_start(). Senders waiting for a buffer return -RPK_EPIPE once the
+ * port's event wakes them. The master counts the messages the peer had not
+ * consumed in stats.tx_lost, and keeps held receive buffers out of the ring
+ * until they are released; the remote's held buffers belong to the master
+ * and are invalid after a reset (release returns -RPK_EINVAL).
+ * Then redo the virtio handshake and call rpk_rpmsg_start() again.
+ */
+void rpk_rpmsg_reset(struct rpk_rpmsg *dev);
+
+/* True while the link is up (between start and reset). */
+int rpk_rpmsg_is_up(const struct rpk_rpmsg *dev);
 
 /*
  * Process what the peer sent: dispatch received messages to their endpoints
@@ -211,9 +236,13 @@ struct rpk_ept *rpk_ept_lookup(struct rpk_rpmsg *dev, uint32_t addr);
 int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
 			    size_t len, uint32_t timeout_ms);
 
+/* The endpoint's destination (it changes as the peer announces and leaves). */
+uint32_t rpk_ept_get_dst(const struct rpk_ept *ept);
+
 static inline int rpk_send(struct rpk_ept *ept, const void *data, size_t len, uint32_t timeout_ms)
 {
-	return rpk_send_offchannel_raw(ept->dev, ept->addr, ept->dst, data, len, timeout_ms);
+	return rpk_send_offchannel_raw(ept->dev, ept->addr, rpk_ept_get_dst(ept), data, len,
+				       timeout_ms);
 }
 
 static inline int rpk_sendto(struct rpk_ept *ept, uint32_t dst, const void *data, size_t len,

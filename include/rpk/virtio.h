@@ -147,6 +147,15 @@ size_t rpk_vring_size(uint32_t num, uint32_t align);
  */
 int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
 
+/*
+ * Start the queue over, as after a virtio reset: indices back to 0, the
+ * driver zeroes the ring again. Driver: descriptors that were posted come
+ * back reserved (the caller decides to repost or free them), reserved and
+ * free ones keep their state. Device: every held buffer is forgotten.
+ * The caller's slot.user marks survive.
+ */
+void rpk_vq_reset(struct rpk_vq *vq);
+
 /* Start the device half at a given available index (vhost-user SET_VRING_BASE). */
 void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx);
 

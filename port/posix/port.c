@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +34,53 @@ void rpk_bell_ring(struct rpk_bell *bell)
 	 * last look at seq: one of the two always sees the other. */
 	if (__atomic_load_n(&bell->sleepers, __ATOMIC_SEQ_CST))
 		futex(&bell->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+uint32_t rpk_bell_new_session(struct rpk_bell *bell)
+{
+	uint32_t s = __atomic_load_n(&bell->session, __ATOMIC_RELAXED) + 1;
+
+	if (!s)
+		s = 1; /* 0 means "nobody yet" */
+	__atomic_store_n(&bell->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
+	/* Release: what we wrote before (table, status) is seen before the session. */
+	__atomic_store_n(&bell->session, s, __ATOMIC_RELEASE);
+	return s;
+}
+
+uint32_t rpk_bell_session(const struct rpk_bell *bell)
+{
+	return __atomic_load_n(&bell->session, __ATOMIC_ACQUIRE);
+}
+
+/* A zombie answers kill(pid, 0) until reaped, but it will never ring again. */
+static int is_zombie(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* "pid (comm) S ...": the state follows the last ')' (comm may hold one). */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+int rpk_bell_owner_alive(const struct rpk_bell *bell)
+{
+	pid_t pid = (pid_t)__atomic_load_n(&bell->pid, __ATOMIC_RELAXED);
+
+	if (pid <= 0)
+		return 0;
+	if (kill(pid, 0) != 0 && errno != EPERM)
+		return 0;
+	return !is_zombie(pid);
 }
 
 static struct rpk_posix_port *of(void *ctx)

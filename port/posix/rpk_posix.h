@@ -33,6 +33,10 @@ int rpk_shm_unlink(const char *name);
 struct rpk_bell {
 	uint32_t seq;
 	uint32_t sleepers;
+	/* Who rings this bell: the process and its session, bumped each time it
+	 * (re)starts the link, so the peer can tell a crash or a reboot. */
+	uint32_t pid;
+	uint32_t session;
 };
 
 #define RPK_BELL_STRIDE 64u
@@ -79,6 +83,12 @@ void rpk_posix_port_fini(struct rpk_posix_port *p);
 
 /* Ring a bell directly (also used before the rpmsg device exists). */
 void rpk_bell_ring(struct rpk_bell *bell);
+
+/* Sign a bell we ring with our pid and a new session number; returns it. */
+uint32_t rpk_bell_new_session(struct rpk_bell *bell);
+/* The ringer's session (0: none yet) and whether its process is alive. */
+uint32_t rpk_bell_session(const struct rpk_bell *bell);
+int rpk_bell_owner_alive(const struct rpk_bell *bell);
 
 /* Milliseconds of a monotonic clock. */
 uint32_t rpk_posix_now_ms(void);

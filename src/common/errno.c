@@ -40,6 +40,8 @@ const char *rpk_strerror(int err)
 		return "protocol violation by peer";
 	case RPK_ENOTCONN:
 		return "not connected";
+	case RPK_ECONNRESET:
+		return "link reset by peer";
 	case RPK_ETIMEDOUT:
 		return "timed out";
 	case RPK_ENOEXEC:

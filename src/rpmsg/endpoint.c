@@ -12,6 +12,17 @@
 /* How long a destroy waits for a buffer to announce itself gone. */
 #define NS_DESTROY_TIMEOUT_MS 1000u
 
+/* Changed under the endpoint lock, read by senders without it. */
+static void set_dst(struct rpk_ept *ept, uint32_t dst)
+{
+	__atomic_store_n(&ept->dst, dst, __ATOMIC_RELAXED);
+}
+
+uint32_t rpk_ept_get_dst(const struct rpk_ept *ept)
+{
+	return __atomic_load_n(&ept->dst, __ATOMIC_RELAXED);
+}
+
 static struct rpk_ept **bucket(struct rpk_rpmsg *dev, uint32_t addr)
 {
 	return &dev->buckets[addr & dev->bucket_mask];
@@ -162,6 +173,8 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 	ept->dev = dev;
 	ept->announce = 0;
 	ept->announced = 0;
+	ept->ns_bound = 0;
+	ept->unbind_due = 0;
 
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	if (src == RPK_ADDR_ANY)
@@ -173,8 +186,10 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 	if (!err) {
 		ept->addr = src;
 		svc = ept->name[0] && dst == RPK_ADDR_ANY ? service_find(dev, ept->name) : 0;
-		if (svc)
-			ept->dst = svc->addr;
+		if (svc) {
+			set_dst(ept, svc->addr);
+			ept->ns_bound = 1;
+		}
 		/* Like Linux, an endpoint made for a service the peer announced
 		 * does not announce itself back; an unbound named one does. */
 		ept->announce = ept->name[0] && ept->dst == RPK_ADDR_ANY;
@@ -211,7 +226,7 @@ void rpk_ept_destroy(struct rpk_ept *ept)
 	ept->announce = ept->announced = 0;
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 
-	if (announced && dev->up && (dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS)) &&
+	if (announced && rpk_rpmsg_is_up(dev) && (dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS)) &&
 	    send_ns(dev, ept, RPK_NS_DESTROY, NS_DESTROY_TIMEOUT_MS)) {
 		rpk_dev_lock(dev, RPK_LOCK_EPT); /* the counter's lock */
 		dev->stats.ns_lost++;
@@ -223,7 +238,7 @@ void rpk_ns_flush(struct rpk_rpmsg *dev)
 {
 	struct rpk_ept *e;
 
-	if (!dev->up)
+	if (!rpk_rpmsg_is_up(dev))
 		return;
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	if (!(dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS))) {
@@ -278,9 +293,10 @@ static void ns_create(struct rpk_rpmsg *dev, const char *name, uint32_t addr)
 
 	service_record(dev, name, addr);
 	e = ept_find_locked(dev, match_unbound, name, addr);
-	if (e)
-		e->dst = addr;
-	else if (dev->ns_bind)
+	if (e) {
+		set_dst(e, addr);
+		e->ns_bound = 1;
+	} else if (dev->ns_bind)
 		dev->ns_bind(dev, name, addr, dev->ns_priv);
 }
 
@@ -292,7 +308,8 @@ static void ns_destroy(struct rpk_rpmsg *dev, const char *name, uint32_t addr)
 	/* Unbinding clears dst, so each endpoint matches once even if its
 	 * callback destroys it. */
 	while ((e = ept_find_locked(dev, match_bound, name, addr))) {
-		e->dst = RPK_ADDR_ANY;
+		set_dst(e, RPK_ADDR_ANY);
+		e->ns_bound = 0;
 		if (e->unbind)
 			e->unbind(e);
 	}
@@ -325,6 +342,49 @@ static int ns_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void
 	else
 		dev->stats.ns_bad++;
 	return 0;
+}
+
+void rpk_ns_reset_locked(struct rpk_rpmsg *dev)
+{
+	uint32_t due = 0;
+
+	for (uint32_t i = 0; i < dev->num_services; i++)
+		dev->services[i].addr = RPK_ADDR_ANY;
+	for (uint32_t b = 0; b <= dev->bucket_mask; b++)
+		for (struct rpk_ept *e = dev->buckets[b]; e; e = e->hnext) {
+			if (e == &dev->ns_ept)
+				continue;
+			if (e->announce || e->announced) {
+				e->announce = 1;
+				e->announced = 0;
+				due++;
+			}
+			if (e->ns_bound) {
+				set_dst(e, RPK_ADDR_ANY);
+				e->ns_bound = 0;
+			}
+			e->unbind_due = e->unbind != 0;
+		}
+	pending_add(dev, (int)due - (int)pending(dev));
+}
+
+static int match_unbind_due(const struct rpk_ept *e, const char *name, uint32_t addr)
+{
+	(void)name;
+	(void)addr;
+	return e->unbind_due;
+}
+
+void rpk_ept_run_unbinds(struct rpk_rpmsg *dev)
+{
+	struct rpk_ept *e;
+
+	/* Looked up afresh each time: a callback may destroy its endpoint. */
+	while ((e = ept_find_locked(dev, match_unbind_due, 0, 0))) {
+		e->unbind_due = 0;
+		if (e->unbind)
+			e->unbind(e);
+	}
 }
 
 void rpk_ns_start(struct rpk_rpmsg *dev)

@@ -165,8 +165,36 @@ int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
 	return 0;
 }
 
+static int link_up(const struct rpk_rpmsg *dev)
+{
+	return __atomic_load_n(&dev->up, __ATOMIC_ACQUIRE);
+}
+
+int rpk_rpmsg_is_up(const struct rpk_rpmsg *dev)
+{
+	return link_up(dev);
+}
+
+static void apply_polling(struct rpk_rpmsg *dev)
+{
+	if (is_master(dev)) {
+		if (dev->polling)
+			rpk_vq_disable_cb(dev->rvq);
+		else
+			rpk_vq_enable_cb(dev->rvq);
+	} else {
+		if (dev->polling)
+			rpk_vq_disable_notify(dev->rvq);
+		else
+			rpk_vq_enable_notify(dev->rvq);
+	}
+}
+
 int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 {
+	rpk_dev_lock(dev, RPK_LOCK_RX);
+	rpk_dev_lock(dev, RPK_LOCK_EPT);
+	rpk_dev_lock(dev, RPK_LOCK_TX);
 	dev->features = features;
 	if (features & (1u << RPK_VIRTIO_RPMSG_F_NS))
 		rpk_ns_start(dev);
@@ -178,9 +206,66 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 		/* We need no kick for new transmit buffers unless a sender waits. */
 		rpk_vq_disable_notify(dev->svq);
 	}
-	dev->up = 1;
+	if (dev->polling)
+		apply_polling(dev);
+	__atomic_store_n(&dev->up, 1, __ATOMIC_RELEASE);
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	rpk_dev_unlock(dev, RPK_LOCK_EPT);
+	rpk_dev_unlock(dev, RPK_LOCK_RX);
 	rpk_ns_flush(dev);
 	return 0;
+}
+
+static void reclaim_tx(struct rpk_rpmsg *dev);
+
+/* Master: drop what the remote had, repost receive buffers nobody holds. */
+static void reset_master_queues(struct rpk_rpmsg *dev)
+{
+	struct rpk_vq *s = dev->svq, *r = dev->rvq;
+
+	reclaim_tx(dev); /* what the remote did consume is not lost */
+	for (uint32_t i = 0; i < s->num; i++)
+		if (s->slots[i].state == RPK_SLOT_POSTED) {
+			s->slots[i].user = 1; /* sent, never consumed: lost */
+			dev->stats.tx_lost++;
+		}
+	rpk_vq_reset(s);
+	rpk_vq_reset(r);
+	for (uint32_t i = 0; i < s->num; i++)
+		if (s->slots[i].user) {
+			s->slots[i].user = 0;
+			rpk_vq_free_desc(s, (uint16_t)i);
+		}
+	/* Held receive buffers (user set) stay out until released. */
+	for (uint32_t i = 0; i < dev->nbufs; i++)
+		if (rpk_vq_slot_state(r, i) == RPK_SLOT_RESERVED && !r->slots[i].user)
+			rpk_vq_post(r, (uint16_t)i, dev->rbufs + (size_t)i * dev->buf_size,
+				    dev->buf_size, 1);
+	rpk_vq_disable_cb(s);
+}
+
+void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
+{
+	rpk_dev_lock(dev, RPK_LOCK_RX);
+	rpk_dev_lock(dev, RPK_LOCK_EPT);
+	rpk_dev_lock(dev, RPK_LOCK_TX);
+	__atomic_store_n(&dev->up, 0, __ATOMIC_RELEASE);
+	dev->epoch++;
+	dev->stats.resets++;
+	__atomic_store_n(&dev->broken, 0, __ATOMIC_RELAXED);
+	if (is_master(dev)) {
+		reset_master_queues(dev);
+	} else {
+		rpk_vq_reset(dev->rvq);
+		rpk_vq_reset(dev->svq);
+		dev->num_spare = 0;
+		dev->tx_cap = dev->buf_size - RPK_RPMSG_HDR_SIZE;
+	}
+	rpk_ns_reset_locked(dev);
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	rpk_ept_run_unbinds(dev);
+	rpk_dev_unlock(dev, RPK_LOCK_EPT);
+	rpk_dev_unlock(dev, RPK_LOCK_RX);
 }
 
 /* Each counter belongs to one lock: TX for the send queue, RX otherwise. */
@@ -193,11 +278,14 @@ void rpk_dev_kick(struct rpk_rpmsg *dev, struct rpk_vq *vq)
 		dev->stats.rx_kicks++;
 }
 
+/* Atomics: each queue's flag changes under that queue's lock, and a reset
+ * clears them under all. */
 static int check_broken(struct rpk_rpmsg *dev)
 {
-	if (dev->vq[0].broken || dev->vq[1].broken)
-		dev->broken = 1;
-	return dev->broken ? -RPK_EPIPE : 0;
+	if (__atomic_load_n(&dev->vq[0].broken, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&dev->vq[1].broken, __ATOMIC_RELAXED))
+		__atomic_store_n(&dev->broken, 1, __ATOMIC_RELAXED);
+	return __atomic_load_n(&dev->broken, __ATOMIC_RELAXED) ? -RPK_EPIPE : 0;
 }
 
 /* ---- receive ---- */
@@ -284,9 +372,13 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 	uint16_t head = 0;
 	int n = 0, r = 0;
 
-	if (!dev->up)
+	if (!link_up(dev))
 		return 0;
 	rpk_dev_lock(dev, RPK_LOCK_RX);
+	if (!dev->up) { /* reset meanwhile */
+		rpk_dev_unlock(dev, RPK_LOCK_RX);
+		return 0;
+	}
 	/* At most one ring's worth per call, so a peer that keeps publishing
 	 * junk cannot keep us here: the rest waits for the next poll. */
 	for (uint32_t budget = dev->rvq->num; budget && (r = next_rx(dev, &hdr, &len, &head)) != 0;
@@ -301,6 +393,8 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 		dispatch(dev, hdr, len);
 		if (!dev->rx_held)
 			recycle_rx(dev, head);
+		else if (is_master(dev))
+			dev->rvq->slots[head].user = 1; /* held: kept out of the ring by a reset */
 	}
 	if (n || r < 0)
 		notify_rx_done(dev);
@@ -315,23 +409,14 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 void rpk_rpmsg_set_polling(struct rpk_rpmsg *dev, int polling)
 {
 	rpk_dev_lock(dev, RPK_LOCK_RX);
-	if (is_master(dev)) {
-		if (polling)
-			rpk_vq_disable_cb(dev->rvq);
-		else
-			rpk_vq_enable_cb(dev->rvq);
-	} else {
-		if (polling)
-			rpk_vq_disable_notify(dev->rvq);
-		else
-			rpk_vq_enable_notify(dev->rvq);
-	}
+	dev->polling = (uint8_t) !!polling;
+	apply_polling(dev);
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 }
 
 int rpk_rpmsg_pending(struct rpk_rpmsg *dev)
 {
-	return dev->up && rpk_vq_pending(dev->rvq) != 0;
+	return link_up(dev) && rpk_vq_pending(dev->rvq) != 0;
 }
 
 int rpk_hold_rx_buffer(struct rpk_rpmsg *dev, void *data)
@@ -397,6 +482,8 @@ int rpk_release_rx_buffer(struct rpk_rpmsg *dev, void *data)
 		head = master_kept_head(dev, dev->rvq, hdr, dev->rbufs);
 	else
 		head = remote_rx_head(dev, hdr);
+	if (head >= 0 && is_master(dev))
+		dev->rvq->slots[head].user = 0;
 	err = head < 0 ? -RPK_EINVAL : recycle_rx(dev, (uint16_t)head);
 	if (!err)
 		notify_rx_done(dev);
@@ -554,14 +641,21 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 		  uint32_t timeout_ms)
 {
 	const struct rpk_port *port = dev->port;
-	uint32_t start = 0, snapshot = 0;
+	uint32_t start = 0, snapshot = 0, epoch = dev->epoch;
 	int waiting = 0, err;
 
 	if (timeout_ms != RPK_NO_WAIT)
 		start = now_ms(port);
 	for (;;) {
-		if (check_broken(dev))
-			return -RPK_EPIPE;
+		/* A reset while we slept: the peer we waited for is gone. */
+		if (dev->epoch != epoch || !dev->up) {
+			err = -RPK_EPIPE;
+			break;
+		}
+		if (check_broken(dev)) {
+			err = -RPK_EPIPE;
+			break;
+		}
 		if (port->ops->event_snapshot)
 			snapshot = port->ops->event_snapshot(port->ctx);
 		err = try_get_tx(dev, hdr, head, cap);
@@ -629,7 +723,7 @@ int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, c
 	uint16_t head;
 	int err;
 
-	if (src == RPK_ADDR_ANY || dst == RPK_ADDR_ANY || !dev->up)
+	if (src == RPK_ADDR_ANY || dst == RPK_ADDR_ANY || !link_up(dev))
 		return -RPK_ENOTCONN;
 	if (len > 0xffffu || (len && !data))
 		return len > 0xffffu ? -RPK_EMSGSIZE : -RPK_EINVAL;
@@ -656,7 +750,7 @@ int rpk_get_tx_buffer(struct rpk_rpmsg *dev, void **buf, uint32_t *size, uint32_
 	uint16_t head;
 	int err;
 
-	if (!dev->up)
+	if (!link_up(dev))
 		return -RPK_ENOTCONN;
 	rpk_dev_lock(dev, RPK_LOCK_TX);
 	err = get_tx(dev, &hdr, &head, &cap, timeout_ms);
@@ -689,6 +783,8 @@ int rpk_send_nocopy(struct rpk_ept *ept, uint32_t dst, void *buf, size_t len)
 	head = tx_head(dev, hdr);
 	if (head < 0)
 		err = -RPK_EINVAL;
+	else if (!dev->up)
+		err = -RPK_ENOTCONN; /* the buffer stays the caller's */
 	else if (check_broken(dev))
 		err = -RPK_EPIPE; /* like every other send; the buffer stays the caller's */
 	else if (len > (is_master(dev) ? dev->buf_size - RPK_RPMSG_HDR_SIZE

@@ -20,6 +20,12 @@
 #define vq_clean(vq, p, len)	  shm_clean((vq)->port, (p), (len))
 #define vq_invalidate(vq, p, len) shm_invalidate((vq)->port, (p), (len))
 
+/* Atomic: rpmsg looks at both queues' flags under one queue's lock. */
+static int vq_broken(const struct rpk_vq *vq)
+{
+	return __atomic_load_n(&vq->broken, __ATOMIC_RELAXED);
+}
+
 size_t rpk_vring_size(uint32_t num, uint32_t align)
 {
 	size_t used_off;
@@ -54,6 +60,16 @@ static int locate_parts(const struct rpk_vq_cfg *cfg, struct rpk_vring_parts *p)
 	return 0;
 }
 
+static void zero_ring(struct rpk_vq *vq)
+{
+	__builtin_memset(vq->desc, 0, 16u * vq->num);
+	__builtin_memset(vq->avail, 0, 6u + 2u * vq->num);
+	__builtin_memset(vq->used, 0, 6u + 8u * vq->num);
+	vq_clean(vq, vq->desc, 16u * vq->num);
+	vq_clean(vq, vq->avail, 6u + 2u * vq->num);
+	vq_clean(vq, vq->used, 6u + 8u * vq->num);
+}
+
 int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 {
 	struct rpk_vring_parts p;
@@ -81,17 +97,35 @@ int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 		vq->slots[i].user = 0;
 	}
 
-	if (cfg->role == RPK_VQ_DRIVER) {
-		/* The driver owns the ring's initial state (Linux's rp_find_vq
-		 * clears it the same way). */
-		__builtin_memset(vq->desc, 0, 16u * cfg->num);
-		__builtin_memset(vq->avail, 0, 6u + 2u * cfg->num);
-		__builtin_memset(vq->used, 0, 6u + 8u * cfg->num);
-		vq_clean(vq, vq->desc, 16u * cfg->num);
-		vq_clean(vq, vq->avail, 6u + 2u * cfg->num);
-		vq_clean(vq, vq->used, 6u + 8u * cfg->num);
-	}
+	/* The driver owns the ring's initial state (Linux's rp_find_vq clears
+	 * it the same way). */
+	if (cfg->role == RPK_VQ_DRIVER)
+		zero_ring(vq);
 	return 0;
+}
+
+void rpk_vq_reset(struct rpk_vq *vq)
+{
+	vq->next_avail = vq->next_used = 0;
+	vq->num_added = vq->num_posted = 0;
+	__atomic_store_n(&vq->broken, 0, __ATOMIC_RELAXED);
+	vq->num_free = 0;
+	vq->free_head = vq->num; /* empty list */
+	for (uint32_t i = vq->num; i-- > 0;) {
+		struct rpk_vq_slot *s = &vq->slots[i];
+
+		if (vq->role == RPK_VQ_DEVICE || s->state == RPK_SLOT_FREE) {
+			s->state = RPK_SLOT_FREE;
+			s->buf = 0;
+			s->next_free = vq->free_head;
+			vq->free_head = (uint16_t)i;
+			vq->num_free++;
+		} else if (s->state == RPK_SLOT_POSTED) {
+			s->state = RPK_SLOT_RESERVED;
+		}
+	}
+	if (vq->role == RPK_VQ_DRIVER)
+		zero_ring(vq);
 }
 
 void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx)
@@ -106,7 +140,7 @@ int rpk_vq_alloc_desc(struct rpk_vq *vq)
 {
 	uint16_t head;
 
-	if (vq->broken)
+	if (vq_broken(vq))
 		return -RPK_EPIPE;
 	if (!vq->num_free)
 		return -RPK_ENOSPC;
@@ -135,7 +169,7 @@ int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int d
 	uint16_t *slot;
 	uint64_t da;
 
-	if (vq->broken)
+	if (vq_broken(vq))
 		return -RPK_EPIPE;
 	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED)
 		return -RPK_EINVAL;
@@ -202,7 +236,7 @@ static int used_pending(struct rpk_vq *vq)
 
 static int mark_broken(struct rpk_vq *vq)
 {
-	vq->broken = 1;
+	__atomic_store_n(&vq->broken, 1, __ATOMIC_RELAXED);
 	vq->stats.bad_idx++;
 	return -RPK_EPIPE;
 }
@@ -214,7 +248,7 @@ int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len
 	uint32_t id, used_len;
 	int pending;
 
-	if (vq->broken)
+	if (vq_broken(vq))
 		return -RPK_EPIPE;
 	pending = used_pending(vq);
 	if (pending < 0)
@@ -324,7 +358,7 @@ int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *ou
 	void *va;
 	int pending;
 
-	if (vq->broken)
+	if (vq_broken(vq))
 		return -RPK_EPIPE;
 	pending = avail_pending(vq);
 	if (pending < 0)
@@ -376,7 +410,7 @@ int rpk_vq_add_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
 {
 	struct rpk_vq_slot *s;
 
-	if (vq->broken)
+	if (vq_broken(vq))
 		return -RPK_EPIPE;
 	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_HELD || len > vq->slots[head].len)
 		return -RPK_EINVAL;
@@ -426,7 +460,7 @@ void *rpk_vq_slot_buf(const struct rpk_vq *vq, uint32_t head, enum rpk_vq_slot_s
 
 int rpk_vq_pending(struct rpk_vq *vq)
 {
-	if (vq->broken)
+	if (vq_broken(vq))
 		return -1;
 	return vq->role == RPK_VQ_DRIVER ? used_pending(vq) : avail_pending(vq);
 }

@@ -1415,6 +1415,160 @@ static void test_hold_remote(void **state)
 	check_hold(f, &f->r, &me, &rr);
 }
 
+/* ---- reset: the peer crashed, rebooted or detached ---- */
+
+/* The remote reboots: the master resets, a fresh remote comes up on the same
+ * memory, and nothing of the old session leaks into the new one. */
+static void test_reset_master_remote_reboots(void **state)
+{
+	struct fx *f = fx_up(state, 8, NS_F);
+	struct rpk_ept re, me, fixed, msvc, re2;
+	struct rec rr = {0}, mr = {0}, fr = {0}, sr = {0}, rr2 = {0};
+	uint8_t kept[RPK_RPMSG_MAX_PAYLOAD];
+
+	ept_new(R(f), &re, "echo", RPK_ADDR_ANY, RPK_ADDR_ANY, &rr);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	ept_new(M(f), &me, "echo", RPK_ADDR_ANY, RPK_ADDR_ANY, &mr);
+	assert_int_equal(me.dst, re.addr);
+	ept_new(M(f), &fixed, NULL, 3000, 2000, &fr);
+	ept_new(M(f), &msvc, "m-svc", RPK_ADDR_ANY, RPK_ADDR_ANY, &sr);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1); /* the announcement of m-svc */
+	assert_int_equal(f->r.binds, 1);
+
+	/* The master holds one message from the remote... */
+	mr.hold = 1;
+	assert_int_equal(rpk_sendto(&re, me.addr, "keep me", 7, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(mr.nheld, 1);
+	memcpy(kept, mr.held[0], 7);
+	/* ...and sends three the remote never reads. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rpk_send(&me, "lost", 4, RPK_NO_WAIT), 0);
+
+	rpk_rpmsg_reset(M(f));
+	assert_false(rpk_rpmsg_is_up(M(f)));
+	assert_int_equal(f->m.dev.stats.tx_lost, 3);
+	assert_int_equal(f->m.dev.stats.resets, 1);
+	/* Every endpoint with an unbind callback heard of it; only the one bound
+	 * through an announcement lost its destination. */
+	assert_int_equal(mr.unbinds, 1);
+	assert_int_equal(fr.unbinds, 1);
+	assert_int_equal(sr.unbinds, 1);
+	assert_int_equal(me.dst, RPK_ADDR_ANY);
+	assert_int_equal(fixed.dst, 2000);
+	assert_int_equal(rpk_send(&fixed, "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
+	/* Fresh rings: nothing sent, every receive buffer but the held one posted. */
+	assert_int_equal(ring_avail(f, 1)->idx, 0);
+	assert_int_equal(ring_used(f, 1)->idx, 0);
+	assert_int_equal(ring_used(f, 0)->idx, 0);
+	assert_int_equal(ring_avail(f, 0)->idx, 7);
+	assert_memory_equal(mr.held[0], kept, 7);
+
+	/* A new remote on the same memory (its old endpoints died with it). */
+	memset(&rr, 0, sizeof(rr));
+	f->r.binds = 0;
+	side_init(f, &f->r, RPK_ROLE_REMOTE);
+	ept_new(R(f), &re2, "echo", 5000, RPK_ADDR_ANY, &rr2);
+	assert_int_equal(rpk_rpmsg_start(M(f), NS_F), 0);
+	assert_int_equal(rpk_rpmsg_start(R(f), NS_F), 0);
+	/* The master announces m-svc again; the remote announces echo. */
+	while (rpk_rpmsg_poll(R(f)) > 0 || rpk_rpmsg_poll(M(f)) > 0)
+		;
+	assert_int_equal(f->r.binds, 1);
+	assert_string_equal(f->r.bind_name, "m-svc");
+	assert_int_equal(me.dst, 5000);
+	assert_int_equal(f->m.binds, 1); /* rebound to me, not offered to ns_bind */
+
+	/* The held buffer is released into the new ring, and traffic flows. */
+	uint16_t posted = ring_avail(f, 0)->idx;
+
+	assert_memory_equal(mr.held[0], kept, 7);
+	assert_int_equal(rpk_release_rx_buffer(M(f), mr.held[0]), 0);
+	assert_int_equal(ring_avail(f, 0)->idx, (uint16_t)(posted + 1));
+	mr.hold = 0;
+	assert_int_equal(rpk_send(&me, "new", 3, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rr2.count, 1); /* the three lost ones never arrive */
+	assert_memory_equal(rr2.data, "new", 3);
+	assert_int_equal(rpk_sendto(&re2, me.addr, "back", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_memory_equal(mr.data, "back", 4);
+}
+
+static int hook_reset_self(struct side *s, uint32_t timeout_ms)
+{
+	(void)timeout_ms;
+	rpk_rpmsg_reset(&s->dev);
+	return 0;
+}
+
+/* A sender waiting for a buffer when the link resets gets an error, in both roles. */
+static void test_reset_fails_blocked_sender(void **state)
+{
+	struct fx *f = fx_up(state, 4, 0);
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+
+	ept_new(R(f), &re, NULL, RPK_ADDR_ANY, 2000, &rr);
+	ept_new(M(f), &me, NULL, 2000, re.addr, &mr);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rpk_trysend(&me, "a", 1), 0);
+	f->m.wait_hook = hook_reset_self;
+	assert_int_equal(rpk_send(&me, "b", 1, RPK_WAIT_FOREVER), -RPK_EPIPE);
+	assert_int_equal(f->m.waits, 1);
+	assert_int_equal(f->m.dev.stats.tx_lost, 4);
+
+	/* The remote has sent everything the master gave it. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rpk_trysend(&re, "r", 1), 0);
+	f->r.wait_hook = hook_reset_self;
+	assert_int_equal(rpk_send(&re, "r", 1, RPK_WAIT_FOREVER), -RPK_EPIPE);
+	assert_int_equal(f->r.waits, 1);
+}
+
+/* The master detaches and attaches again: the remote keeps its endpoints,
+ * forgets buffers of the old session, and announces again. */
+static void test_reset_remote_side_reattach(void **state)
+{
+	struct fx *f = fx_up(state, 8, NS_F);
+	struct rpk_ept re, me;
+	struct rec rr = {0}, mr = {0};
+	void *buf;
+	uint32_t size;
+
+	ept_new(R(f), &re, "svc", 4000, RPK_ADDR_ANY, &rr);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(f->m.binds, 1);
+	ept_new(M(f), &me, NULL, 2000, 4000, &mr);
+	rr.hold = 1;
+	assert_int_equal(rpk_send(&me, "held", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rr.nheld, 1);
+	assert_int_equal(rpk_get_tx_buffer(R(f), &buf, &size, RPK_NO_WAIT), 0);
+
+	rpk_rpmsg_reset(M(f));
+	rpk_rpmsg_reset(R(f));
+	assert_int_equal(rr.unbinds, 1);
+	/* Buffers of the old session are the master's again. */
+	assert_int_equal(rpk_release_rx_buffer(R(f), rr.held[0]), -RPK_EINVAL);
+	assert_int_equal(rpk_release_tx_buffer(R(f), buf), -RPK_EINVAL);
+	assert_int_equal(rpk_rpmsg_start(M(f), NS_F), 0);
+	assert_int_equal(rpk_rpmsg_start(R(f), NS_F), 0);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(f->m.binds, 2); /* announced again */
+	assert_int_equal(f->m.bind_addr, 4000);
+	rr.hold = 0;
+	for (int i = 0; i < 20; i++) { /* more than a ring: buffers do cycle */
+		assert_int_equal(rpk_send(&me, "again", 5, RPK_NO_WAIT), 0);
+		assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+		assert_int_equal(rpk_sendto(&re, 2000, "back", 4, RPK_NO_WAIT), 0);
+		assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	}
+	assert_int_equal(rr.count, 21);
+	assert_int_equal(mr.count, 20);
+	assert_int_equal(f->m.dev.stats.rx_bad_buf + f->r.dev.stats.rx_bad_buf, 0);
+}
+
 /* ---- a hostile peer ---- */
 
 static struct fx *master_alone(void **state, uint32_t num, uint32_t features)
@@ -1680,6 +1834,9 @@ int main(void)
 	    cmocka_unit_test_teardown(test_zero_copy_remote, fx_free),
 	    cmocka_unit_test_teardown(test_hold_master, fx_free),
 	    cmocka_unit_test_teardown(test_hold_remote, fx_free),
+	    cmocka_unit_test_teardown(test_reset_master_remote_reboots, fx_free),
+	    cmocka_unit_test_teardown(test_reset_fails_blocked_sender, fx_free),
+	    cmocka_unit_test_teardown(test_reset_remote_side_reattach, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_master, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_remote, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_ns_messages, fx_free),

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A remote that dies, reboots or is detached from: the master notices, tells
+ * its users, starts the rings over and re-attaches, and no message of an old
+ * session is delivered twice, late or corrupted.
+ *
+ * The crashing remote is the real `rpk run` echo remote, killed with SIGKILL
+ * at random points in the middle of a burst (RPK_CRASH_CYCLES times, default
+ * 100; RPK_CRASH_SEED fixes the random sequence).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rpk/errno.h>
+
+#include "twonode.h"
+
+#define WINDOW	       8u /* messages in flight at most */
+#define BIND_WAIT_MS   20000u
+#define RECV_WAIT_MS   10000u
+#define ECHO_SERVICE   "rpk-echo"
+#define DEFAULT_CYCLES 100u
+
+struct link {
+	struct rpk_layout lay;
+	char instance[64];
+	char dts[512];
+	struct rpk_node *master;
+	struct rpk_hept *echo;
+	pid_t remote;
+};
+
+static unsigned env_u(const char *name, unsigned dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? (unsigned)strtoul(v, NULL, 0) : dflt;
+}
+
+/* The real echo remote, as a user would run it. */
+static pid_t spawn_remote(struct link *l)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execl(RPK_BIN, "rpk", "run", l->dts, "--node", "remote", "--instance", l->instance,
+		      "--timeout", "60000", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void kill_remote(struct link *l)
+{
+	if (l->remote > 0) {
+		kill(l->remote, SIGKILL);
+		waitpid(l->remote, NULL, 0);
+		l->remote = 0;
+	}
+}
+
+static void link_up(struct link *l, int threaded)
+{
+	static unsigned seq;
+	struct rpk_node_opts o = {.threaded = threaded};
+	char err[4096];
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->dts, sizeof(l->dts), "%s/integration/link16.dts", RPK_TEST_DATA);
+	if (rpk_layout_load(l->dts, &l->lay, err, sizeof(err)))
+		fail_msg("%s", err);
+	snprintf(l->instance, sizeof(l->instance), "recovery-%d-%u", (int)getpid(), seq++);
+	l->remote = spawn_remote(l);
+	o.instance = l->instance;
+	if (rpk_node_open(&l->master, &l->lay, "master", &o, err, sizeof(err)) ||
+	    rpk_node_start(l->master, BIND_WAIT_MS, err, sizeof(err)))
+		fail_msg("master: %s", err);
+	/* Bound by name: binds again each time the remote announces it. */
+	assert_int_equal(
+	    rpk_hept_open(l->master, &l->echo, ECHO_SERVICE, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
+}
+
+static void link_down(struct link *l)
+{
+	kill_remote(l);
+	rpk_hept_close(l->echo);
+	rpk_node_close(l->master);
+	rpk_node_unlink_all(&l->lay, l->instance);
+}
+
+/* Wait until the link is up and the echo service bound (a bounded poll). */
+static void wait_bound(struct link *l)
+{
+	struct timespec ts = {0, 1000000};
+
+	for (unsigned ms = 0; ms < BIND_WAIT_MS; ms++) {
+		if (rpk_node_state(l->master) == RPK_NODE_ATTACHED &&
+		    rpk_ept_get_dst(rpk_hept_ept(l->echo)) != RPK_ADDR_ANY)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("echo service not bound within %u ms (state %s)", BIND_WAIT_MS,
+		 rpk_node_state_name(rpk_node_state(l->master)));
+}
+
+/* ---- messages that tell their session, sequence and integrity ---- */
+
+struct msg_hdr {
+	uint32_t cycle, seq, len;
+};
+
+static size_t make_msg(uint8_t *buf, uint32_t cycle, uint32_t seq)
+{
+	struct msg_hdr h = {cycle, seq, (uint32_t)(sizeof(h) + (seq * 53u) % 300u)};
+
+	memcpy(buf, &h, sizeof(h));
+	for (uint32_t k = sizeof(h); k < h.len; k++)
+		buf[k] = (uint8_t)(seq * 7u + k * 13u + cycle);
+	return h.len;
+}
+
+struct tally {
+	uint32_t cycle;
+	uint32_t next_seq; /* sends that returned 0 */
+	int64_t last_echo; /* highest sequence echoed, -1 none */
+	uint32_t echoed;
+};
+
+/* Check one echo: this session's, in order, once, intact. */
+static void check_echo(struct tally *t, const uint8_t *buf, int len)
+{
+	uint8_t want[RPK_RPMSG_MAX_PAYLOAD];
+	struct msg_hdr h;
+
+	assert_true(len >= (int)sizeof(h));
+	memcpy(&h, buf, sizeof(h));
+	if (h.cycle != t->cycle)
+		fail_msg("cycle %u: an echo of cycle %u arrived", t->cycle, h.cycle);
+	if ((int64_t)h.seq <= t->last_echo)
+		fail_msg("cycle %u: echo %u after %lld: duplicated or reordered", t->cycle, h.seq,
+			 (long long)t->last_echo);
+	if (h.seq >= t->next_seq)
+		fail_msg("cycle %u: echo %u of a message never reported sent", t->cycle, h.seq);
+	assert_int_equal((size_t)len, make_msg(want, h.cycle, h.seq));
+	assert_memory_equal(buf, want, (size_t)len);
+	t->last_echo = h.seq;
+	t->echoed++;
+}
+
+/*
+ * Keep WINDOW messages in flight until the link fails (or count are echoed,
+ * if count is non-zero). Returns 0 if it ended on count, else the error.
+ */
+static int burst(struct link *l, struct tally *t, uint32_t count)
+{
+	uint8_t out[RPK_RPMSG_MAX_PAYLOAD], in[RPK_RPMSG_MAX_PAYLOAD];
+
+	for (;;) {
+		int rc;
+
+		if (count && t->echoed >= count)
+			return 0;
+		if (t->next_seq - t->echoed < WINDOW && (!count || t->next_seq < count)) {
+			size_t len = make_msg(out, t->cycle, t->next_seq);
+
+			rc = rpk_send(rpk_hept_ept(l->echo), out, len, RECV_WAIT_MS);
+			if (rc)
+				return rc;
+			t->next_seq++;
+			continue;
+		}
+		rc = rpk_hept_recv(l->echo, in, sizeof(in), NULL, RECV_WAIT_MS);
+		if (rc < 0)
+			return rc;
+		check_echo(t, in, rc);
+	}
+}
+
+/* Echoes that were received before the reset may still be queued. */
+static void drain(struct link *l, struct tally *t)
+{
+	uint8_t in[RPK_RPMSG_MAX_PAYLOAD];
+	int rc;
+
+	while ((rc = rpk_hept_recv(l->echo, in, sizeof(in), NULL, 0)) >= 0)
+		check_echo(t, in, rc);
+}
+
+struct killer {
+	struct link *l;
+	unsigned delay_us;
+};
+
+static void *kill_later(void *arg)
+{
+	struct killer *k = arg;
+	struct timespec ts = {0, (long)k->delay_us * 1000L};
+
+	nanosleep(&ts, NULL); /* only picks the point of the crash */
+	kill(k->l->remote, SIGKILL);
+	return NULL;
+}
+
+static void test_crash_cycles(void **state)
+{
+	unsigned cycles = env_u("RPK_CRASH_CYCLES", DEFAULT_CYCLES);
+	unsigned seed = env_u("RPK_CRASH_SEED", (unsigned)time(NULL));
+	struct rpk_node_counts c;
+	uint64_t sent = 0, echoed = 0, lost_max = 0;
+	struct link l;
+
+	(void)state;
+	printf("crash cycles: %u, seed %u\n", cycles, seed);
+	srand(seed);
+	link_up(&l, 1);
+	for (uint32_t cycle = 0; cycle < cycles; cycle++) {
+		struct tally t = {.cycle = cycle, .last_echo = -1};
+		struct killer k = {&l, (unsigned)rand() % 20000u};
+		pthread_t th;
+		int rc;
+
+		wait_bound(&l);
+		assert_int_equal(pthread_create(&th, NULL, kill_later, &k), 0);
+		rc = burst(&l, &t, 0);
+		pthread_join(th, NULL);
+		waitpid(l.remote, NULL, 0);
+		l.remote = 0;
+		/* A dead peer costs an error, never a hang. */
+		if (rc != -RPK_EPIPE && rc != -RPK_ENOTCONN && rc != -RPK_ECONNRESET)
+			fail_msg("cycle %u: traffic ended with %s", cycle, rpk_strerror(rc));
+		drain(&l, &t);
+		/* What the link accepted came back, but what was in flight. */
+		assert_true(t.next_seq - t.echoed <= WINDOW);
+		sent += t.next_seq;
+		echoed += t.echoed;
+		if (t.next_seq - t.echoed > lost_max)
+			lost_max = t.next_seq - t.echoed;
+		l.remote = spawn_remote(&l);
+	}
+	/* After the last reboot, traffic flows in full. */
+	{
+		struct tally t = {.cycle = cycles, .last_echo = -1};
+
+		wait_bound(&l);
+		assert_int_equal(burst(&l, &t, 1000), 0);
+		assert_int_equal(t.echoed, 1000);
+	}
+	rpk_node_counts(l.master, &c);
+	printf("crash cycles: %u crashes seen, %u attaches, %llu sent, %llu echoed, at most %llu "
+	       "lost in a crash, %u reported lost by the master\n",
+	       c.crashes, c.attaches, (unsigned long long)sent, (unsigned long long)echoed,
+	       (unsigned long long)lost_max, c.tx_lost);
+	assert_int_equal(c.crashes, cycles);
+	assert_int_equal(c.attaches, cycles + 1);
+	assert_true(echoed > 0);
+	link_down(&l);
+}
+
+struct blocked {
+	struct link *l;
+	int rc;
+};
+
+static void *send_forever(void *arg)
+{
+	struct blocked *b = arg;
+
+	b->rc = rpk_send(rpk_hept_ept(b->l->echo), "stuck", 5, RPK_WAIT_FOREVER);
+	return NULL;
+}
+
+/* A sender blocked on a full ring when the remote dies returns an error. */
+static void test_blocked_sender_fails_on_crash(void **state)
+{
+	struct blocked b = {.rc = 1};
+	struct link l;
+	pthread_t th;
+	int rc, n = 0;
+
+	(void)state;
+	link_up(&l, 1);
+	wait_bound(&l);
+	b.l = &l;
+	assert_int_equal(kill(l.remote, SIGSTOP), 0); /* it consumes nothing more */
+	while ((rc = rpk_trysend(rpk_hept_ept(l.echo), "fill", 4)) == 0)
+		n++;
+	assert_int_equal(rc, -RPK_EAGAIN);
+	assert_true(n > 0);
+	assert_int_equal(pthread_create(&th, NULL, send_forever, &b), 0);
+	kill_remote(&l);
+	pthread_join(th, NULL);
+	assert_int_equal(b.rc, -RPK_EPIPE);
+	assert_int_equal(rpk_node_state(l.master), RPK_NODE_CRASHED);
+	/* The reader learns it once, then waits normally again. */
+	uint8_t in[RPK_RPMSG_MAX_PAYLOAD];
+	assert_int_equal(rpk_hept_recv(l.echo, in, sizeof(in), NULL, RECV_WAIT_MS),
+			 -RPK_ECONNRESET);
+	assert_int_equal(rpk_hept_recv(l.echo, in, sizeof(in), NULL, 0), -RPK_ETIMEDOUT);
+	assert_int_equal(rpk_send(rpk_hept_ept(l.echo), "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
+
+	/* Recovery: the rings start over; all 16 buffers are there again. */
+	l.remote = spawn_remote(&l);
+	wait_bound(&l);
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(rpk_send(rpk_hept_ept(l.echo), "again", 5, RECV_WAIT_MS), 0);
+		assert_int_equal(rpk_hept_recv(l.echo, in, sizeof(in), NULL, RECV_WAIT_MS), 5);
+		assert_memory_equal(in, "again", 5);
+	}
+	link_down(&l);
+}
+
+/* ---- detach and attach again, the remote running all along ---- */
+
+struct svc_state {
+	struct rpk_ept ept;
+};
+
+static int echo_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	rpk_sendto(ept, src, data, len, 1000);
+	return 0;
+}
+
+static void svc_setup(struct rpk_node *n, void *arg)
+{
+	struct svc_state *s = arg;
+
+	assert_int_equal(
+	    rpk_ept_create(rpk_node_dev(n), &s->ept, "svc", RPK_ADDR_ANY, RPK_ADDR_ANY, echo_cb, s),
+	    0);
+}
+
+static int svc_command(struct rpk_node *n, const char *cmd, char *out, size_t outlen, void *arg)
+{
+	struct svc_state *s = arg;
+	struct rpk_node_counts c;
+
+	if (!strcmp(cmd, "info")) {
+		rpk_node_counts(n, &c);
+		snprintf(out, outlen, "addr=%u attaches=%u state=%s", s->ept.addr, c.attaches,
+			 rpk_node_state_name(rpk_node_state(n)));
+	}
+	return 0;
+}
+
+struct bound_to {
+	pthread_mutex_t mu;
+	uint32_t addr, announcements;
+};
+
+static void on_announce(struct rpk_rpmsg *dev, const char *name, uint32_t addr, void *priv)
+{
+	struct bound_to *b = priv;
+
+	(void)dev;
+	if (strcmp(name, "svc"))
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->addr = addr;
+	b->announcements++;
+	pthread_mutex_unlock(&b->mu);
+}
+
+static uint32_t announcements(struct bound_to *b)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&b->mu);
+	n = b->announcements;
+	pthread_mutex_unlock(&b->mu);
+	return n;
+}
+
+static void echo_some(struct rpk_hept *h, int count)
+{
+	char out[32], in[RPK_RPMSG_MAX_PAYLOAD];
+
+	for (int i = 0; i < count; i++) {
+		int len = snprintf(out, sizeof(out), "message %d", i);
+
+		assert_int_equal(rpk_send(rpk_hept_ept(h), out, (size_t)len, RECV_WAIT_MS), 0);
+		assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, RECV_WAIT_MS), len);
+		assert_memory_equal(in, out, (size_t)len);
+	}
+}
+
+static void test_detach_and_reattach(void **state)
+{
+	struct svc_state svc = {0};
+	struct remote_ops ops = {.setup = svc_setup, .command = svc_command, .arg = &svc};
+	struct bound_to b = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct twonode t;
+	struct rpk_hept *h;
+	char before[128], err[512];
+	uint8_t in[16];
+
+	(void)state;
+	twonode_up(&t, "link16.dts", &ops, on_announce, &b);
+	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(&b) < 1; ms++)
+		usleep(1000);
+	assert_int_equal(announcements(&b), 1);
+	assert_int_equal(rpk_hept_open(t.master, &h, NULL, RPK_ADDR_ANY, b.addr), 0);
+	echo_some(h, 50);
+	snprintf(before, sizeof(before), "%s", twonode_cmd(&t, "info"));
+	assert_non_null(strstr(before, "attaches=1 state=attached"));
+
+	assert_int_equal(rpk_node_detach(t.master), 0);
+	assert_int_equal(rpk_node_state(t.master), RPK_NODE_DETACHED);
+	assert_int_equal(rpk_node_detach(t.master), -RPK_EINVAL);
+	assert_int_equal(rpk_send(rpk_hept_ept(h), "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
+	assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, RECV_WAIT_MS), -RPK_ECONNRESET);
+
+	/* The control channel heard of the reset too. */
+	assert_int_equal(rpk_hept_recv(t.ctl, in, sizeof(in), NULL, 0), -RPK_ECONNRESET);
+	if (rpk_node_attach(t.master, BIND_WAIT_MS, err, sizeof(err)))
+		fail_msg("attach: %s", err);
+	assert_int_equal(rpk_node_state(t.master), RPK_NODE_ATTACHED);
+	/* The remote announces its service again, at the same address. */
+	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(&b) < 2; ms++)
+		usleep(1000);
+	assert_int_equal(announcements(&b), 2);
+	echo_some(h, 50);
+	const char *after = twonode_cmd(&t, "info");
+	char want[128];
+	unsigned addr;
+
+	assert_int_equal(sscanf(before, "addr=%u", &addr), 1);
+	snprintf(want, sizeof(want), "addr=%u attaches=2 state=attached", addr);
+	assert_string_equal(after, want);
+	assert_int_equal(b.addr, addr);
+	rpk_hept_close(h);
+	twonode_down(&t);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_detach_and_reattach),
+	    cmocka_unit_test(test_blocked_sender_fails_on_crash),
+	    cmocka_unit_test(test_crash_cycles),
+	};
+	const struct CMUnitTest crash_only[] = {cmocka_unit_test(test_crash_cycles)};
+
+	if (argc > 1 && !strcmp(argv[1], "crash-cycles"))
+		return cmocka_run_group_tests(crash_only, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
