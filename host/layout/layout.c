@@ -99,6 +99,22 @@ static int read_reg(struct ctx *c, int off, const char *path, uint64_t *da, uint
 	return 0;
 }
 
+/* The remote's trace buffer follows its resource table, cache-line aligned. */
+static void check_trace(struct ctx *c, int off, const char *path, struct rpk_region *r)
+{
+	if (get_u32(c, off, "rpk,trace-size", &r->trace_size)) {
+		if (fdt_getprop(c->fdt, off, "rpk,trace-size", NULL))
+			report(c, path, "'rpk,trace-size' must be one 32-bit cell");
+		return;
+	}
+	r->trace_offset = (r->rsc_offset + r->rsc_size + 63u) & ~63u;
+	if (r->trace_size < 64 || (uint64_t)r->trace_offset + r->trace_size > r->size)
+		report(c, path,
+		       "trace buffer of 0x%x bytes at offset 0x%x (after the resource table) "
+		       "does not fit the 0x%llx-byte region (or is under 64 bytes)",
+		       r->trace_size, r->trace_offset, (unsigned long long)r->size);
+}
+
 static void add_region(struct ctx *c, int off, int is_mailbox)
 {
 	struct rpk_layout *lay = c->lay;
@@ -140,6 +156,8 @@ static void add_region(struct ctx *c, int off, int is_mailbox)
 			       "resource table at offset 0x%x size 0x%x does not fit the "
 			       "0x%llx-byte region (or is not 4-byte aligned)",
 			       r->rsc_offset, r->rsc_size, (unsigned long long)r->size);
+		else
+			check_trace(c, off, path, r);
 	}
 	lay->num_regions++;
 }

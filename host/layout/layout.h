@@ -27,6 +27,8 @@ struct rpk_region {
 	int has_rsc;
 	uint32_t rsc_offset; /* resource table inside the region */
 	uint32_t rsc_size;
+	uint32_t trace_offset; /* the remote's trace buffer, after the table */
+	uint32_t trace_size;   /* 0: none (rpk,trace-size) */
 };
 
 enum rpk_region_role { RPK_REG_RSC, RPK_REG_VRING0, RPK_REG_VRING1, RPK_REG_BUFFER, RPK_REG_COUNT };

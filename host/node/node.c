@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <rpk/errno.h>
 #include <rpk/rsc_table.h>
+#include <rpk/trace.h>
 
 #include "node/node.h"
 #include "posix/rpk_posix.h"
@@ -37,6 +39,8 @@ struct rpk_node {
 	struct rpk_service services[NUM_SERVICES];
 	struct rpk_fw_rsc_vdev *vdev; /* in shared memory */
 	uint32_t num, align;	      /* vring entries and alignment */
+	struct rpk_trace trace;	      /* remote: its log, if the layout has one */
+	pthread_mutex_t trace_mu;
 	int have_device;
 	/* Life of the link: changed under life, read without it (atomic). */
 	pthread_mutex_t life;
@@ -52,7 +56,7 @@ struct rpk_node {
 
 static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
 
-static void shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r)
+void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r)
 {
 	snprintf(buf, len, "/rpk-%s-%s", instance, r->name);
 }
@@ -63,7 +67,7 @@ static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_
 	char name[160];
 	int rc;
 
-	shm_name(name, sizeof(name), n->instance, r);
+	rpk_node_shm_name(name, sizeof(name), n->instance, r);
 	rc = rpk_shm_open(shm, name, r->size);
 	if (rc)
 		snprintf(err, errlen, "%s: cannot map %s: %s\n", r->path, name, strerror(-rc));
@@ -122,6 +126,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&n->life, &ma);
 	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&n->trace_mu, NULL);
 	if (opts)
 		n->opts = *opts;
 	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
@@ -225,7 +230,11 @@ static int publish_table(struct rpk_node *n, char *err, size_t errlen)
 
 	if (!tbl)
 		return -RPK_ENOMEM;
-	rpk_rsc_build_init(&b, tbl, rr->rsc_size, 1);
+	/* Exactly the entries we add: finishing compacts unused offset slots. */
+	rpk_rsc_build_init(&b, tbl, rr->rsc_size, rr->trace_size ? 2 : 1);
+	if (rr->trace_size)
+		rpk_rsc_add_trace(&b, (uint32_t)(rr->da + rr->trace_offset), rr->trace_size,
+				  "rpk-trace");
 	v = rpk_rsc_add_vdev(&b, RPK_VIRTIO_ID_RPMSG, VDEV_NOTIFYID, SUPPORTED_FEATURES, 2, 0);
 	for (uint8_t q = 0; q < 2; q++)
 		rpk_rsc_vdev_set_vring(v, q, (uint32_t)region(n, RPK_REG_VRING0 + q)->da,
@@ -242,10 +251,38 @@ static int publish_table(struct rpk_node *n, char *err, size_t errlen)
 	 * master's to scribble on by now. */
 	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)shared + ((uint8_t *)v - tbl));
 	free(tbl);
+	if (rr->trace_size) {
+		pthread_mutex_lock(&n->trace_mu);
+		rpk_trace_init(&n->trace, (char *)n->view[RPK_REG_RSC] + rr->trace_offset,
+			       rr->trace_size, &n->port.port);
+		pthread_mutex_unlock(&n->trace_mu);
+	}
 	/* A new session tells a master that knew an earlier one that we rebooted. */
-	rpk_bell_new_session(n->port.tx);
+	rpk_node_log(n, "resource table published at 0x%llx, session %u",
+		     (unsigned long long)(rr->da + rr->rsc_offset),
+		     rpk_bell_new_session(n->port.tx));
 	rpk_bell_ring(n->port.tx);
 	return 0;
+}
+
+void rpk_node_log(struct rpk_node *n, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int len;
+	uint32_t ms = rpk_posix_now_ms();
+
+	len = snprintf(line, sizeof(line), "[%6u.%03u] ", ms / 1000u, ms % 1000u);
+	va_start(ap, fmt);
+	len += vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	if (len > (int)sizeof(line) - 2)
+		len = (int)sizeof(line) - 2;
+	line[len++] = '\n';
+	pthread_mutex_lock(&n->trace_mu);
+	if (n->trace.hdr)
+		rpk_trace_write(&n->trace, line, (size_t)len);
+	pthread_mutex_unlock(&n->trace_mu);
 }
 
 /* Wait until cond(n) holds, sleeping on the doorbell; 0 or -RPK_ETIMEDOUT. */
@@ -305,6 +342,7 @@ static int remote_link_up(struct rpk_node *n)
 	rpk_rpmsg_start(&n->dev, features);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
 	set_state(n, RPK_NODE_ATTACHED);
+	rpk_node_log(n, "master attached (session %u), features 0x%x", n->peer_session, features);
 	return 0;
 }
 
@@ -491,6 +529,8 @@ static int peer_gone(struct rpk_node *n, int slow)
 static void link_lost(struct rpk_node *n, enum rpk_node_state next)
 {
 	n->dead_session = n->peer_session;
+	rpk_node_log(n, "link reset: the %s of session %u is gone",
+		     n->ln->role == RPK_ROLE_MASTER ? "remote" : "master", n->peer_session);
 	rpk_rpmsg_reset(&n->dev);
 	__atomic_store_n(&n->tx_lost, n->dev.stats.tx_lost, __ATOMIC_RELAXED);
 	set_state(n, next);
@@ -695,7 +735,7 @@ void rpk_node_close(struct rpk_node *n)
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		rpk_shm_close(&n->shm[k]);
 		if (n->ln->role == RPK_ROLE_REMOTE) {
-			shm_name(name, sizeof(name), n->instance, region(n, k));
+			rpk_node_shm_name(name, sizeof(name), n->instance, region(n, k));
 			rpk_shm_unlink(name);
 		}
 	}
@@ -710,13 +750,15 @@ void rpk_node_close(struct rpk_node *n)
 	if (n->mbox.va) {
 		rpk_shm_close(&n->mbox);
 		if (n->ln->role == RPK_ROLE_REMOTE) {
-			shm_name(name, sizeof(name), n->instance, &n->lay->regions[n->ln->mailbox]);
+			rpk_node_shm_name(name, sizeof(name), n->instance,
+					  &n->lay->regions[n->ln->mailbox]);
 			rpk_shm_unlink(name);
 		}
 	}
 	free(n->slots[0]);
 	free(n->slots[1]);
 	pthread_mutex_destroy(&n->life);
+	pthread_mutex_destroy(&n->trace_mu);
 	free(n);
 }
 
@@ -725,7 +767,7 @@ void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance)
 	char name[160];
 
 	for (int i = 0; i < lay->num_regions; i++) {
-		shm_name(name, sizeof(name), instance, &lay->regions[i]);
+		rpk_node_shm_name(name, sizeof(name), instance, &lay->regions[i]);
 		rpk_shm_unlink(name);
 	}
 }

@@ -84,6 +84,9 @@ int rpk_node_detach(struct rpk_node *n);
  * the remote's table. Returns 0, -RPK_ETIMEDOUT or -RPK_ENOEXEC (message in err). */
 int rpk_node_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen);
 
+/* Remote: a line in the trace buffer (if the layout gives one; see `rpk trace`). */
+void rpk_node_log(struct rpk_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 enum rpk_node_state rpk_node_state(const struct rpk_node *n);
 const char *rpk_node_state_name(enum rpk_node_state s);
 
@@ -94,6 +97,9 @@ void rpk_node_close(struct rpk_node *n);
 struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n);
 enum rpk_role rpk_node_role(const struct rpk_node *n);
 void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c);
+
+/* The shm object's name of a region: /rpk-<instance>-<region node name>. */
+void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r);
 
 /* Remove a layout's shm objects for an instance (cleanup after a crash). */
 void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);

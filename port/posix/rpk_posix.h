@@ -21,6 +21,8 @@ struct rpk_shm {
 /* Map the shm object /name of size bytes, creating (and sizing) it if needed.
  * Returns 0 or -errno. */
 int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size);
+/* Map an existing object read-only, for observers; -ENOENT if absent. */
+int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size);
 void rpk_shm_close(struct rpk_shm *shm);
 /* Remove the shm object; returns 0 or -errno (-ENOENT if absent). */
 int rpk_shm_unlink(const char *name);

@@ -34,6 +34,34 @@ fail:
 	return err;
 }
 
+int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size)
+{
+	struct stat st;
+	int fd, err;
+	void *va;
+
+	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if ((size_t)st.st_size < size) {
+		close(fd);
+		return -EIO; /* not a region of this layout */
+	}
+	va = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (va == MAP_FAILED)
+		goto fail;
+	shm->va = va;
+	shm->size = size;
+	shm->fd = fd;
+	return 0;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 void rpk_shm_close(struct rpk_shm *shm)
 {
 	if (shm->va)

@@ -441,6 +441,19 @@ static void test_error_rsc_does_not_fit(void **state)
 	assert_int_equal(count_lines(err), 1);
 }
 
+static void test_error_trace(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS("trace-too-big.dts", {"/reserved-memory/rsc-table@80000000",
+					    "trace buffer of 0xc01 bytes at offset "
+					    "0x400",
+					    "does not fit"});
+	assert_int_equal(count_lines(err), 1);
+	EXPECT_ERRORS("trace-bad-cells.dts",
+		      {"/reserved-memory/rsc-table@80000000", "rpk,trace-size", "one 32-bit cell"});
+	assert_int_equal(count_lines(err), 1);
+}
+
 static void test_error_bad_role(void **state)
 {
 	(void)state;
@@ -677,6 +690,7 @@ int main(void)
 	    cmocka_unit_test(test_error_misaligned),
 	    cmocka_unit_test(test_error_missing_properties),
 	    cmocka_unit_test(test_error_rsc_does_not_fit),
+	    cmocka_unit_test(test_error_trace),
 	    cmocka_unit_test(test_error_bad_role),
 	    cmocka_unit_test(test_error_memory_region_not_reserved),
 	    cmocka_unit_test(test_error_names_beyond_list),

@@ -20,6 +20,7 @@
 #include <rpk/rsc_table.h>
 #include <rpk/virtio.h>
 
+#include "observe.h"
 #include "rpk_tool.h"
 
 #define MAX_FILE   (64u << 20)
@@ -277,39 +278,27 @@ static int dump_file(const char *path)
 static int dump_live(const char *dt, const char *node, const char *instance)
 {
 	static struct rpk_layout lay;
-	const struct rpk_layout_node *ln;
-	const struct rpk_region *r;
-	char name[200], origin[300];
+	struct observed o;
+	char origin[300];
 	uint8_t *copy;
-	void *map;
-	int fd, rc;
+	int rc;
 
 	if (load_layout(dt, &lay))
 		return -1;
-	ln = rpk_layout_find(&lay, node);
-	if (!ln) {
-		fprintf(stderr, "rpk rsc: %s has no link node '%s'\n", dt, node);
+	rc = observe_open(&o, &lay, node, instance, "rsc");
+	if (rc == 1)
+		fprintf(stderr, "rpk rsc: no running link for instance '%s'\n", instance);
+	if (rc)
 		return -1;
-	}
-	r = &lay.regions[ln->region[RPK_REG_RSC]];
-	snprintf(name, sizeof(name), "/rpk-%s-%s", instance, r->name);
-	fd = shm_open(name, O_RDONLY, 0);
-	if (fd < 0) {
-		fprintf(stderr, "rpk rsc: no running link (%s: %s)\n", name, strerror(errno));
-		return -1;
-	}
-	map = mmap(NULL, r->size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return -1;
-	copy = malloc(r->rsc_size);
+	/* Raw, not validated: the dump reports what is wrong with it. */
+	copy = malloc(o.rsc->rsc_size);
 	if (copy)
-		memcpy(copy, (uint8_t *)map + r->rsc_offset, r->rsc_size);
-	munmap(map, r->size);
-	snprintf(origin, sizeof(origin), "%s (instance %s): table at 0x%llx", ln->path, instance,
-		 (unsigned long long)(r->da + r->rsc_offset));
-	rc = copy ? dump_table(copy, r->rsc_size, origin) : -1;
+		memcpy(copy, (const uint8_t *)o.rsc_shm.va + o.rsc->rsc_offset, o.rsc->rsc_size);
+	snprintf(origin, sizeof(origin), "%s (instance %s): table at 0x%llx", o.ln->path, instance,
+		 (unsigned long long)(o.rsc->da + o.rsc->rsc_offset));
+	rc = copy ? dump_table(copy, o.rsc->rsc_size, origin) : -1;
 	free(copy);
+	observe_close(&o);
 	return rc;
 }
 

@@ -13,6 +13,8 @@ static const struct {
     {"demo", cmd_demo, "run the seeds' link: a self-booted remote and a master, 100 echoes"},
     {"ping", cmd_ping, "round-trip latency between two nodes, polling and blocking"},
     {"rsc", cmd_rsc, "dump a resource table (ELF, raw, or a running node) and its problems"},
+    {"status", cmd_status, "state of a running link: offline, detached, attached, crashed"},
+    {"trace", cmd_trace, "print the remote's trace buffer, or follow it (--follow)"},
     {"gen", cmd_gen, "write resource table, Linux DT, Zephyr overlay, MMU table from a link"},
     {"vhost-user", cmd_vhost_user, "serve a remote node to a Linux guest over vhost-user"},
 };

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rpk status: the state of a link as Linux's remoteproc would name it, seen
+ * from outside: offline (nothing there), detached (the remote runs, no
+ * master is attached), attached, crashed (the remote's process is gone but
+ * its table is still there).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "observe.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rpk status FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
+		   "Print the state of a running link (offline, detached, attached, crashed),\n"
+		   "both sides' processes and sessions, and the vdev handshake.\n\n"
+		   "options:\n"
+		   "  --node NAME       either side of the link (required)\n"
+		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  -h, --help        this text\n");
+}
+
+static void print_side(const char *who, const struct rpk_bell *b)
+{
+	uint32_t session = rpk_bell_session(b);
+	uint32_t pid = __atomic_load_n(&b->pid, __ATOMIC_RELAXED);
+
+	if (!session)
+		printf("  %-7s never started\n", who);
+	else
+		printf("  %-7s pid %u, session %u, %s\n", who, pid, session,
+		       rpk_bell_owner_alive(b) ? "running" : "gone");
+}
+
+static const struct rpk_fw_rsc_vdev *rpmsg_vdev(const uint8_t *tbl)
+{
+	int idx = tbl ? rpk_rsc_find_vdev(tbl, RPK_VIRTIO_ID_RPMSG) : -1;
+
+	return idx < 0 ? NULL : rpk_rsc_entry(tbl, (uint32_t)idx, NULL);
+}
+
+static void print_vdev(const struct rpk_fw_rsc_vdev *v)
+{
+	if (!v) {
+		printf("  vdev    none for rpmsg in the table\n");
+		return;
+	}
+	printf("  vdev    status 0x%02x%s%s%s, features offered 0x%x, accepted 0x%x\n", v->status,
+	       v->status & RPK_VIRTIO_STATUS_ACKNOWLEDGE ? " ACKNOWLEDGE" : "",
+	       v->status & RPK_VIRTIO_STATUS_DRIVER ? " DRIVER" : "",
+	       v->status & RPK_VIRTIO_STATUS_DRIVER_OK ? " DRIVER_OK" : "", v->dfeatures,
+	       v->gfeatures);
+}
+
+static int alive(const struct rpk_bell *b)
+{
+	return rpk_bell_session(b) && rpk_bell_owner_alive(b);
+}
+
+/* The state from what shared memory shows (remoteproc's names). */
+static const char *state_of(const struct observed *o, int published,
+			    const struct rpk_fw_rsc_vdev *v)
+{
+	if (!published)
+		return "offline";
+	if (!alive(o->remote_bell))
+		return "crashed"; /* its table outlived it */
+	if (v && (v->status & RPK_VIRTIO_STATUS_DRIVER_OK) && alive(o->master_bell))
+		return "attached";
+	return "detached";
+}
+
+static int show(const struct rpk_layout *lay, const char *node, const char *instance)
+{
+	struct rpk_rsc_problem why;
+	const struct rpk_fw_rsc_vdev *v;
+	struct observed o;
+	unsigned long long at;
+	int published;
+	uint8_t *tbl;
+	int rc = observe_open(&o, lay, node, instance, "status");
+
+	if (rc < 0)
+		return 1;
+	if (rc == 1) {
+		printf("offline\n  no shared memory for instance '%s'\n", instance);
+		return 0;
+	}
+	tbl = observe_table(&o, &published, &why);
+	v = rpmsg_vdev(tbl);
+	at = (unsigned long long)(o.rsc->da + o.rsc->rsc_offset);
+	printf("%s\n", state_of(&o, published, v));
+	printf("  link    %s, instance %s\n", o.ln->path, instance);
+	print_side("remote", o.remote_bell);
+	print_side("master", o.master_bell);
+	if (!published) {
+		printf("  table   not published at 0x%llx\n", at);
+	} else if (!tbl) {
+		printf("  table   at 0x%llx is invalid (entry %d): %s\n", at, why.entry, why.what);
+	} else {
+		printf("  table   at 0x%llx\n", at);
+		print_vdev(v);
+	}
+	free(tbl);
+	observe_close(&o);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *node = NULL, *instance = "default";
+	static struct rpk_layout lay;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			node = optarg;
+			break;
+		case 'i':
+			instance = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !node) {
+		fprintf(stderr, "rpk status: need one devicetree file and --node NAME\n");
+		usage(stderr);
+		return 2;
+	}
+	if (load_layout(argv[optind], &lay))
+		return 1;
+	return show(&lay, node, instance);
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rpk trace: print the remote's trace buffer (the table's RSC_TRACE entry),
+ * and with --follow keep printing what it adds, like tail -f.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rpk/errno.h>
+#include <rpk/trace.h>
+
+#include "observe.h"
+
+#define FOLLOW_PERIOD_MS 100
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rpk trace FILE.dts|FILE.dtb --node NAME [--instance ID] [--follow]\n\n"
+		   "Print the remote's trace buffer, found through its resource table\n"
+		   "(the layout's rpk,trace-size gives it one).\n\n"
+		   "options:\n"
+		   "  --node NAME       either side of the link (required)\n"
+		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  -f, --follow      keep printing new lines until Ctrl-C\n"
+		   "  -h, --help        this text\n");
+}
+
+/* Where the trace entry points, if inside the table's region; NULL otherwise. */
+static const void *find_trace(struct observed *o, uint32_t *len)
+{
+	struct rpk_rsc_problem why;
+	const struct rpk_fw_rsc_trace *t = NULL;
+	uint64_t off;
+	uint32_t type;
+	int published;
+	uint8_t *tbl = observe_table(o, &published, &why);
+
+	if (!tbl) {
+		if (published)
+			fprintf(stderr, "rpk trace: the resource table is invalid (entry %d): %s\n",
+				why.entry, why.what);
+		else
+			fprintf(stderr, "rpk trace: no resource table published yet\n");
+		return NULL;
+	}
+	for (uint32_t i = 0; rpk_rsc_entry(tbl, i, &type); i++)
+		if (type == RPK_RSC_TRACE) {
+			t = rpk_rsc_entry(tbl, i, NULL);
+			break;
+		}
+	if (!t) {
+		fprintf(stderr, "rpk trace: the remote's table has no trace entry\n");
+		free(tbl);
+		return NULL;
+	}
+	off = (uint64_t)t->da - o->rsc->da;
+	*len = t->len;
+	if (t->da < o->rsc->da || off + t->len > o->rsc->size) {
+		fprintf(stderr, "rpk trace: trace at 0x%x (0x%x bytes) is outside %s\n", t->da,
+			t->len, o->rsc->path);
+		free(tbl);
+		return NULL;
+	}
+	free(tbl);
+	return (const uint8_t *)o->rsc_shm.va + off;
+}
+
+/* Print what is new; -1 if the buffer holds no trace. */
+static int print_new(struct observed *o, const void *buf, uint32_t len, uint32_t *pos)
+{
+	char out[4096];
+	uint32_t lost;
+	int n;
+
+	do {
+		n = rpk_trace_read(buf, len, pos, out, sizeof(out), &lost, &o->port);
+		if (n < 0)
+			return -1;
+		if (lost)
+			printf("[rpk trace: %u bytes lost]\n", lost);
+		fwrite(out, 1, (size_t)n, stdout);
+	} while (n == (int)sizeof(out));
+	fflush(stdout);
+	return 0;
+}
+
+static int trace(const struct rpk_layout *lay, const char *node, const char *instance, int follow)
+{
+	struct timespec period = {0, FOLLOW_PERIOD_MS * 1000000L};
+	struct observed o;
+	const void *buf;
+	uint32_t len = 0, pos = 0;
+	int rc = observe_open(&o, lay, node, instance, "trace");
+
+	if (rc == 1)
+		fprintf(stderr, "rpk trace: no running link for instance '%s'\n", instance);
+	if (rc)
+		return 1;
+	buf = find_trace(&o, &len);
+	if (!buf) {
+		observe_close(&o);
+		return 1;
+	}
+	rc = print_new(&o, buf, len, &pos);
+	if (rc)
+		fprintf(stderr, "rpk trace: no trace in the buffer at its entry\n");
+	while (!rc && follow && !rpk_stop) {
+		nanosleep(&period, NULL); /* an observer polls; the remote never waits on it */
+		if (print_new(&o, buf, len, &pos))
+			pos = 0; /* being laid out again: the remote restarts */
+	}
+	observe_close(&o);
+	return rc ? 1 : 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"follow", no_argument, 0, 'f'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *node = NULL, *instance = "default";
+	static struct rpk_layout lay;
+	int follow = 0, c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			node = optarg;
+			break;
+		case 'i':
+			instance = optarg;
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !node) {
+		fprintf(stderr, "rpk trace: need one devicetree file and --node NAME\n");
+		usage(stderr);
+		return 2;
+	}
+	if (load_layout(argv[optind], &lay))
+		return 1;
+	install_stop_signals();
+	return trace(&lay, node, instance, follow);
+}
