@@ -7,21 +7,28 @@
 
 #include "posix/rpk_posix.h"
 
-int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size)
+/* Open (or create) and map; a read-only observer never creates or resizes. */
+static int shm_map(struct rpk_shm *shm, const char *name, size_t size, int writable)
 {
 	struct stat st;
 	int fd, err;
 	void *va;
 
-	fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = shm_open(name, writable ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		goto fail;
-	/* Grow only: a peer may already have sized and filled it. */
-	if ((size_t)st.st_size < size && ftruncate(fd, (off_t)size) < 0)
-		goto fail;
-	va = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if ((size_t)st.st_size < size) {
+		/* Grow only: a peer may already have sized and filled it. */
+		if (!writable) {
+			close(fd);
+			return -EIO; /* not a region of this layout */
+		}
+		if (ftruncate(fd, (off_t)size) < 0)
+			goto fail;
+	}
+	va = mmap(NULL, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	if (va == MAP_FAILED)
 		goto fail;
 	shm->va = va;
@@ -34,32 +41,14 @@ fail:
 	return err;
 }
 
+int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size)
+{
+	return shm_map(shm, name, size, 1);
+}
+
 int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size)
 {
-	struct stat st;
-	int fd, err;
-	void *va;
-
-	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if ((size_t)st.st_size < size) {
-		close(fd);
-		return -EIO; /* not a region of this layout */
-	}
-	va = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (va == MAP_FAILED)
-		goto fail;
-	shm->va = va;
-	shm->size = size;
-	shm->fd = fd;
-	return 0;
-fail:
-	err = -errno;
-	close(fd);
-	return err;
+	return shm_map(shm, name, size, 0);
 }
 
 void rpk_shm_close(struct rpk_shm *shm)

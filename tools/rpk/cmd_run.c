@@ -66,13 +66,9 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !node) {
-		fprintf(stderr, "rpk run: need one devicetree file and --node NAME\n");
-		usage(stderr);
-		return 2;
-	}
-	if (load_layout(argv[optind], &lay))
-		return 1;
+	c = load_dt_operand("run", argc, argv, node, &lay, usage);
+	if (c)
+		return c;
 	ln = rpk_layout_find(&lay, node);
 	if (!ln) {
 		fprintf(stderr, "rpk run: %s has no link node named '%s'\n", argv[optind], node);

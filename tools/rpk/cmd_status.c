@@ -136,12 +136,8 @@ int cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !node) {
-		fprintf(stderr, "rpk status: need one devicetree file and --node NAME\n");
-		usage(stderr);
-		return 2;
-	}
-	if (load_layout(argv[optind], &lay))
-		return 1;
+	c = load_dt_operand("status", argc, argv, node, &lay, usage);
+	if (c)
+		return c;
 	return show(&lay, node, instance);
 }

@@ -147,13 +147,9 @@ int cmd_trace(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !node) {
-		fprintf(stderr, "rpk trace: need one devicetree file and --node NAME\n");
-		usage(stderr);
-		return 2;
-	}
-	if (load_layout(argv[optind], &lay))
-		return 1;
+	c = load_dt_operand("trace", argc, argv, node, &lay, usage);
+	if (c)
+		return c;
 	install_stop_signals();
 	return trace(&lay, node, instance, follow);
 }

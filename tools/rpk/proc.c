@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,17 @@ int load_layout(const char *path, struct rpk_layout *lay)
 	fprintf(stderr, "%s", err);
 	fprintf(stderr, "rpk: %s: devicetree rejected, nothing was started\n", path);
 	return -1;
+}
+
+int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
+		    struct rpk_layout *lay, void (*usage)(FILE *))
+{
+	if (optind != argc - 1 || !node) {
+		fprintf(stderr, "rpk %s: need one devicetree file and --node NAME\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	return load_layout(argv[optind], lay) ? 1 : 0;
 }
 
 pid_t spawn(int (*fn)(void *), void *arg)

@@ -4,6 +4,7 @@
 #define RPK_TOOL_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +33,14 @@ int parse_number(const char *cmd, const char *opt, const char *arg, unsigned lon
 
 /* Load and check a layout; prints the problems and returns -1 on error. */
 int load_layout(const char *path, struct rpk_layout *lay);
+
+/*
+ * After getopt: exactly one devicetree operand and --node given, then the
+ * layout loaded. Returns 0, or the exit code (2 usage, 1 bad layout) after
+ * printing why (and usage, for a usage error).
+ */
+int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
+		    struct rpk_layout *lay, void (*usage)(FILE *));
 
 /* Run fn(arg) in a child process; returns its pid or -1. */
 pid_t spawn(int (*fn)(void *), void *arg);
