@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rpk/errno.h>
 #include <rpk/rsc_table.h>
@@ -49,12 +50,14 @@ struct rpk_node {
 	uint32_t dead_session;		     /* the session we saw go away */
 	uint32_t last_watch_ms;		     /* last look at the peer's process */
 	uint32_t crashes, attaches, tx_lost; /* atomic: read by anyone */
+	struct rpk_shm stats;		     /* our counters for rpk stat */
 	pthread_t thread;
 	int thread_running;
 	int stop;
 };
 
 static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
+static void open_stats(struct rpk_node *n);
 
 void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r)
 {
@@ -135,7 +138,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		 n->opts.instance ? n->opts.instance : "default");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->shm[k].fd = -1;
-	n->mbox.fd = -1;
+	n->mbox.fd = n->stats.fd = -1;
 
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		if (map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen))
@@ -158,6 +161,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	n->buf_win.va = n->view[RPK_REG_BUFFER];
 	n->buf_mem.win = &n->buf_win;
 	n->buf_mem.count = 1;
+	open_stats(n);
 	/* The remote knows its rings from the devicetree and can take endpoints
 	 * at once; the master learns them from the table in rpk_node_start(). */
 	if (ln->role == RPK_ROLE_REMOTE &&
@@ -168,6 +172,43 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 fail:
 	rpk_node_close(n);
 	return -RPK_EIO;
+}
+
+void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node)
+{
+	snprintf(buf, len, "/rpk-%s-stats-%s", instance, node);
+}
+
+/* Counters are a convenience: a node runs without them if the page fails. */
+static void open_stats(struct rpk_node *n)
+{
+	char name[160];
+
+	rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
+	if (rpk_shm_open(&n->stats, name, sizeof(struct rpk_node_stats_page)))
+		n->stats.va = NULL;
+}
+
+static void publish_stats(struct rpk_node *n)
+{
+	struct rpk_node_stats_page *pg = n->stats.va, tmp = {0};
+
+	if (!pg)
+		return;
+	tmp.magic = RPK_STATS_MAGIC;
+	tmp.pid = (uint32_t)getpid();
+	tmp.state = (uint32_t)rpk_node_state(n);
+	tmp.crashes = __atomic_load_n(&n->crashes, __ATOMIC_RELAXED);
+	tmp.attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
+	tmp.rx_wakeups = __atomic_load_n(&n->port.wakeups, __ATOMIC_RELAXED);
+	if (n->have_device)
+		rpk_rpmsg_get_stats(&n->dev, &tmp.rpmsg, tmp.vq);
+	tmp.seq = pg->seq + 1;
+	__atomic_store_n(&pg->seq, tmp.seq, __ATOMIC_RELEASE); /* odd: writing */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(&pg->magic, &tmp.magic, sizeof(uint32_t));
+	memcpy((char *)pg + 8, (char *)&tmp + 8, sizeof(tmp) - 8);
+	__atomic_store_n(&pg->seq, tmp.seq + 1, __ATOMIC_RELEASE);
 }
 
 static const struct rpk_region *region(const struct rpk_node *n, int k)
@@ -545,8 +586,10 @@ static void watch(struct rpk_node *n, int force)
 	int slow = force || now - n->last_watch_ms >= WATCH_MS;
 	char err[512];
 
-	if (slow)
+	if (slow) {
 		n->last_watch_ms = now;
+		publish_stats(n);
+	}
 	switch (rpk_node_state(n)) {
 	case RPK_NODE_ATTACHED:
 		if (!peer_gone(n, slow))
@@ -732,6 +775,11 @@ void rpk_node_close(struct rpk_node *n)
 	}
 	if (n->ln->role == RPK_ROLE_MASTER && rpk_node_state(n) == RPK_NODE_ATTACHED)
 		rpk_node_detach(n); /* the remote goes on, waiting for a master */
+	if (n->stats.va) {
+		rpk_shm_close(&n->stats);
+		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
+		rpk_shm_unlink(name);
+	}
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		rpk_shm_close(&n->shm[k]);
 		if (n->ln->role == RPK_ROLE_REMOTE) {

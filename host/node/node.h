@@ -101,6 +101,27 @@ void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c);
 /* The shm object's name of a region: /rpk-<instance>-<region node name>. */
 void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r);
 
+/*
+ * Each running node shows its counters in /dev/shm/rpk-<instance>-stats-<node>
+ * (for `rpk stat`), refreshed at each watchdog period and at close. seq is
+ * odd while the node writes; a reader copies until it sees the same even seq
+ * before and after.
+ */
+#define RPK_STATS_MAGIC 0x534b5052u /* "RPKS" */
+
+struct rpk_node_stats_page {
+	uint32_t magic;
+	uint32_t seq;
+	uint32_t pid;
+	uint32_t state; /* enum rpk_node_state */
+	uint32_t crashes, attaches;
+	uint64_t rx_wakeups;
+	struct rpk_rpmsg_stats rpmsg;
+	struct rpk_vq_stats vq[2];
+};
+
+void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node);
+
 /* Remove a layout's shm objects for an instance (cleanup after a crash). */
 void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
 

@@ -190,6 +190,10 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
  */
 void rpk_rpmsg_reset(struct rpk_rpmsg *dev);
 
+/* A consistent copy of the counters (and each queue's, if vq is not NULL). */
+void rpk_rpmsg_get_stats(struct rpk_rpmsg *dev, struct rpk_rpmsg_stats *s,
+			 struct rpk_vq_stats vq[2]);
+
 /* True while the link is up (between start and reset). */
 int rpk_rpmsg_is_up(const struct rpk_rpmsg *dev);
 

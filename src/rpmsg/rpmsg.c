@@ -170,6 +170,22 @@ static int link_up(const struct rpk_rpmsg *dev)
 	return __atomic_load_n(&dev->up, __ATOMIC_ACQUIRE);
 }
 
+void rpk_rpmsg_get_stats(struct rpk_rpmsg *dev, struct rpk_rpmsg_stats *s,
+			 struct rpk_vq_stats vq[2])
+{
+	rpk_dev_lock(dev, RPK_LOCK_RX);
+	rpk_dev_lock(dev, RPK_LOCK_EPT);
+	rpk_dev_lock(dev, RPK_LOCK_TX);
+	*s = dev->stats;
+	if (vq) {
+		vq[0] = dev->vq[0].stats;
+		vq[1] = dev->vq[1].stats;
+	}
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	rpk_dev_unlock(dev, RPK_LOCK_EPT);
+	rpk_dev_unlock(dev, RPK_LOCK_RX);
+}
+
 int rpk_rpmsg_is_up(const struct rpk_rpmsg *dev)
 {
 	return link_up(dev);

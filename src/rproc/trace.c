@@ -15,6 +15,8 @@ static uint32_t pow2_floor(uint32_t v)
 
 int rpk_trace_init(struct rpk_trace *t, void *buf, uint32_t len, const struct rpk_port *port)
 {
+	uint32_t epoch;
+
 	if (!buf || ((uintptr_t)buf & 3u) || len < RPK_TRACE_HDR_SIZE + 16u)
 		return -RPK_EINVAL;
 	t->hdr = buf;
@@ -22,10 +24,21 @@ int rpk_trace_init(struct rpk_trace *t, void *buf, uint32_t len, const struct rp
 	t->size = pow2_floor(len - RPK_TRACE_HDR_SIZE);
 	t->head = 0;
 	t->port = port;
+	shm_invalidate(port, t->hdr, RPK_TRACE_HDR_SIZE);
+	if (read_once32(&t->hdr->magic) == RPK_TRACE_MAGIC &&
+	    read_once32(&t->hdr->size) == t->size) {
+		/* A reboot: go on after the last run's lines, which say why it
+		 * ended, rather than wipe them before anyone read them. */
+		t->head = read_once32(&t->hdr->head);
+		return 0;
+	}
+	/* A new layout: a new epoch tells readers to start over. */
+	epoch =
+	    read_once32(&t->hdr->magic) == RPK_TRACE_MAGIC ? read_once32(&t->hdr->epoch) + 1 : 1;
 	/* Readers see no magic while the header is half written. */
 	store_release32(&t->hdr->magic, 0);
 	write_once32(&t->hdr->size, t->size);
-	write_once32(&t->hdr->reserved, 0);
+	write_once32(&t->hdr->epoch, epoch);
 	store_release32(&t->hdr->head, 0);
 	store_release32(&t->hdr->magic, RPK_TRACE_MAGIC);
 	shm_clean(port, t->hdr, RPK_TRACE_HDR_SIZE);
@@ -61,9 +74,10 @@ void rpk_trace_write(struct rpk_trace *t, const char *s, size_t n)
 	shm_clean(t->port, &t->hdr->head, sizeof(uint32_t));
 }
 
-int rpk_trace_read(const void *buf, uint32_t len, uint32_t *pos, char *out, size_t cap,
-		   uint32_t *lost, const struct rpk_port *port)
+int rpk_trace_read(const void *buf, uint32_t len, struct rpk_trace_cursor *cur, char *out,
+		   size_t cap, uint32_t *lost, const struct rpk_port *port)
 {
+	uint32_t *pos = &cur->pos, epoch;
 	const struct rpk_trace_hdr *h = buf;
 	const char *data = (const char *)buf + RPK_TRACE_HDR_SIZE;
 	uint32_t size, head, again, avail, n, skip;
@@ -77,9 +91,12 @@ int rpk_trace_read(const void *buf, uint32_t len, uint32_t *pos, char *out, size
 	size = read_once32(&h->size);
 	if (!size || (size & (size - 1)) || size > len - RPK_TRACE_HDR_SIZE)
 		return -RPK_EBADMSG;
+	epoch = read_once32(&h->epoch);
 	head = load_acquire32(&h->head);
-	if ((uint32_t)(head - *pos) > 0x80000000u)
-		*pos = 0; /* head went back: the writer started over */
+	if (epoch != cur->epoch) {
+		cur->epoch = epoch; /* the writer started over */
+		*pos = 0;
+	}
 	avail = head - *pos;
 	if (avail > size) {
 		*lost = avail - size;

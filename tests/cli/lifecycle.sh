@@ -87,6 +87,23 @@ wait_trace 'link reset: the master of session [0-9]+ is gone' 1
 grep -q '50/50 messages came back intact' "$out/m2" || fail "second master: $(cat "$out/m2")"
 wait_trace 'master attached' 2
 
+# The remote's counters: the second master's 50 messages came and went back.
+for _ in $(seq 100); do
+	"$rpk" stat "$dts" --node remote --instance "$inst" >"$out/st" 2>&1
+	grep -qE 'link     attaches 2, crashes 0, resets 2' "$out/st" && grep -q detached "$out/st" && break
+	sleep 0.1
+done
+grep -qE '^/remote \(instance '"$inst"'\): detached, pid [0-9]+$' "$out/st" ||
+	fail "rpk stat: $(cat "$out/st")"
+grep -qE 'link     attaches 2, crashes 0, resets 2' "$out/st" || fail "rpk stat: $(cat "$out/st")"
+msgs=$(sed -nE 's/^  messages sent ([0-9]+), received ([0-9]+)$/\1 \2/p' "$out/st")
+read -r sent received <<<"$msgs"
+[ "${sent:-0}" -ge 50 ] && [ "${received:-0}" -ge 50 ] || fail "rpk stat messages: $(cat "$out/st")"
+grep -q 'vring0  index jumps 0, bad heads 0' "$out/st" || fail "rpk stat peer errors: $(cat "$out/st")"
+"$rpk" stat "$dts" --node master --instance "$inst" >"$out/u" 2>&1 &&
+	fail "rpk stat of a node that is not running exited 0"
+grep -q "is not running" "$out/u" || fail "rpk stat of a stopped node: $(cat "$out/u")"
+
 # The remote dies under an attached master; a new one comes up; the master
 # re-attaches by itself and the link works.
 start master master3.log
@@ -107,7 +124,7 @@ for _ in $(seq 100); do
 done
 grep -q 'link reset: the master of session' "$out/follow" || fail "follow missed the reset"
 [ "$(grep -c 'master attached' "$out/follow")" -ge 4 ] ||
-	fail "follow saw $(grep -c 'master attached' "$out/follow") attaches, want 4"
+	fail "follow saw $(grep -c 'master attached' "$out/follow") attaches, want 4: $(cat "$out/follow")"
 
 # Usage errors.
 "$rpk" status "$dts" >"$out/u" 2>&1

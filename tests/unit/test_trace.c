@@ -42,7 +42,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rd(uint32_t *pos, char *out, size_t cap, uint32_t *lost)
+static int rd(struct rpk_trace_cursor *pos, char *out, size_t cap, uint32_t *lost)
 {
 	int n = rpk_trace_read(mem, LEN + 8, pos, out, cap, lost, &port);
 
@@ -54,7 +54,8 @@ static int rd(uint32_t *pos, char *out, size_t cap, uint32_t *lost)
 static void test_lines_in_order(void **state)
 {
 	char out[128];
-	uint32_t pos = 0, lost;
+	struct rpk_trace_cursor pos = {0, 0};
+	uint32_t lost;
 
 	(void)state;
 	assert_int_equal(rd(&pos, out, 100, &lost), 0);
@@ -75,7 +76,8 @@ static void test_lines_in_order(void **state)
 static void test_wrap_and_lost(void **state)
 {
 	char out[128], want[128];
-	uint32_t pos = 0, lost;
+	struct rpk_trace_cursor pos = {0, 0};
+	uint32_t lost;
 
 	(void)state;
 	for (int i = 0; i < 10; i++) {
@@ -103,7 +105,8 @@ static void test_wrap_and_lost(void **state)
 static void test_overwritten_while_reading(void **state)
 {
 	char out[128];
-	uint32_t pos = 0, lost;
+	struct rpk_trace_cursor pos = {0, 0};
+	uint32_t lost;
 
 	(void)state;
 	rpk_trace_write(&writer, "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQR",
@@ -123,21 +126,32 @@ static void test_overwritten_while_reading(void **state)
 static void test_writer_restart(void **state)
 {
 	char out[128];
-	uint32_t pos = 0, lost;
+	struct rpk_trace_cursor pos = {0, 0};
+	uint32_t lost;
 
 	(void)state;
 	rpk_trace_write(&writer, "first life, quite a long line\n", 30);
 	assert_int_equal(rd(&pos, out, 128, &lost), 30);
-	assert_int_equal(rpk_trace_init(&writer, mem, LEN, &port), 0);
+	/* A reboot carries on: a reader loses nothing of either run. */
+	rpk_trace_write(&writer, "last words\n", 11);
+	assert_int_equal(rpk_trace_init(&writer, mem, LEN + 8, &port), 0);
 	rpk_trace_write(&writer, "second\n", 7);
-	assert_int_equal(rd(&pos, out, 128, &lost), 7);
-	assert_string_equal(out, "second\n");
+	assert_int_equal(rd(&pos, out, 128, &lost), 18);
+	assert_string_equal(out, "last words\nsecond\n");
+	assert_int_equal(lost, 0);
+	/* A buffer laid out anew (another size) starts a new epoch: a reader
+	 * starts over, even if more was written than it had read. */
+	assert_int_equal(rpk_trace_init(&writer, mem, LEN - 32, &port), 0);
+	rpk_trace_write(&writer, "third life, a longer line\n", 26);
+	assert_int_equal(rd(&pos, out, 128, &lost), 26);
+	assert_string_equal(out, "third life, a longer line\n");
 }
 
 static void test_not_a_trace(void **state)
 {
 	char out[128];
-	uint32_t pos = 0, lost, v;
+	struct rpk_trace_cursor pos = {0, 0};
+	uint32_t lost, v;
 
 	(void)state;
 	assert_int_equal(rd(&pos, out, 128, &lost), 0);

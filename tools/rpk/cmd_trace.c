@@ -69,14 +69,15 @@ static const void *find_trace(struct observed *o, uint32_t *len)
 }
 
 /* Print what is new; -1 if the buffer holds no trace. */
-static int print_new(struct observed *o, const void *buf, uint32_t len, uint32_t *pos)
+static int print_new(struct observed *o, const void *buf, uint32_t len,
+		     struct rpk_trace_cursor *cur)
 {
 	char out[4096];
 	uint32_t lost;
 	int n;
 
 	do {
-		n = rpk_trace_read(buf, len, pos, out, sizeof(out), &lost, &o->port);
+		n = rpk_trace_read(buf, len, cur, out, sizeof(out), &lost, &o->port);
 		if (n < 0)
 			return -1;
 		if (lost)
@@ -92,7 +93,8 @@ static int trace(const struct rpk_layout *lay, const char *node, const char *ins
 	struct timespec period = {0, FOLLOW_PERIOD_MS * 1000000L};
 	struct observed o;
 	const void *buf;
-	uint32_t len = 0, pos = 0;
+	struct rpk_trace_cursor cur = {0, 0};
+	uint32_t len = 0;
 	int rc = observe_open(&o, lay, node, instance, "trace");
 
 	if (rc == 1)
@@ -104,13 +106,12 @@ static int trace(const struct rpk_layout *lay, const char *node, const char *ins
 		observe_close(&o);
 		return 1;
 	}
-	rc = print_new(&o, buf, len, &pos);
+	rc = print_new(&o, buf, len, &cur);
 	if (rc)
 		fprintf(stderr, "rpk trace: no trace in the buffer at its entry\n");
 	while (!rc && follow && !rpk_stop) {
-		nanosleep(&period, NULL); /* an observer polls; the remote never waits on it */
-		if (print_new(&o, buf, len, &pos))
-			pos = 0; /* being laid out again: the remote restarts */
+		nanosleep(&period, NULL);      /* an observer polls; the remote never waits on it */
+		print_new(&o, buf, len, &cur); /* fails only while a restart lays it out */
 	}
 	observe_close(&o);
 	return rc ? 1 : 0;

@@ -21,6 +21,7 @@ int cmd_gen(int argc, char **argv);
 int cmd_rsc(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM once install_stop_signals() ran. */
 extern volatile sig_atomic_t rpk_stop;

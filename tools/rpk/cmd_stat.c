@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rpk stat: a running node's counters (messages, kicks, link events, and
+ * every class of peer misbehaviour it caught), from the page it keeps in
+ * shared memory.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "posix/rpk_posix.h"
+#include "rpk_tool.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rpk stat FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
+		   "Print a running node's counters: messages and kicks each way, link\n"
+		   "events, and what it rejected from its peer, by class.\n\n"
+		   "options:\n"
+		   "  --node NAME       the node (required)\n"
+		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  -h, --help        this text\n");
+}
+
+/* A consistent copy: the same even seq before and after. */
+static int read_page(const struct rpk_node_stats_page *pg, struct rpk_node_stats_page *out)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a = __atomic_load_n(&pg->seq, __ATOMIC_ACQUIRE);
+
+		memcpy(out, (const void *)pg, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(a & 1) && __atomic_load_n(&pg->seq, __ATOMIC_RELAXED) == a)
+			return out->magic == RPK_STATS_MAGIC ? 0 : -1;
+	}
+	return -1;
+}
+
+static void print_vq(const char *name, const struct rpk_vq_stats *v)
+{
+	printf("  %s  index jumps %u, bad heads %u, bad descriptors %u, addresses outside "
+	       "%u, lengths too large %u\n",
+	       name, v->bad_idx, v->bad_head, v->bad_desc, v->bad_addr, v->bad_len);
+}
+
+static void print_page(const struct rpk_node_stats_page *p, const char *path, const char *instance)
+{
+	const struct rpk_rpmsg_stats *s = &p->rpmsg;
+
+	printf("%s (instance %s): %s, pid %u\n", path, instance,
+	       rpk_node_state_name((enum rpk_node_state)p->state), p->pid);
+	printf("  messages sent %llu, received %llu\n", (unsigned long long)s->tx_msgs,
+	       (unsigned long long)s->rx_msgs);
+	printf("  kicks    rung %llu (for sends %llu, for returned buffers %llu), woken %llu "
+	       "times\n",
+	       (unsigned long long)(s->tx_kicks + s->rx_kicks), (unsigned long long)s->tx_kicks,
+	       (unsigned long long)s->rx_kicks, (unsigned long long)p->rx_wakeups);
+	printf("  link     attaches %u, crashes %u, resets %u, sent but lost in a reset %u\n",
+	       p->attaches, p->crashes, s->resets, s->tx_lost);
+	printf("  dropped  no endpoint %u, bad length %u, bad receive buffer %u, bad transmit "
+	       "buffer %u\n",
+	       s->rx_no_ept, s->rx_bad_len, s->rx_bad_buf, s->tx_bad_buf);
+	printf("  names    malformed %u, table full %u, announcements lost %u\n", s->ns_bad,
+	       s->ns_table_full, s->ns_lost);
+	print_vq("vring0", &p->vq[0]);
+	print_vq("vring1", &p->vq[1]);
+}
+
+int cmd_stat(int argc, char **argv)
+{
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	const char *node = NULL, *instance = "default";
+	static struct rpk_layout lay;
+	const struct rpk_layout_node *ln;
+	struct rpk_node_stats_page page;
+	struct rpk_shm shm;
+	char name[200];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			node = optarg;
+			break;
+		case 'i':
+			instance = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	c = load_dt_operand("stat", argc, argv, node, &lay, usage);
+	if (c)
+		return c;
+	ln = rpk_layout_find(&lay, node);
+	if (!ln) {
+		fprintf(stderr, "rpk stat: the devicetree has no link node '%s'\n", node);
+		return 1;
+	}
+	rpk_node_stats_name(name, sizeof(name), instance, ln->name);
+	if (rpk_shm_open_readonly(&shm, name, sizeof(page))) {
+		fprintf(stderr, "rpk stat: %s is not running in instance '%s' (no %s)\n", ln->path,
+			instance, name);
+		return 1;
+	}
+	c = read_page(shm.va, &page);
+	rpk_shm_close(&shm);
+	if (c) {
+		fprintf(stderr, "rpk stat: %s holds no counters\n", name);
+		return 1;
+	}
+	print_page(&page, ln->path, instance);
+	return 0;
+}
