@@ -162,7 +162,7 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 		   uint32_t dst, rpk_rx_cb cb, void *priv)
 {
 	struct rpk_service *svc;
-	int err;
+	int err, announce = 0;
 
 	if (name_copy(ept->name, name))
 		return -RPK_EINVAL;
@@ -193,11 +193,12 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 		/* Like Linux, an endpoint made for a service the peer announced
 		 * does not announce itself back; an unbound named one does. */
 		ept->announce = ept->name[0] && ept->dst == RPK_ADDR_ANY;
+		announce = ept->announce; /* once inserted, a flush may clear it */
 		ept_insert_locked(dev, ept);
 		pending_add(dev, ept->announce);
 	}
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
-	if (!err && ept->announce)
+	if (!err && announce)
 		rpk_ns_flush(dev);
 	return err;
 }
@@ -222,11 +223,12 @@ void rpk_ept_destroy(struct rpk_ept *ept)
 	ept_remove_locked(dev, ept);
 	if (ept->announce && !ept->announced)
 		pending_add(dev, -1);
-	announced = ept->announced;
+	/* features change under every lock (start), so under this one too */
+	announced = ept->announced && (dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS));
 	ept->announce = ept->announced = 0;
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 
-	if (announced && rpk_rpmsg_is_up(dev) && (dev->features & (1u << RPK_VIRTIO_RPMSG_F_NS)) &&
+	if (announced && rpk_rpmsg_is_up(dev) &&
 	    send_ns(dev, ept, RPK_NS_DESTROY, NS_DESTROY_TIMEOUT_MS)) {
 		rpk_dev_lock(dev, RPK_LOCK_EPT); /* the counter's lock */
 		dev->stats.ns_lost++;
