@@ -68,37 +68,15 @@ static void print_page(const struct rpk_node_stats_page *p, const char *path, co
 
 int cmd_stat(int argc, char **argv)
 {
-	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
-					     {"instance", required_argument, 0, 'i'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	const char *node = NULL, *instance = "default";
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	struct rpk_node_stats_page page;
+	const char *node, *instance;
 	struct rpk_shm shm;
 	char name[200];
-	int c;
+	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			node = optarg;
-			break;
-		case 'i':
-			instance = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	c = load_dt_operand("stat", argc, argv, node, &lay, usage);
-	if (c)
+	if (c >= 0)
 		return c;
 	ln = rpk_layout_find(&lay, node);
 	if (!ln) {

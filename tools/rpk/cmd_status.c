@@ -111,33 +111,9 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
-					     {"instance", required_argument, 0, 'i'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	const char *node = NULL, *instance = "default";
 	static struct rpk_layout lay;
-	int c;
+	const char *node, *instance;
+	int rc = parse_node_command("status", argc, argv, usage, &lay, &node, &instance);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			node = optarg;
-			break;
-		case 'i':
-			instance = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	c = load_dt_operand("status", argc, argv, node, &lay, usage);
-	if (c)
-		return c;
-	return show(&lay, node, instance);
+	return rc >= 0 ? rc : show(&lay, node, instance);
 }

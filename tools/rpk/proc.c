@@ -69,6 +69,38 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 	return load_layout(argv[optind], lay) ? 1 : 0;
 }
 
+int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance)
+{
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	int c;
+
+	*node = NULL;
+	*instance = "default";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			*node = optarg;
+			break;
+		case 'i':
+			*instance = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	c = load_dt_operand(cmd, argc, argv, *node, lay, usage);
+	return c ? c : -1;
+}
+
 pid_t spawn(int (*fn)(void *), void *arg)
 {
 	pid_t pid;

@@ -43,6 +43,12 @@ int load_layout(const char *path, struct rpk_layout *lay);
 int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 		    struct rpk_layout *lay, void (*usage)(FILE *));
 
+/* The whole command line of a command that looks at one node of a running
+ * link: FILE --node NAME [--instance ID] [--help]. Returns -1 to go on with
+ * the layout loaded, else the exit code. */
+int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance);
+
 /* Run fn(arg) in a child process; returns its pid or -1. */
 pid_t spawn(int (*fn)(void *), void *arg);
 
