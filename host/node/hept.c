@@ -102,7 +102,7 @@ int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, u
 		free(h);
 		return rc;
 	}
-	h->ept.unbind = hept_unbind;
+	rpk_ept_set_unbind(&h->ept, hept_unbind);
 	*out = h;
 	return 0;
 }

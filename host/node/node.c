@@ -636,12 +636,14 @@ int rpk_node_detach(struct rpk_node *n)
 	if (n->ln->role != RPK_ROLE_MASTER || rpk_node_state(n) != RPK_NODE_ATTACHED) {
 		rc = -RPK_EINVAL;
 	} else {
-		link_lost(n, RPK_NODE_DETACHED);
-		n->dead_session = 0; /* the remote lives on: attach again to it */
+		/* Tell the remote first (status reset, then a new session of
+		 * ours), so the rings we zero next never look corrupt to a
+		 * remote that still believes in the old session. */
 		rpk_vdev_write_status(n->vdev, 0, &n->port.port);
-		/* A new session of ours tells the remote at once. */
 		rpk_bell_new_session(n->port.tx);
 		rpk_bell_ring(n->port.tx);
+		link_lost(n, RPK_NODE_DETACHED);
+		n->dead_session = 0; /* the remote lives on: attach again to it */
 	}
 	pthread_mutex_unlock(&n->life);
 	return rc;

@@ -224,6 +224,9 @@ int rpk_rpmsg_pending(struct rpk_rpmsg *dev);
 int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name, uint32_t src,
 		   uint32_t dst, rpk_rx_cb cb, void *priv);
 
+/* Set the unbind callback of a created endpoint (the link may reset any time). */
+void rpk_ept_set_unbind(struct rpk_ept *ept, rpk_unbind_cb unbind);
+
 /* Remove an endpoint; announces its destruction if it was announced. When
  * this returns, no callback for it is running or will run. */
 void rpk_ept_destroy(struct rpk_ept *ept);

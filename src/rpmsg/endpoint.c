@@ -203,6 +203,13 @@ int rpk_ept_create(struct rpk_rpmsg *dev, struct rpk_ept *ept, const char *name,
 	return err;
 }
 
+void rpk_ept_set_unbind(struct rpk_ept *ept, rpk_unbind_cb unbind)
+{
+	rpk_dev_lock(ept->dev, RPK_LOCK_EPT);
+	ept->unbind = unbind;
+	rpk_dev_unlock(ept->dev, RPK_LOCK_EPT);
+}
+
 static int send_ns(struct rpk_rpmsg *dev, const struct rpk_ept *ept, uint32_t flags,
 		   uint32_t timeout_ms)
 {

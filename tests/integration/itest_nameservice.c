@@ -43,7 +43,7 @@ static void remote_ns_bind(struct rpk_rpmsg *dev, const char *name, uint32_t add
 		return;
 	snprintf(rs.bound_name, sizeof(rs.bound_name), "%s", name);
 	if (rpk_ept_create(dev, &rs.bound, name, RPK_ADDR_ANY, addr, echo, NULL) == 0) {
-		rs.bound.unbind = remote_unbound;
+		rpk_ept_set_unbind(&rs.bound, remote_unbound);
 		rs.bound_state = 1;
 	}
 }
@@ -135,7 +135,7 @@ static void test_remote_announces_then_destroys(void **state)
 	assert_true(an.addr >= RPK_RESERVED_ADDRESSES);
 
 	assert_int_equal(rpk_hept_open(t->master, &h, "svc-a", RPK_ADDR_ANY, an.addr), 0);
-	rpk_hept_ept(h)->unbind = master_unbound;
+	rpk_ept_set_unbind(rpk_hept_ept(h), master_unbound);
 	assert_int_equal(rpk_send(rpk_hept_ept(h), "hello", 5, 5000), 0);
 	n = rpk_hept_recv(h, buf, sizeof(buf), NULL, 5000);
 	assert_int_equal(n, 5);
