@@ -820,6 +820,10 @@ void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance)
 		rpk_node_shm_name(name, sizeof(name), instance, &lay->regions[i]);
 		rpk_shm_unlink(name);
 	}
+	for (int i = 0; i < lay->num_nodes; i++) { /* counters of nodes that were killed */
+		rpk_node_stats_name(name, sizeof(name), instance, lay->nodes[i].name);
+		rpk_shm_unlink(name);
+	}
 }
 
 struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n)

@@ -122,7 +122,8 @@ struct rpk_node_stats_page {
 
 void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node);
 
-/* Remove a layout's shm objects for an instance (cleanup after a crash). */
+/* Remove a layout's shm objects and its nodes' counters for an instance
+ * (cleanup after a crash). */
 void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
 
 /*
