@@ -16,16 +16,7 @@
 #include <rpk/elf.h>
 #include <rpk/errno.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_elf: invariant failed: %s (line %d)\n", #c,          \
-				__LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_common.h"
 
 #define WIN_SIZE 0x10000u
 

@@ -15,19 +15,10 @@
 #include <rpk/errno.h>
 #include <rpk/virtio.h>
 
+#include "fuzz_common.h"
+
 #include "layout/layout.h"
 #include "posix/rpk_posix.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_layout: invariant failed: %s (line %d)\n", #c,       \
-				__LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define PAGE 0x1000u
 

@@ -35,16 +35,7 @@
 #include <rpk/rpmsg.h>
 #include <rpk/virtio.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_rpmsg_master_rx: invariant failed: %s (line %d)\n",  \
-				#c, __LINE__);                                                     \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_common.h"
 
 /* Keep in sync with gen_corpus.c. */
 #define POOL_DA	  0x200ca000ull
@@ -100,33 +91,6 @@ enum op {
 #define CB_RELEASE_OLD 0x20u /* release an older held buffer */
 #define CB_TX_BUF      0x40u /* take a transmit buffer and give it back */
 #define CB_BIND_CREATE 0x80u /* ns_bind creates an endpoint for the service */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t in_u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t in_u16(struct in *in)
-{
-	uint16_t lo = in_u8(in);
-
-	return (uint16_t)(lo | (uint16_t)in_u8(in) << 8);
-}
-
-static uint32_t in_u32(struct in *in)
-{
-	uint32_t lo = in_u16(in);
-
-	return lo | (uint32_t)in_u16(in) << 16;
-}
 
 struct eslot {
 	struct rpk_ept ept;
@@ -201,29 +165,18 @@ static void region_write(struct fz *f, uint8_t region, uint32_t off, const uint8
 
 /* ---- the master's port: locks checked, invalidate lets the remote act ---- */
 
-static unsigned rank(enum rpk_lock which)
-{
-	/* Lock order: RX, then EPT, then TX. */
-	return which == RPK_LOCK_RX ? 0 : which == RPK_LOCK_EPT ? 1 : 2;
-}
-
 static void m_lock(void *ctx, enum rpk_lock which)
 {
 	struct fz *f = ctx;
 
-	CHECK(which < RPK_LOCK_COUNT);
-	if (!f->depth[which])
-		for (int l = 0; l < RPK_LOCK_COUNT; l++)
-			CHECK(!f->depth[l] || rank((enum rpk_lock)l) < rank(which));
-	f->depth[which]++;
+	lock_checked(f->depth, which);
 }
 
 static void m_unlock(void *ctx, enum rpk_lock which)
 {
 	struct fz *f = ctx;
 
-	CHECK(which < RPK_LOCK_COUNT && f->depth[which] > 0);
-	f->depth[which]--;
+	unlock_checked(f->depth, which);
 }
 
 static void m_invalidate(void *ctx, const void *p, size_t len)
@@ -302,25 +255,10 @@ static uint32_t m_now(void *ctx)
 
 /* ---- what we hold ---- */
 
-static void list_add(void **list, unsigned *n, void *p)
+static void hold_add(void **list, unsigned *n, void *p)
 {
-	CHECK(*n < MAX_HELD);
-	for (unsigned i = 0; i < *n; i++)
-		CHECK(list[i] != p); /* never handed out twice */
-	list[(*n)++] = p;
-}
-
-static void list_del(void **list, unsigned *n, unsigned k)
-{
-	list[k] = list[--*n];
-}
-
-static int list_find(void *const *list, unsigned n, const void *p)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (list[i] == p)
-			return (int)i;
-	return -1;
+	CHECK(list_find(list, *n, p) < 0); /* never handed out twice */
+	list_add(list, n, MAX_HELD, p);
 }
 
 /* Index of a pool buffer's payload in a half (0 receive, 1 send), or -1. */
@@ -479,7 +417,7 @@ static int m_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void 
 		CHECK(rpk_hold_rx_buffer(ept->dev, data) == 0);
 		/* Not ours to give back while its callback runs. */
 		CHECK(rpk_release_rx_buffer(ept->dev, data) == -RPK_EINVAL);
-		list_add(f->rx_held, &f->nrx_held, data);
+		hold_add(f->rx_held, &f->nrx_held, data);
 	}
 	if (f->cb_mode & CB_REPLY) {
 		size_t n = len < 64 ? len : 64;
@@ -739,7 +677,7 @@ static void op_get_tx(struct fz *f)
 		CHECK(i >= 0 && cap == f->buf_size - RPK_RPMSG_HDR_SIZE);
 		CHECK(rpk_vq_slot_state(&f->m.vq[1], (uint32_t)i) == RPK_SLOT_RESERVED);
 		memset(buf, 0x5a, cap); /* all of it is ours to write */
-		list_add(f->tx_held, &f->ntx_held, buf);
+		hold_add(f->tx_held, &f->ntx_held, buf);
 	} else {
 		CHECK(r == -RPK_EAGAIN || (r == -RPK_EPIPE && broken(f)));
 	}

@@ -36,16 +36,7 @@
 #include <rpk/rpmsg.h>
 #include <rpk/virtio.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_rpmsg_remote_rx: invariant failed: %s (line %d)\n",  \
-				#c, __LINE__);                                                     \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_common.h"
 
 /* Keep in sync with gen_corpus.c. */
 #define POOL_DA	   0x200ca000ull
@@ -103,40 +94,6 @@ enum op {
 #define CB_RELEASE_OLD 0x20u /* release an older held buffer */
 #define CB_TX_BUF      0x40u /* take a transmit buffer and give it back */
 #define CB_BIND_CREATE 0x80u /* ns_bind creates an endpoint for the service */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t in_u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t in_u16(struct in *in)
-{
-	uint16_t lo = in_u8(in);
-
-	return (uint16_t)(lo | (uint16_t)in_u8(in) << 8);
-}
-
-static uint32_t in_u32(struct in *in)
-{
-	uint32_t lo = in_u16(in);
-
-	return lo | (uint32_t)in_u16(in) << 16;
-}
-
-static uint64_t in_u64(struct in *in)
-{
-	uint64_t lo = in_u32(in);
-
-	return lo | (uint64_t)in_u32(in) << 32;
-}
 
 struct eslot {
 	struct rpk_ept ept;
@@ -213,29 +170,18 @@ static void region_write(struct fz *f, uint8_t region, uint32_t off, const uint8
 
 /* ---- the remote's port: locks checked, invalidate lets the master act ---- */
 
-static unsigned rank(enum rpk_lock which)
-{
-	/* Lock order: RX, then EPT, then TX. */
-	return which == RPK_LOCK_RX ? 0 : which == RPK_LOCK_EPT ? 1 : 2;
-}
-
 static void r_lock(void *ctx, enum rpk_lock which)
 {
 	struct fz *f = ctx;
 
-	CHECK(which < RPK_LOCK_COUNT);
-	if (!f->depth[which])
-		for (int l = 0; l < RPK_LOCK_COUNT; l++)
-			CHECK(!f->depth[l] || rank((enum rpk_lock)l) < rank(which));
-	f->depth[which]++;
+	lock_checked(f->depth, which);
 }
 
 static void r_unlock(void *ctx, enum rpk_lock which)
 {
 	struct fz *f = ctx;
 
-	CHECK(which < RPK_LOCK_COUNT && f->depth[which] > 0);
-	f->depth[which]--;
+	unlock_checked(f->depth, which);
 }
 
 static void r_invalidate(void *ctx, const void *p, size_t len)
@@ -313,25 +259,6 @@ static uint32_t r_now(void *ctx)
 }
 
 /* ---- what we hold ---- */
-
-static void list_add(void **list, unsigned *n, void *p)
-{
-	CHECK(*n < MAX_HELD);
-	list[(*n)++] = p;
-}
-
-static void list_del(void **list, unsigned *n, unsigned k)
-{
-	list[k] = list[--*n];
-}
-
-static int list_find(void *const *list, unsigned n, const void *p)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (list[i] == p)
-			return (int)i;
-	return -1;
-}
 
 /* [p, p + len) inside one of the remote's windows. */
 static int in_window(const struct fz *f, const void *p, uint64_t len)
@@ -531,7 +458,7 @@ static int r_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void 
 	if (f->cb_mode & CB_HOLD) {
 		CHECK(rpk_hold_rx_buffer(ept->dev, data) == 0);
 		CHECK(rpk_release_rx_buffer(ept->dev, data) == -RPK_EINVAL);
-		list_add(f->rx_held, &f->nrx_held, data);
+		list_add(f->rx_held, &f->nrx_held, MAX_HELD, data);
 	}
 	if (f->cb_mode & CB_REPLY) {
 		size_t n = len < 64 ? len : 64;
@@ -775,7 +702,7 @@ static void op_get_tx(struct fz *f)
 		CHECK(cap <= 0xffffu && cap + RPK_RPMSG_HDR_SIZE <= f->r.vq[0].slots[h].len);
 		CHECK(in_window(f, hdr, RPK_RPMSG_HDR_SIZE + (uint64_t)cap));
 		memset(buf, 0x5a, cap); /* all of it is ours to write */
-		list_add(f->tx_held, &f->ntx_held, buf);
+		list_add(f->tx_held, &f->ntx_held, MAX_HELD, buf);
 	} else {
 		CHECK(r == -RPK_EAGAIN || (r == -RPK_EPIPE && broken(f)));
 	}

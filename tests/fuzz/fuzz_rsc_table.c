@@ -16,16 +16,7 @@
 #include <rpk/rsc_table.h>
 #include <rpk/virtio.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_rsc_table: invariant failed: %s (line %d)\n", #c,    \
-				__LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_common.h"
 
 static const struct rpk_port_ops no_ops;
 static const struct rpk_port no_port = {&no_ops, 0};

@@ -28,16 +28,7 @@
 #include <rpk/mem.h>
 #include <rpk/virtio.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "fuzz_vring_device: invariant failed: %s (line %d)\n", #c, \
-				__LINE__);                                                         \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_common.h"
 
 #define MAX_NUM	  256u
 #define POOL_SIZE 4096u
@@ -63,40 +54,6 @@ enum op {
 	OP_SLOT_QUERY, /* u16 head: rpk_vq_slot_state / rpk_vq_slot_buf */
 	OP_COUNT
 };
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t in_u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t in_u16(struct in *in)
-{
-	uint16_t lo = in_u8(in);
-
-	return (uint16_t)(lo | (uint16_t)in_u8(in) << 8);
-}
-
-static uint32_t in_u32(struct in *in)
-{
-	uint32_t lo = in_u16(in);
-
-	return lo | (uint32_t)in_u16(in) << 16;
-}
-
-static uint64_t in_u64(struct in *in)
-{
-	uint64_t lo = in_u32(in);
-
-	return lo | (uint64_t)in_u32(in) << 32;
-}
 
 struct fz {
 	struct in in;
