@@ -274,6 +274,10 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 	} else {
 		rpk_vq_reset(dev->rvq);
 		rpk_vq_reset(dev->svq);
+		/* The spare list is gone: so are its marks, or a head the master
+		 * offers again would look spare to remote_tx_head(). */
+		for (uint32_t i = 0; i < dev->svq->num; i++)
+			dev->svq->slots[i].user = 0;
 		dev->num_spare = 0;
 		dev->tx_cap = dev->buf_size - RPK_RPMSG_HDR_SIZE;
 	}

@@ -1569,6 +1569,34 @@ static void test_reset_remote_side_reattach(void **state)
 	assert_int_equal(f->m.dev.stats.rx_bad_buf + f->r.dev.stats.rx_bad_buf, 0);
 }
 
+/* A transmit buffer the remote gave back unsent is usable in the next session. */
+static void test_reset_remote_spare_buffers(void **state)
+{
+	struct fx *f = fx_up(state, 4, 0);
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+	void *bufs[4];
+	uint32_t size;
+
+	ept_new(M(f), &me, NULL, 2000, RPK_ADDR_ANY, &mr);
+	ept_new(R(f), &re, NULL, RPK_ADDR_ANY, 2000, &rr);
+	for (int i = 0; i < 4; i++) /* every buffer the master offers */
+		assert_int_equal(rpk_get_tx_buffer(R(f), &bufs[i], &size, RPK_NO_WAIT), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rpk_release_tx_buffer(R(f), bufs[i]), 0);
+	rpk_rpmsg_reset(M(f));
+	rpk_rpmsg_reset(R(f));
+	assert_int_equal(rpk_rpmsg_start(M(f), 0), 0);
+	assert_int_equal(rpk_rpmsg_start(R(f), 0), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rpk_get_tx_buffer(R(f), &bufs[i], &size, RPK_NO_WAIT), 0);
+		memcpy(bufs[i], "zc", 2);
+		assert_int_equal(rpk_send_nocopy(&re, 2000, bufs[i], 2), 0);
+	}
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 4);
+	assert_int_equal(mr.count, 4);
+}
+
 /* ---- a hostile peer ---- */
 
 static struct fx *master_alone(void **state, uint32_t num, uint32_t features)
@@ -1837,6 +1865,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_reset_master_remote_reboots, fx_free),
 	    cmocka_unit_test_teardown(test_reset_fails_blocked_sender, fx_free),
 	    cmocka_unit_test_teardown(test_reset_remote_side_reattach, fx_free),
+	    cmocka_unit_test_teardown(test_reset_remote_spare_buffers, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_master, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_remote, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_ns_messages, fx_free),
