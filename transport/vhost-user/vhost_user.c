@@ -241,6 +241,8 @@ static void link_down(struct rpk_vhu *v)
 {
 	if (!v->up)
 		return;
+	/* Down first: nothing in the callback may touch rings being torn down. */
+	rpk_rpmsg_reset(&v->dev);
 	if (v->ops.link_down)
 		v->ops.link_down(&v->dev, v->ops.arg);
 	v->up = 0;
