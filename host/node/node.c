@@ -45,12 +45,13 @@ struct rpk_node {
 	int have_device;
 	/* Life of the link: changed under life, read without it (atomic). */
 	pthread_mutex_t life;
-	int state;			     /* enum rpk_node_state */
-	uint32_t peer_session;		     /* the peer's session the link runs with */
-	uint32_t dead_session;		     /* the session we saw go away */
-	uint32_t last_watch_ms;		     /* last look at the peer's process */
-	uint32_t crashes, attaches, tx_lost; /* atomic: read by anyone */
-	struct rpk_shm stats;		     /* our counters for rpk stat */
+	int state;		    /* enum rpk_node_state */
+	uint32_t peer_session;	    /* the peer's session the link runs with */
+	uint32_t dead_session;	    /* the session we saw go away */
+	uint32_t last_watch_ms;	    /* last look at the peer's process */
+	uint32_t crashes, attaches; /* atomic: read by anyone */
+	uint32_t stats_seq;	    /* of the counter page, kept here: the page is shared */
+	struct rpk_shm stats;	    /* our counters for rpk stat */
 	pthread_t thread;
 	int thread_running;
 	int stop;
@@ -203,12 +204,12 @@ static void publish_stats(struct rpk_node *n)
 	tmp.rx_wakeups = __atomic_load_n(&n->port.wakeups, __ATOMIC_RELAXED);
 	if (n->have_device)
 		rpk_rpmsg_get_stats(&n->dev, &tmp.rpmsg, tmp.vq);
-	tmp.seq = pg->seq + 1;
-	__atomic_store_n(&pg->seq, tmp.seq, __ATOMIC_RELEASE); /* odd: writing */
+	__atomic_store_n(&pg->seq, n->stats_seq + 1, __ATOMIC_RELEASE); /* odd: writing */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(&pg->magic, &tmp.magic, sizeof(uint32_t));
 	memcpy((char *)pg + 8, (char *)&tmp + 8, sizeof(tmp) - 8);
-	__atomic_store_n(&pg->seq, tmp.seq + 1, __ATOMIC_RELEASE);
+	n->stats_seq += 2;
+	__atomic_store_n(&pg->seq, n->stats_seq, __ATOMIC_RELEASE);
 }
 
 static const struct rpk_region *region(const struct rpk_node *n, int k)
@@ -326,8 +327,10 @@ void rpk_node_log(struct rpk_node *n, const char *fmt, ...)
 	pthread_mutex_unlock(&n->trace_mu);
 }
 
-/* Wait until cond(n) holds, sleeping on the doorbell; 0 or -RPK_ETIMEDOUT. */
-static int wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *), uint32_t timeout_ms)
+/* Wait until cond(n) gives a non-zero value (in *val), sleeping on the
+ * doorbell; 0 or -RPK_ETIMEDOUT. */
+static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uint32_t timeout_ms,
+		    uint32_t *val)
 {
 	uint32_t start = rpk_posix_now_ms();
 	struct rpk_port *p = &n->port.port;
@@ -335,7 +338,8 @@ static int wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *), uint32_t
 	for (;;) {
 		uint32_t snap = p->ops->event_snapshot(p->ctx), spent;
 
-		if (cond(n))
+		*val = cond(n);
+		if (*val)
 			return 0;
 		spent = rpk_posix_now_ms() - start;
 		if (timeout_ms != RPK_WAIT_FOREVER && spent >= timeout_ms)
@@ -366,19 +370,19 @@ static void wake_self(struct rpk_node *n)
  * one we saw go away. A master writes status 0 before it signs a new session,
  * so a DRIVER_OK left over from a dead master is never taken for a new one.
  */
-static int master_ready(struct rpk_node *n)
+static uint32_t master_ready(struct rpk_node *n)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
 
-	return s && s != n->dead_session && driver_ok(n);
+	return s && s != n->dead_session && driver_ok(n) ? s : 0;
 }
 
-/* Remote: the master finished its handshake; bring the link up. */
-static int remote_link_up(struct rpk_node *n)
+/* Remote: the master of session s finished its handshake; bring the link up. */
+static int remote_link_up(struct rpk_node *n, uint32_t s)
 {
 	uint32_t features;
 
-	n->peer_session = rpk_bell_session(n->port.rx);
+	n->peer_session = s;
 	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
 	rpk_rpmsg_start(&n->dev, features);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
@@ -389,19 +393,19 @@ static int remote_link_up(struct rpk_node *n)
 
 static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
 {
+	uint32_t s;
 	int rc = publish_table(n, err, errlen);
 
 	if (rc)
 		return rc;
 	set_state(n, RPK_NODE_DETACHED);
-	rc = wait_for(n, master_ready, timeout_ms);
-	if (rc) {
+	pthread_mutex_lock(&n->life);
+	rc = wait_for(n, master_ready, timeout_ms, &s);
+	if (rc)
 		snprintf(err, errlen, "%s: no master set DRIVER_OK within %u ms\n", n->ln->path,
 			 timeout_ms);
-		return rc;
-	}
-	pthread_mutex_lock(&n->life);
-	rc = remote_link_up(n);
+	else
+		rc = remote_link_up(n, s);
 	pthread_mutex_unlock(&n->life);
 	return rc;
 }
@@ -409,13 +413,16 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 /* ---- master: attach to the remote's table ---- */
 
 /* A table to attach to: published by a live remote, in a session we have
- * not seen go away. A remote signs its session after publishing. */
-static int table_published(struct rpk_node *n)
+ * not seen go away; returns that session or 0. A remote signs its session
+ * after publishing. */
+static uint32_t table_published(struct rpk_node *n)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
 
 	return s && s != n->dead_session && rpk_bell_owner_alive(n->port.rx) &&
-	       rpk_rsc_is_published(rsc_shared(n), &n->port.port);
+		       rpk_rsc_is_published(rsc_shared(n), &n->port.port)
+		   ? s
+		   : 0;
 }
 
 /* Check the table's vdev against the devicetree; fills num/align. */
@@ -470,7 +477,9 @@ static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint3
 	return 0;
 }
 
-static int attach(struct rpk_node *n, char *err, size_t errlen)
+/* Attach to the table of the remote's session s. -RPK_EAGAIN: the remote
+ * published again while we copied (a torn copy is never used). */
+static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 {
 	const struct rpk_region *rr = region(n, RPK_REG_RSC);
 	struct rpk_rsc_problem why;
@@ -483,6 +492,13 @@ static int attach(struct rpk_node *n, char *err, size_t errlen)
 		return -RPK_ENOMEM;
 	/* Parse a private copy: the remote cannot change it under us. */
 	rpk_rsc_snapshot(copy, rr->rsc_size, rsc_shared(n), rr->rsc_size, &n->port.port);
+	if (table_published(n) != s) {
+		snprintf(err, errlen, "%s: the remote published its table again meanwhile\n",
+			 rr->path);
+		rc = -RPK_EAGAIN;
+		goto out;
+	}
+	n->peer_session = s;
 	rc = rpk_rsc_validate(copy, rr->rsc_size, &why);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: bad resource table (entry %d): %s\n", rr->path,
@@ -533,20 +549,39 @@ out:
 	return rc;
 }
 
+/* Wait for a live remote's table and attach to it; called with life held. */
+static int wait_and_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	uint32_t start = rpk_posix_now_ms(), left = timeout_ms, s;
+	int rc;
+
+	for (;;) {
+		rc = wait_for(n, table_published, left, &s);
+		if (rc) {
+			snprintf(err, errlen,
+				 "%s: no resource table appeared within %u ms (none published by "
+				 "a live remote)\n",
+				 region(n, RPK_REG_RSC)->path, timeout_ms);
+			return rc;
+		}
+		rc = attach(n, s, err, errlen);
+		if (rc != -RPK_EAGAIN)
+			return rc;
+		/* A remote that just published again: its next table, in what time is left. */
+		if (timeout_ms != RPK_WAIT_FOREVER) {
+			uint32_t spent = rpk_posix_now_ms() - start;
+
+			left = spent < timeout_ms ? timeout_ms - spent : 0;
+		}
+	}
+}
+
 static int start_master(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
 {
-	int rc = wait_for(n, table_published, timeout_ms);
+	int rc;
 
-	if (rc) {
-		snprintf(err, errlen,
-			 "%s: no resource table appeared within %u ms (none published by a live "
-			 "remote)\n",
-			 region(n, RPK_REG_RSC)->path, timeout_ms);
-		return rc;
-	}
 	pthread_mutex_lock(&n->life);
-	n->peer_session = rpk_bell_session(n->port.rx);
-	rc = attach(n, err, errlen);
+	rc = wait_and_attach(n, timeout_ms, err, errlen);
 	pthread_mutex_unlock(&n->life);
 	return rc;
 }
@@ -573,7 +608,6 @@ static void link_lost(struct rpk_node *n, enum rpk_node_state next)
 	rpk_node_log(n, "link reset: the %s of session %u is gone",
 		     n->ln->role == RPK_ROLE_MASTER ? "remote" : "master", n->peer_session);
 	rpk_rpmsg_reset(&n->dev);
-	__atomic_store_n(&n->tx_lost, n->dev.stats.tx_lost, __ATOMIC_RELAXED);
 	set_state(n, next);
 	wake_self(n);
 }
@@ -585,6 +619,7 @@ static void watch(struct rpk_node *n, int force)
 	uint32_t now = rpk_posix_now_ms();
 	int slow = force || now - n->last_watch_ms >= WATCH_MS;
 	char err[512];
+	uint32_t s;
 
 	if (slow) {
 		n->last_watch_ms = now;
@@ -607,20 +642,18 @@ static void watch(struct rpk_node *n, int force)
 		if (n->opts.no_recovery || !table_published(n))
 			return;
 		pthread_mutex_lock(&n->life);
-		if (rpk_node_state(n) == RPK_NODE_CRASHED && table_published(n)) {
-			n->peer_session = rpk_bell_session(n->port.rx);
-			if (attach(n, err, sizeof(err)))
-				n->dead_session =
-				    n->peer_session; /* a bad table: wait for the next */
-		}
+		s = rpk_node_state(n) == RPK_NODE_CRASHED ? table_published(n) : 0;
+		if (s && attach(n, s, err, sizeof(err)) && table_published(n) == s)
+			n->dead_session = s; /* a bad table: wait for the next session */
 		pthread_mutex_unlock(&n->life);
 		return;
 	case RPK_NODE_DETACHED: /* remote: serve the next master */
 		if (n->ln->role != RPK_ROLE_REMOTE || !master_ready(n))
 			return;
 		pthread_mutex_lock(&n->life);
-		if (rpk_node_state(n) == RPK_NODE_DETACHED && master_ready(n))
-			remote_link_up(n);
+		s = rpk_node_state(n) == RPK_NODE_DETACHED ? master_ready(n) : 0;
+		if (s)
+			remote_link_up(n, s);
 		pthread_mutex_unlock(&n->life);
 		return;
 	default:
@@ -660,18 +693,11 @@ int rpk_node_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t e
 			 n->ln->path, rpk_node_state_name(s));
 		return -RPK_EINVAL;
 	}
-	rc = wait_for(n, table_published, timeout_ms);
-	if (rc) {
-		snprintf(err, errlen, "%s: no live remote's table within %u ms\n", n->ln->path,
-			 timeout_ms);
-		return rc;
-	}
 	pthread_mutex_lock(&n->life);
 	s = rpk_node_state(n);
-	if (s == RPK_NODE_DETACHED || s == RPK_NODE_CRASHED) {
-		n->peer_session = rpk_bell_session(n->port.rx);
-		rc = attach(n, err, errlen);
-	}
+	rc = s == RPK_NODE_DETACHED || s == RPK_NODE_CRASHED
+		 ? wait_and_attach(n, timeout_ms, err, errlen)
+		 : 0; /* the event thread re-attached meanwhile */
 	pthread_mutex_unlock(&n->life);
 	return rc;
 }
@@ -838,11 +864,15 @@ enum rpk_role rpk_node_role(const struct rpk_node *n)
 
 void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c)
 {
+	struct rpk_rpmsg_stats s = {0};
+
+	if (n->have_device)
+		rpk_rpmsg_get_stats(&n->dev, &s, NULL);
 	c->crashes = __atomic_load_n(&n->crashes, __ATOMIC_RELAXED);
 	c->attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
-	c->tx_lost = __atomic_load_n(&n->tx_lost, __ATOMIC_RELAXED);
-	c->tx_msgs = n->dev.stats.tx_msgs;
-	c->rx_msgs = n->dev.stats.rx_msgs;
-	c->tx_kicks = n->dev.stats.tx_kicks + n->dev.stats.rx_kicks;
-	c->rx_wakeups = n->port.wakeups;
+	c->tx_lost = s.tx_lost;
+	c->tx_msgs = s.tx_msgs;
+	c->rx_msgs = s.rx_msgs;
+	c->tx_kicks = s.tx_kicks + s.rx_kicks;
+	c->rx_wakeups = __atomic_load_n(&n->port.wakeups, __ATOMIC_RELAXED);
 }
