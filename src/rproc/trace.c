@@ -93,8 +93,9 @@ int rpk_trace_read(const void *buf, uint32_t len, struct rpk_trace_cursor *cur, 
 		return -RPK_EBADMSG;
 	epoch = read_once32(&h->epoch);
 	head = load_acquire32(&h->head);
-	if (epoch != cur->epoch) {
-		cur->epoch = epoch; /* the writer started over */
+	/* A new epoch, or a head gone back: the writer started over. */
+	if (epoch != cur->epoch || head - *pos > 0x80000000u) {
+		cur->epoch = epoch;
 		*pos = 0;
 	}
 	avail = head - *pos;
@@ -109,6 +110,10 @@ int rpk_trace_read(const void *buf, uint32_t len, struct rpk_trace_cursor *cur, 
 	/* Whatever the writer reached meanwhile may have overwritten our start. */
 	shm_invalidate(port, &h->head, sizeof(uint32_t));
 	again = load_acquire32(&h->head);
+	if (load_acquire32(&h->magic) != RPK_TRACE_MAGIC || read_once32(&h->epoch) != epoch) {
+		cur->epoch = 0; /* laid out anew during our copy: none of it counts */
+		return 0;
+	}
 	skip = again - *pos > size ? again - *pos - size : 0;
 	if (skip > n)
 		skip = n;
