@@ -93,7 +93,6 @@ static void port_notify(void *ctx, uint32_t notify_id)
 	struct rpk_posix_port *p = of(ctx);
 
 	(void)notify_id; /* one bell per direction: the peer polls both queues */
-	__atomic_fetch_add(&p->rings, 1, __ATOMIC_RELAXED); /* senders and the poller */
 	rpk_bell_ring(p->tx);
 }
 
@@ -188,8 +187,6 @@ static void sim_move(struct rpk_sim_cache *c, const void *addr, size_t len, int 
 			memcpy(c->reg[i].shared + off, c->reg[i].priv + off, end - off);
 		else
 			memcpy(c->reg[i].priv + off, c->reg[i].shared + off, end - off);
-		__atomic_fetch_add(to_shared ? &c->cleans : &c->invalidates,
-				   (end - off) / RPK_SIM_LINE, __ATOMIC_RELAXED);
 		return;
 	}
 }
@@ -244,7 +241,6 @@ void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct r
 	p->tx = tx;
 	p->rx = rx;
 	p->polling = polling;
-	p->rings = 0;
 	p->wakeups = 0;
 	pthread_mutexattr_init(&attr);
 	/* Receive callbacks run under the locks and may send or create endpoints. */

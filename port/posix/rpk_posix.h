@@ -59,7 +59,6 @@ struct rpk_sim_cache {
 		size_t size;
 	} reg[RPK_SIM_MAX_REGIONS];
 	int count;
-	uint64_t cleans, invalidates; /* lines moved */
 };
 
 /* Add a region: priv becomes a copy of shared. Returns 0 or -1 if full. */
@@ -73,7 +72,6 @@ struct rpk_posix_port {
 	struct rpk_bell *rx;	     /* the peer rings this one */
 	int polling;		     /* spin instead of sleeping */
 	pthread_mutex_t lock[RPK_LOCK_COUNT];
-	uint64_t rings;	  /* doorbells rung */
 	uint64_t wakeups; /* sleeps ended by a ring */
 };
 
