@@ -344,8 +344,10 @@ static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uin
 		spent = rpk_posix_now_ms() - start;
 		if (timeout_ms != RPK_WAIT_FOREVER && spent >= timeout_ms)
 			return -RPK_ETIMEDOUT;
+		/* Not every change rings (a status write, a peer that dies): look
+		 * again at least every watchdog period. */
 		p->ops->event_wait(p->ctx, snap,
-				   timeout_ms == RPK_WAIT_FOREVER ? 100 : timeout_ms - spent);
+				   timeout_ms - spent < WATCH_MS ? timeout_ms - spent : WATCH_MS);
 	}
 }
 
@@ -542,6 +544,9 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 				  RPK_VIRTIO_STATUS_DRIVER_OK,
 			      &n->port.port);
 	rc = rpk_rpmsg_start(&n->dev, features);
+	/* The remote waits for DRIVER_OK: ring even if start had nothing to kick
+	 * (buffers released since the reset already rang for theirs). */
+	rpk_bell_ring(n->port.tx);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
 	set_state(n, RPK_NODE_ATTACHED);
 out:

@@ -117,8 +117,15 @@ static void wait_bound(struct link *l)
 			return;
 		nanosleep(&ts, NULL);
 	}
-	fail_msg("echo service not bound within %u ms (state %s)", BIND_WAIT_MS,
-		 rpk_node_state_name(rpk_node_state(l->master)));
+	struct rpk_rpmsg_stats s;
+
+	rpk_rpmsg_get_stats(rpk_node_dev(l->master), &s, NULL);
+	fail_msg("echo service not bound within %u ms (state %s; master received %llu, sent %llu, "
+		 "no endpoint %u, bad length %u, bad buffer %u, names bad %u/full %u/lost %u, "
+		 "resets %u)",
+		 BIND_WAIT_MS, rpk_node_state_name(rpk_node_state(l->master)),
+		 (unsigned long long)s.rx_msgs, (unsigned long long)s.tx_msgs, s.rx_no_ept,
+		 s.rx_bad_len, s.rx_bad_buf, s.ns_bad, s.ns_table_full, s.ns_lost, s.resets);
 }
 
 /* ---- messages that tell their session, sequence and integrity ---- */
