@@ -50,8 +50,10 @@ struct rpk_node {
 	uint32_t dead_session;	    /* the session we saw go away */
 	uint32_t last_watch_ms;	    /* last look at the peer's process */
 	uint32_t crashes, attaches; /* atomic: read by anyone */
-	uint32_t stats_seq;	    /* of the counter page, kept here: the page is shared */
-	struct rpk_shm stats;	    /* our counters for rpk stat */
+	uint32_t broken, chaos;	    /* atomic: links the peer broke, corruptions we wrote */
+	uint32_t last_chaos_ms;
+	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */
+	struct rpk_shm stats; /* our counters for rpk stat */
 	pthread_t thread;
 	int thread_running;
 	int stop;
@@ -201,6 +203,8 @@ static void publish_stats(struct rpk_node *n)
 	tmp.state = (uint32_t)rpk_node_state(n);
 	tmp.crashes = __atomic_load_n(&n->crashes, __ATOMIC_RELAXED);
 	tmp.attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
+	tmp.broken = __atomic_load_n(&n->broken, __ATOMIC_RELAXED);
+	tmp.chaos = __atomic_load_n(&n->chaos, __ATOMIC_RELAXED);
 	tmp.rx_wakeups = __atomic_load_n(&n->port.wakeups, __ATOMIC_RELAXED);
 	if (n->have_device)
 		rpk_rpmsg_get_stats(&n->dev, &tmp.rpmsg, tmp.vq);
@@ -210,6 +214,34 @@ static void publish_stats(struct rpk_node *n)
 	memcpy((char *)pg + 8, (char *)&tmp + 8, sizeof(tmp) - 8);
 	n->stats_seq += 2;
 	__atomic_store_n(&pg->seq, n->stats_seq, __ATOMIC_RELEASE);
+}
+
+/* A consistent copy: the same even seq before and after. */
+static int copy_page(const struct rpk_node_stats_page *pg, struct rpk_node_stats_page *out)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a = __atomic_load_n(&pg->seq, __ATOMIC_ACQUIRE);
+
+		memcpy(out, (const void *)pg, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(a & 1) && __atomic_load_n(&pg->seq, __ATOMIC_RELAXED) == a)
+			return out->magic == RPK_STATS_MAGIC ? 0 : -RPK_EIO;
+	}
+	return -RPK_EIO;
+}
+
+int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_stats_page *out)
+{
+	struct rpk_shm shm;
+	char name[160];
+	int rc;
+
+	rpk_node_stats_name(name, sizeof(name), instance, node);
+	if (rpk_shm_open_readonly(&shm, name, sizeof(*out)))
+		return -RPK_ENOENT;
+	rc = copy_page(shm.va, out);
+	rpk_shm_close(&shm);
+	return rc;
 }
 
 static const struct rpk_region *region(const struct rpk_node *n, int k)
@@ -617,6 +649,35 @@ static void link_lost(struct rpk_node *n, enum rpk_node_state next)
 	wake_self(n);
 }
 
+/*
+ * Our rings broke (the virtqueue layer found indices that make no sense)
+ * while the peer lives on in the same session: a buggy or hostile peer. Take
+ * the link down as for a crash: users get their errors and unbind callbacks,
+ * and the link waits for the peer's next session. Called with life held.
+ */
+static void link_broken(struct rpk_node *n)
+{
+	if (rpk_node_state(n) != RPK_NODE_ATTACHED ||
+	    !__atomic_load_n(&n->dev.broken, __ATOMIC_RELAXED))
+		return; /* reset meanwhile: the error was the old session's */
+	__atomic_add_fetch(&n->broken, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "link broken: the %s of session %u corrupted the rings",
+		     n->ln->role == RPK_ROLE_MASTER ? "remote" : "master", n->peer_session);
+	link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED : RPK_NODE_DETACHED);
+}
+
+/* Chaos mode: one corruption now and then while the link is up. */
+static void chaos_tick(struct rpk_node *n, uint32_t now)
+{
+	uint32_t every = n->opts.chaos_every_ms ? n->opts.chaos_every_ms : 1000u;
+
+	if (now - n->last_chaos_ms < every || rpk_node_state(n) != RPK_NODE_ATTACHED)
+		return;
+	n->last_chaos_ms = now;
+	if (rpk_node_chaos(n, n->opts.chaos) == 0)
+		__atomic_add_fetch(&n->chaos, 1, __ATOMIC_RELAXED);
+}
+
 /* Look at the peer; bring the link down or up as it says. Called often: the
  * fast path is one load of the peer's session. */
 static void watch(struct rpk_node *n, int force)
@@ -628,6 +689,8 @@ static void watch(struct rpk_node *n, int force)
 
 	if (slow) {
 		n->last_watch_ms = now;
+		if (n->opts.chaos)
+			chaos_tick(n, now);
 		publish_stats(n);
 	}
 	switch (rpk_node_state(n)) {
@@ -763,8 +826,10 @@ int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
 	if (r == -RPK_EPIPE && rpk_node_state(n) == RPK_NODE_ATTACHED) {
 		/* Rings that make no sense: a peer that just went away, or a bad one. */
 		watch(n, 1);
-		if (rpk_node_state(n) != RPK_NODE_ATTACHED)
-			r = 0;
+		pthread_mutex_lock(&n->life);
+		link_broken(n);
+		pthread_mutex_unlock(&n->life);
+		r = 0;
 	} else if (r == 0) {
 		watch(n, 0);
 	}
@@ -876,6 +941,7 @@ void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c)
 	c->crashes = __atomic_load_n(&n->crashes, __ATOMIC_RELAXED);
 	c->attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
 	c->tx_lost = s.tx_lost;
+	c->broken = __atomic_load_n(&n->broken, __ATOMIC_RELAXED);
 	c->tx_msgs = s.tx_msgs;
 	c->rx_msgs = s.rx_msgs;
 	c->tx_kicks = s.tx_kicks + s.rx_kicks;

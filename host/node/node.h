@@ -14,6 +14,7 @@
 #include <rpk/rpmsg.h>
 
 #include "layout/layout.h"
+#include "node/chaos.h"
 
 struct rpk_node;
 struct rpk_hept;
@@ -26,6 +27,10 @@ struct rpk_node_opts {
 	rpk_ns_bind_cb ns_bind; /* services the peer announced that nobody bound */
 	void *ns_priv;
 	int no_recovery; /* master: stay crashed instead of re-attaching */
+	/* Chaos peer (see chaos.h): write one corruption of this class into
+	 * the link every chaos_every_ms (default 1000) while attached. */
+	enum rpk_chaos chaos;
+	uint32_t chaos_every_ms;
 };
 
 /*
@@ -34,6 +39,9 @@ struct rpk_node_opts {
  * (detached), and sees it crash (crashed) when the remote's process dies or
  * it starts a new session; it then re-attaches once the remote has published
  * its table again. A remote is detached while no master is attached.
+ * A peer that writes rings that make no sense breaks the link: the master
+ * takes the remote for crashed (it waits for it to reboot), the remote for
+ * detached (it waits for a master's new session).
  */
 enum rpk_node_state {
 	RPK_NODE_OFFLINE,
@@ -50,6 +58,7 @@ struct rpk_node_counts {
 	uint32_t crashes;	   /* master: times the remote died or rebooted under us */
 	uint32_t attaches;	   /* times the link came up */
 	uint32_t tx_lost;	   /* master: sent, but not consumed when the link went down */
+	uint32_t broken;	   /* times the peer's rings made no sense (link taken down) */
 };
 
 /*
@@ -115,12 +124,17 @@ struct rpk_node_stats_page {
 	uint32_t pid;
 	uint32_t state; /* enum rpk_node_state */
 	uint32_t crashes, attaches;
+	uint32_t broken, chaos; /* links broken by the peer; corruptions we wrote (chaos mode) */
 	uint64_t rx_wakeups;
 	struct rpk_rpmsg_stats rpmsg;
 	struct rpk_vq_stats vq[2];
 };
 
 void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node);
+
+/* A consistent copy of a running node's page: 0, -RPK_ENOENT (not running)
+ * or -RPK_EIO (no counters in it). */
+int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_stats_page *out);
 
 /* Remove a layout's shm objects and its nodes' counters for an instance
  * (cleanup after a crash). */

@@ -92,12 +92,14 @@ struct rpk_service {
 struct rpk_rpmsg_stats {
 	uint64_t tx_msgs;
 	uint64_t rx_msgs;
-	uint64_t tx_kicks;   /* doorbells rung for messages we sent */
-	uint64_t rx_kicks;   /* doorbells rung for buffers we gave back (and at start) */
-	uint32_t rx_no_ept;  /* dropped: no endpoint at the destination */
-	uint32_t rx_bad_len; /* dropped: header length beyond the buffer */
-	uint32_t rx_bad_buf; /* ring entry rejected by the virtqueue layer */
-	uint32_t ns_bad;     /* malformed name-service message */
+	uint64_t tx_kicks;  /* doorbells rung for messages we sent */
+	uint64_t rx_kicks;  /* doorbells rung for buffers we gave back (and at start) */
+	uint32_t rx_no_ept; /* dropped: no endpoint at the destination */
+	uint32_t
+	    rx_bad_len; /* dropped: shorter than a header, or header length beyond the buffer */
+	uint32_t
+	    rx_bad_buf;	 /* ring entry rejected (by the virtqueue layer, or longer than a buffer) */
+	uint32_t ns_bad; /* malformed name-service message */
 	uint32_t ns_table_full;
 	uint32_t ns_lost;    /* announcement we could not send */
 	uint32_t tx_bad_buf; /* unusable buffer offered by the peer */
@@ -118,7 +120,10 @@ struct rpk_rpmsg_cfg {
 	/* Master only: the buffer pool, 2 * num buffers of buf_size bytes
 	 * (first half receive, second half send). */
 	void *bufs;
-	uint32_t buf_size; /* 0 means RPK_RPMSG_BUF_SIZE */
+	/* Size of each buffer, 0 means RPK_RPMSG_BUF_SIZE. The remote takes it
+	 * as the most a master may offer: a longer descriptor could reach into
+	 * the next buffer, and is rejected. */
+	uint32_t buf_size;
 	/* Endpoint hash table: num_buckets (a power of two) pointers. */
 	struct rpk_ept **buckets;
 	uint32_t num_buckets;

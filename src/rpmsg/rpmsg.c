@@ -369,6 +369,10 @@ static int next_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *
 		return r;
 	}
 	r = rpk_vq_get_avail(dev->rvq, 0, &b);
+	if (r == 1 && b.len > dev->buf_size) { /* counted as a bad buffer by the caller */
+		rpk_vq_add_used(dev->rvq, b.head, 0);
+		return -RPK_EMSGSIZE;
+	}
 	if (r == 1) {
 		*hdr = b.va;
 		*len = b.len;
@@ -593,8 +597,10 @@ static int try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_
 				return r;
 			continue;
 		}
-		if (b.len <= RPK_RPMSG_HDR_SIZE || ((uintptr_t)b.va & 3u)) {
-			/* Too small for a message, or misaligned for the header. */
+		if (b.len <= RPK_RPMSG_HDR_SIZE || b.len > dev->buf_size ||
+		    ((uintptr_t)b.va & 3u)) {
+			/* Too small for a message, longer than a buffer, or
+			 * misaligned for the header. */
 			dev->stats.tx_bad_buf++;
 			rpk_vq_add_used(dev->svq, b.head, 0);
 			continue;

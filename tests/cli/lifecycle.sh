@@ -90,12 +90,12 @@ wait_trace 'master attached' 2
 # The remote's counters: the second master's 50 messages came and went back.
 for _ in $(seq 100); do
 	"$rpk" stat "$dts" --node remote --instance "$inst" >"$out/st" 2>&1
-	grep -qE 'link     attaches 2, crashes 0, resets 2' "$out/st" && grep -q detached "$out/st" && break
+	grep -qE 'link     attaches 2, crashes 0, broken by the peer 0, resets 2' "$out/st" && grep -q detached "$out/st" && break
 	sleep 0.1
 done
 grep -qE '^/remote \(instance '"$inst"'\): detached, pid [0-9]+$' "$out/st" ||
 	fail "rpk stat: $(cat "$out/st")"
-grep -qE 'link     attaches 2, crashes 0, resets 2' "$out/st" || fail "rpk stat: $(cat "$out/st")"
+grep -qE 'link     attaches 2, crashes 0, broken by the peer 0, resets 2' "$out/st" || fail "rpk stat: $(cat "$out/st")"
 msgs=$(sed -nE 's/^  messages sent ([0-9]+), received ([0-9]+)$/\1 \2/p' "$out/st")
 read -r sent received <<<"$msgs"
 [ "${sent:-0}" -ge 50 ] && [ "${received:-0}" -ge 50 ] || fail "rpk stat messages: $(cat "$out/st")"

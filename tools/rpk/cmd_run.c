@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rpk_tool.h"
 
@@ -20,7 +21,26 @@ static void usage(FILE *f)
 		   "  --count N         master: send N messages, check the echoes, exit\n"
 		   "  --polling         spin on the rings instead of sleeping on the doorbell\n"
 		   "  --timeout MS      how long to wait for the peer to appear (default 30000)\n"
+		   "  --chaos CLASS     chaos peer: write one corruption of CLASS into the link\n"
+		   "                    every --chaos-every MS (default 1000); --chaos list\n"
+		   "                    names the classes. The other side's `rpk stat` counts\n"
+		   "                    what it rejected.\n"
 		   "  -h, --help        this text\n");
+}
+
+static int parse_chaos(const char *arg, enum rpk_chaos *out)
+{
+	if (!strcmp(arg, "list")) {
+		printf("chaos classes (name, who writes it, what it does):\n");
+		rpk_chaos_list(stdout);
+		return 0;
+	}
+	*out = rpk_chaos_parse(arg);
+	if (*out == RPK_CHAOS_NONE) {
+		fprintf(stderr, "rpk run: unknown chaos class '%s' (rpk run --chaos list)\n", arg);
+		return 2;
+	}
+	return -1;
 }
 
 int cmd_run(int argc, char **argv)
@@ -30,10 +50,13 @@ int cmd_run(int argc, char **argv)
 					     {"count", required_argument, 0, 'c'},
 					     {"polling", no_argument, 0, 'p'},
 					     {"timeout", required_argument, 0, 't'},
+					     {"chaos", required_argument, 0, 'C'},
+					     {"chaos-every", required_argument, 0, 'E'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *node = NULL, *instance = "default";
-	unsigned long count = 0, timeout = 30000;
+	unsigned long count = 0, timeout = 30000, chaos_every = 1000;
+	enum rpk_chaos chaos = RPK_CHAOS_NONE;
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	int polling = 0, c;
@@ -58,6 +81,15 @@ int cmd_run(int argc, char **argv)
 			if (parse_number("run", "timeout", optarg, 1, 3600000, &timeout))
 				return 2;
 			break;
+		case 'C':
+			c = parse_chaos(optarg, &chaos);
+			if (c >= 0)
+				return c;
+			break;
+		case 'E':
+			if (parse_number("run", "chaos-every", optarg, 1, 3600000, &chaos_every))
+				return 2;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -74,13 +106,22 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "rpk run: %s has no link node named '%s'\n", argv[optind], node);
 		return 2;
 	}
+	if (chaos && !rpk_chaos_role_ok(chaos, ln->role)) {
+		fprintf(stderr,
+			"rpk run: chaos class '%s' corrupts what a %s writes; '%s' is a %s\n",
+			rpk_chaos_name(chaos), ln->role == RPK_ROLE_MASTER ? "remote" : "master",
+			node, ln->role == RPK_ROLE_MASTER ? "master" : "remote");
+		return 2;
+	}
 	install_stop_signals();
 	if (ln->role == RPK_ROLE_REMOTE) {
-		struct echo_opts o = {&lay, node, instance, polling, (uint32_t)timeout};
+		struct echo_opts o = {
+		    &lay, node, instance, polling, (uint32_t)timeout, chaos, (uint32_t)chaos_every};
 
 		return run_echo_remote(&o);
 	}
-	struct check_opts o = {&lay, node, instance, (uint32_t)count, (uint32_t)timeout};
+	struct check_opts o = {
+	    &lay, node, instance, (uint32_t)count, (uint32_t)timeout, chaos, (uint32_t)chaos_every};
 
 	return run_echo_master(&o);
 }

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "posix/rpk_posix.h"
+#include <rpk/errno.h>
+
+#include "node/node.h"
 #include "rpk_tool.h"
 
 static void usage(FILE *f)
@@ -20,20 +22,6 @@ static void usage(FILE *f)
 		   "  --node NAME       the node (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
 		   "  -h, --help        this text\n");
-}
-
-/* A consistent copy: the same even seq before and after. */
-static int read_page(const struct rpk_node_stats_page *pg, struct rpk_node_stats_page *out)
-{
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t a = __atomic_load_n(&pg->seq, __ATOMIC_ACQUIRE);
-
-		memcpy(out, (const void *)pg, sizeof(*out));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (!(a & 1) && __atomic_load_n(&pg->seq, __ATOMIC_RELAXED) == a)
-			return out->magic == RPK_STATS_MAGIC ? 0 : -1;
-	}
-	return -1;
 }
 
 static void print_vq(const char *name, const struct rpk_vq_stats *v)
@@ -55,8 +43,11 @@ static void print_page(const struct rpk_node_stats_page *p, const char *path, co
 	       "times\n",
 	       (unsigned long long)(s->tx_kicks + s->rx_kicks), (unsigned long long)s->tx_kicks,
 	       (unsigned long long)s->rx_kicks, (unsigned long long)p->rx_wakeups);
-	printf("  link     attaches %u, crashes %u, resets %u, sent but lost in a reset %u\n",
-	       p->attaches, p->crashes, s->resets, s->tx_lost);
+	printf("  link     attaches %u, crashes %u, broken by the peer %u, resets %u, sent but "
+	       "lost in a reset %u\n",
+	       p->attaches, p->crashes, p->broken, s->resets, s->tx_lost);
+	if (p->chaos)
+		printf("  chaos    corruptions written %u\n", p->chaos);
 	printf("  dropped  no endpoint %u, bad length %u, bad receive buffer %u, bad transmit "
 	       "buffer %u\n",
 	       s->rx_no_ept, s->rx_bad_len, s->rx_bad_buf, s->tx_bad_buf);
@@ -72,7 +63,6 @@ int cmd_stat(int argc, char **argv)
 	const struct rpk_layout_node *ln;
 	struct rpk_node_stats_page page;
 	const char *node, *instance;
-	struct rpk_shm shm;
 	char name[200];
 	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance);
 
@@ -84,13 +74,12 @@ int cmd_stat(int argc, char **argv)
 		return 1;
 	}
 	rpk_node_stats_name(name, sizeof(name), instance, ln->name);
-	if (rpk_shm_open_readonly(&shm, name, sizeof(page))) {
+	c = rpk_node_read_stats(instance, ln->name, &page);
+	if (c == -RPK_ENOENT) {
 		fprintf(stderr, "rpk stat: %s is not running in instance '%s' (no %s)\n", ln->path,
 			instance, name);
 		return 1;
 	}
-	c = read_page(shm.va, &page);
-	rpk_shm_close(&shm);
 	if (c) {
 		fprintf(stderr, "rpk stat: %s holds no counters\n", name);
 		return 1;

@@ -55,7 +55,10 @@ static void print_counts(struct rpk_node *n)
 int run_echo_remote(const struct echo_opts *o)
 {
 	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
-	struct rpk_node_opts nopts = {.instance = o->instance, .polling = o->polling};
+	struct rpk_node_opts nopts = {.instance = o->instance,
+				      .polling = o->polling,
+				      .chaos = o->chaos,
+				      .chaos_every_ms = o->chaos_every_ms};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -186,8 +189,12 @@ static uint32_t check_echoes(struct rpk_hept *h, uint32_t count, uint32_t max)
 int run_echo_master(const struct check_opts *o)
 {
 	struct bind_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-	struct rpk_node_opts nopts = {
-	    .instance = o->instance, .threaded = 1, .ns_bind = on_announce, .ns_priv = &w};
+	struct rpk_node_opts nopts = {.instance = o->instance,
+				      .threaded = 1,
+				      .ns_bind = on_announce,
+				      .ns_priv = &w,
+				      .chaos = o->chaos,
+				      .chaos_every_ms = o->chaos_every_ms};
 	struct rpk_hept *h = NULL;
 	struct rpk_node *n;
 	char err[1024];

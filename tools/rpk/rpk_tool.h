@@ -67,6 +67,8 @@ struct echo_opts {
 	const char *instance;
 	int polling;
 	uint32_t start_timeout_ms;
+	enum rpk_chaos chaos; /* chaos peer mode (see host/node/chaos.h) */
+	uint32_t chaos_every_ms;
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -77,6 +79,8 @@ struct check_opts {
 	const char *instance;
 	uint32_t count; /* 0: just run until stopped */
 	uint32_t start_timeout_ms;
+	enum rpk_chaos chaos;
+	uint32_t chaos_every_ms;
 };
 int run_echo_master(const struct check_opts *o);
 
