@@ -151,6 +151,27 @@ void *rpk_rsc_add_vendor(struct rpk_rsc_builder *b, uint32_t type, uint32_t len)
  */
 int rpk_rsc_build_finish(struct rpk_rsc_builder *b);
 
+/* ---- auto-boot: what the firmware leaves to the master ---- */
+
+/*
+ * Find room for an entry left at RPK_FW_RSC_ADDR_ANY: len bytes aligned to
+ * align, for a carveout (vring -1, index its entry) or for vring `vring` of
+ * the vdev at entry index. Returns the device address, or
+ * RPK_FW_RSC_ADDR_ANY if there is none.
+ */
+typedef uint32_t (*rpk_rsc_alloc_cb)(void *priv, uint32_t index, int vring, uint32_t len,
+				     uint32_t align);
+
+/*
+ * Master, before starting a firmware (Linux's rproc_handle_resources): give
+ * every carveout and vring at RPK_FW_RSC_ADDR_ANY an address from alloc
+ * (a carveout also gets it as its pa), and number every vring's notify id
+ * in table order from 0. The table must have passed rpk_rsc_validate().
+ * Returns 0, or -RPK_ENOMEM (an allocation failed) or -RPK_ENOEXEC (a
+ * vring of no valid size) with *why naming the entry.
+ */
+int rpk_rsc_assign(void *table, rpk_rsc_alloc_cb alloc, void *priv, struct rpk_rsc_problem *why);
+
 /* ---- the vdev status handshake ---- */
 
 /* Index of the first vdev entry with this virtio id in a validated table, or -RPK_ENOENT. */

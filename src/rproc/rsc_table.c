@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <rpk/errno.h>
 #include <rpk/rsc_table.h>
+#include <rpk/virtio.h>
 
 #include "common/shm.h"
 
@@ -322,6 +323,60 @@ int rpk_rsc_build_finish(struct rpk_rsc_builder *b)
 }
 
 /* ---- vdev handshake ---- */
+
+/* ---- auto-boot ---- */
+
+static int assign_fail(struct rpk_rsc_problem *why, uint32_t entry, const char *what, int err)
+{
+	if (why) {
+		why->entry = (int)entry;
+		why->what = what;
+	}
+	return err;
+}
+
+int rpk_rsc_assign(void *table, rpk_rsc_alloc_cb alloc, void *priv, struct rpk_rsc_problem *why)
+{
+	const struct rpk_rsc_table_hdr *h = table;
+	uint32_t notifyid = 0;
+
+	for (uint32_t i = 0; i < h->num; i++) {
+		uint32_t type;
+		void *e = (void *)(uintptr_t)rpk_rsc_entry(table, i, &type);
+
+		if (type == RPK_RSC_CARVEOUT) {
+			struct rpk_fw_rsc_carveout *c = e;
+
+			if (c->da != RPK_FW_RSC_ADDR_ANY)
+				continue;
+			c->da = alloc(priv, i, -1, c->len, 4096u);
+			if (c->da == RPK_FW_RSC_ADDR_ANY)
+				return assign_fail(why, i, "no memory for the carveout",
+						   -RPK_ENOMEM);
+			c->pa = c->da;
+		} else if (type == RPK_RSC_VDEV) {
+			struct rpk_fw_rsc_vdev *v = e;
+
+			for (uint8_t q = 0; q < v->num_of_vrings; q++) {
+				struct rpk_fw_rsc_vdev_vring *r = &v->vring[q];
+				size_t size = rpk_vring_size(r->num, r->align);
+
+				if (!size)
+					return assign_fail(why, i,
+							   "vring of no valid size or alignment",
+							   -RPK_ENOEXEC);
+				r->notifyid = notifyid++;
+				if (r->da != RPK_FW_RSC_ADDR_ANY)
+					continue;
+				r->da = alloc(priv, i, q, (uint32_t)size, r->align);
+				if (r->da == RPK_FW_RSC_ADDR_ANY)
+					return assign_fail(why, i, "no memory for a vring",
+							   -RPK_ENOMEM);
+			}
+		}
+	}
+	return 0;
+}
 
 int rpk_rsc_find_vdev(const void *table, uint32_t id)
 {

@@ -14,6 +14,7 @@
 
 #include <rpk/errno.h>
 #include <rpk/rsc_table.h>
+#include <rpk/virtio.h>
 
 #define VIRTIO_ID_RPMSG 7u
 
@@ -1051,6 +1052,114 @@ static void test_snapshot(void **state)
 	assert_int_equal(rpk_rsc_validate(shared, (size_t)size, NULL), -RPK_ENOEXEC);
 }
 
+/* ---- auto-boot: assigning what the firmware left to the master ---- */
+
+struct bump {
+	uint32_t next, end;
+	uint32_t calls;
+	uint32_t last_index, last_len, last_align;
+	int last_vring;
+};
+
+static uint32_t bump_alloc(void *priv, uint32_t index, int vring, uint32_t len, uint32_t align)
+{
+	struct bump *b = priv;
+	uint32_t da = (b->next + align - 1) & ~(align - 1);
+
+	b->calls++;
+	b->last_index = index;
+	b->last_vring = vring;
+	b->last_len = len;
+	b->last_align = align;
+	if (da < b->next || da + len > b->end)
+		return RPK_FW_RSC_ADDR_ANY;
+	b->next = da + len;
+	return da;
+}
+
+/* A carveout and one vring left to the master, one vring and one carveout fixed. */
+static int build_any_table(void *buf, size_t cap)
+{
+	struct rpk_rsc_builder b;
+	struct rpk_fw_rsc_vdev *v;
+
+	rpk_rsc_build_init(&b, buf, cap, 4);
+	rpk_rsc_add_carveout(&b, RPK_RSC_CARVEOUT, 0x10000000, 0x10000000, 0x1000, 0, "fixed");
+	rpk_rsc_add_carveout(&b, RPK_RSC_CARVEOUT, RPK_FW_RSC_ADDR_ANY, 0, 0x3000, 0, "heap");
+	v = rpk_rsc_add_vdev(&b, VIRTIO_ID_RPMSG, 9, 1, 2, 0);
+	rpk_rsc_vdev_set_vring(v, 0, RPK_FW_RSC_ADDR_ANY, 64, 16, 77);
+	rpk_rsc_vdev_set_vring(v, 1, 0x200c9000, 64, 16, 78);
+	return rpk_rsc_build_finish(&b);
+}
+
+static void test_assign(void **state)
+{
+	uint8_t t[512];
+	struct bump b = {.next = 0x30000100, .end = 0x30010000};
+	struct rpk_rsc_problem why;
+	const struct rpk_fw_rsc_carveout *fixed, *heap;
+	const struct rpk_fw_rsc_vdev *v;
+
+	(void)state;
+	assert_true(build_any_table(t, sizeof(t)) > 0);
+	assert_int_equal(rpk_rsc_validate(t, sizeof(t), NULL), 3);
+	assert_int_equal(rpk_rsc_assign(t, bump_alloc, &b, &why), 0);
+	assert_int_equal(b.calls, 2);
+	fixed = rpk_rsc_entry(t, 0, NULL);
+	heap = rpk_rsc_entry(t, 1, NULL);
+	v = rpk_rsc_entry(t, 2, NULL);
+	assert_int_equal(fixed->da, 0x10000000); /* not the master's to move */
+	assert_int_equal(heap->da, 0x30001000);	 /* page-aligned, like Linux's carveouts */
+	assert_int_equal(heap->pa, heap->da);
+	assert_int_equal(v->vring[0].da, 0x30004000);
+	assert_int_equal(b.last_len, rpk_vring_size(16, 64));
+	assert_int_equal(b.last_align, 64);
+	assert_int_equal(b.last_vring, 0);
+	assert_int_equal(b.last_index, 2);
+	assert_int_equal(v->vring[1].da, 0x200c9000);
+	/* Linux numbers notify ids itself, in table order. */
+	assert_int_equal(v->vring[0].notifyid, 0);
+	assert_int_equal(v->vring[1].notifyid, 1);
+}
+
+static void test_assign_out_of_memory(void **state)
+{
+	uint8_t t[512];
+	struct bump b = {.next = 0x30000000, .end = 0x30003000};
+	struct rpk_rsc_problem why = {0};
+	const struct rpk_fw_rsc_vdev *v;
+
+	(void)state;
+	assert_true(build_any_table(t, sizeof(t)) > 0);
+	/* The carveout takes the whole pool: the vring finds nothing. */
+	assert_int_equal(rpk_rsc_assign(t, bump_alloc, &b, &why), -RPK_ENOMEM);
+	assert_int_equal(why.entry, 2);
+	assert_string_equal(why.what, "no memory for a vring");
+	v = rpk_rsc_entry(t, 2, NULL);
+	assert_int_equal(v->vring[0].da, RPK_FW_RSC_ADDR_ANY);
+
+	b.next = 0x30000000;
+	b.end = 0x30000800; /* not even the carveout */
+	assert_true(build_any_table(t, sizeof(t)) > 0);
+	assert_int_equal(rpk_rsc_assign(t, bump_alloc, &b, &why), -RPK_ENOMEM);
+	assert_int_equal(why.entry, 1);
+}
+
+static void test_assign_bad_vring(void **state)
+{
+	uint8_t t[512];
+	struct bump b = {.next = 0x30000000, .end = 0x30010000};
+	struct rpk_rsc_problem why = {0};
+	struct rpk_fw_rsc_vdev *v;
+
+	(void)state;
+	assert_true(build_any_table(t, sizeof(t)) > 0);
+	v = (struct rpk_fw_rsc_vdev *)(uintptr_t)rpk_rsc_entry(t, 2, NULL);
+	v->vring[0].num = 3; /* not a power of two: no size to allocate */
+	assert_int_equal(rpk_rsc_assign(t, bump_alloc, &b, &why), -RPK_ENOEXEC);
+	assert_int_equal(why.entry, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1073,6 +1182,9 @@ int main(void)
 	    cmocka_unit_test(test_publish),
 	    cmocka_unit_test(test_is_published),
 	    cmocka_unit_test(test_snapshot),
+	    cmocka_unit_test(test_assign),
+	    cmocka_unit_test(test_assign_out_of_memory),
+	    cmocka_unit_test(test_assign_bad_vring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
