@@ -245,6 +245,36 @@ static void read_link_regions(struct ctx *c, int off, const char *path, struct r
 				       names[b]);
 }
 
+/* rpk,firmware-region = <&region>: where an ELF firmware's segments load
+ * (auto-boot); optional, and none of the link's own regions. */
+static void read_firmware_region(struct ctx *c, int off, const char *path,
+				 struct rpk_layout_node *n)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(c->fdt, off, "rpk,firmware-region", &len);
+
+	n->firmware = -1;
+	if (!p)
+		return;
+	if (len != 4) {
+		report(c, path, "'rpk,firmware-region' must be one phandle");
+		return;
+	}
+	n->firmware = region_by_phandle(c->lay, fdt32_to_cpu(p[0]));
+	if (n->firmware >= 0 && c->lay->regions[n->firmware].is_mailbox)
+		n->firmware = -1;
+	if (n->firmware < 0) {
+		report(c, path, "'rpk,firmware-region' does not point to a reserved-memory region");
+		return;
+	}
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		if (n->region[k] == n->firmware) {
+			report(c, path, "'rpk,firmware-region' is also one of its memory-region");
+			n->firmware = -1;
+			return;
+		}
+}
+
 /* mboxes = <&mbox tx>, <&mbox rx>, named "tx" and "rx". */
 static void read_link_mboxes(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
 {
@@ -377,6 +407,7 @@ static void add_link(struct ctx *c, int off)
 		report(c, path, "rpk,role is \"%s\", expected \"master\" or \"remote\"", role);
 
 	read_link_regions(c, off, path, n);
+	read_firmware_region(c, off, path, n);
 	read_link_mboxes(c, off, path, n);
 	read_services(c, off, path, n);
 

@@ -39,6 +39,7 @@ struct rpk_layout_node {
 	enum rpk_role role;
 	int region[RPK_REG_COUNT]; /* index into rpk_layout.regions */
 	int mailbox;		   /* index into rpk_layout.regions */
+	int firmware;		   /* region firmware loads into (rpk,firmware-region), or -1 */
 	uint32_t tx_chan;	   /* doorbell we ring */
 	uint32_t rx_chan;	   /* doorbell the peer rings */
 	uint32_t vring_num;	   /* 0: take it from the resource table */

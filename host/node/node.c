@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rpk/elf.h>
 #include <rpk/errno.h>
 #include <rpk/rsc_table.h>
 #include <rpk/trace.h>
@@ -19,7 +20,8 @@
 #define NUM_SERVICES	   64u
 #define VDEV_NOTIFYID	   2u /* vrings take notify ids 0 and 1 */
 #define SUPPORTED_FEATURES (1u << RPK_VIRTIO_RPMSG_F_NS)
-#define WATCH_MS	   50u /* how often a sleeping node looks whether its peer lives */
+#define WATCH_MS	   50u	  /* how often a sleeping node looks whether its peer lives */
+#define RECOVER_MS	   20000u /* a restarted remote takes its table within this */
 
 struct rpk_node {
 	const struct rpk_layout *lay;
@@ -31,6 +33,9 @@ struct rpk_node {
 	struct rpk_sim_cache *cache;  /* simulated non-coherent memory, or NULL */
 	int port_ready;
 	struct rpk_shm mbox;
+	struct rpk_shm fw_shm; /* rpk,firmware-region, if the layout has one */
+	uint8_t *fw_img;       /* master: the firmware it booted (kept for recovery) */
+	size_t fw_size;
 	struct rpk_mem_window buf_win;
 	struct rpk_mem buf_mem; /* descriptors may only point into the buffer pool */
 	struct rpk_posix_port port;
@@ -61,6 +66,9 @@ struct rpk_node {
 
 static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
 static void open_stats(struct rpk_node *n);
+static void init_trace(struct rpk_node *n);
+static void link_lost(struct rpk_node *n, enum rpk_node_state next);
+static int start_thread(struct rpk_node *n);
 
 void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r)
 {
@@ -141,12 +149,15 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		 n->opts.instance ? n->opts.instance : "default");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->shm[k].fd = -1;
-	n->mbox.fd = n->stats.fd = -1;
+	n->mbox.fd = n->stats.fd = n->fw_shm.fd = -1;
 
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		if (map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen))
 			goto fail;
 	if (map_region(n, &n->mbox, &lay->regions[ln->mailbox], err, errlen))
+		goto fail;
+	if (ln->firmware >= 0 &&
+	    map_region(n, &n->fw_shm, &lay->regions[ln->firmware], err, errlen))
 		goto fail;
 
 	for (int k = 0; k < RPK_REG_COUNT; k++)
@@ -325,18 +336,75 @@ static int publish_table(struct rpk_node *n, char *err, size_t errlen)
 	 * master's to scribble on by now. */
 	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)shared + ((uint8_t *)v - tbl));
 	free(tbl);
-	if (rr->trace_size) {
-		pthread_mutex_lock(&n->trace_mu);
-		rpk_trace_init(&n->trace, (char *)n->view[RPK_REG_RSC] + rr->trace_offset,
-			       rr->trace_size, &n->port.port);
-		pthread_mutex_unlock(&n->trace_mu);
-	}
+	init_trace(n);
 	/* A new session tells a master that knew an earlier one that we rebooted. */
 	rpk_node_log(n, "resource table published at 0x%llx, session %u",
 		     (unsigned long long)(rr->da + rr->rsc_offset),
 		     rpk_bell_new_session(n->port.tx));
 	rpk_bell_ring(n->port.tx);
 	return 0;
+}
+
+static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint32_t *num,
+		      uint32_t *align, char *err, size_t errlen);
+
+static void init_trace(struct rpk_node *n)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+
+	if (!rr->trace_size)
+		return;
+	pthread_mutex_lock(&n->trace_mu);
+	rpk_trace_init(&n->trace, (char *)n->view[RPK_REG_RSC] + rr->trace_offset, rr->trace_size,
+		       &n->port.port);
+	pthread_mutex_unlock(&n->trace_mu);
+}
+
+/*
+ * Remote, booted: the master loaded our firmware and installed its table,
+ * with the addresses it chose. Check it as a master checks a self-booted
+ * remote's table (it is shared memory all the same) and take its vdev.
+ */
+static int take_installed_table(struct rpk_node *n, char *err, size_t errlen)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	struct rpk_rsc_problem why;
+	const struct rpk_fw_rsc_vdev *v;
+	uint32_t num, align;
+	uint8_t *copy = malloc(rr->rsc_size);
+	int rc = -RPK_ENOEXEC, idx;
+
+	if (!copy)
+		return -RPK_ENOMEM;
+	if (!rpk_rsc_is_published(rsc_shared(n), &n->port.port)) {
+		snprintf(err, errlen, "%s: booted, but no table is installed at 0x%llx\n", rr->path,
+			 (unsigned long long)(rr->da + rr->rsc_offset));
+		goto out;
+	}
+	rpk_rsc_snapshot(copy, rr->rsc_size, rsc_shared(n), rr->rsc_size, &n->port.port);
+	if (rpk_rsc_validate(copy, rr->rsc_size, &why) < 0) {
+		snprintf(err, errlen, "%s: bad installed table (entry %d): %s\n", rr->path,
+			 why.entry, why.what);
+		goto out;
+	}
+	idx = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG);
+	if (idx < 0) {
+		snprintf(err, errlen, "%s: the installed table has no rpmsg vdev\n", rr->path);
+		goto out;
+	}
+	v = rpk_rsc_entry(copy, (uint32_t)idx, NULL);
+	rc = check_vdev(n, v, &num, &align, err, errlen);
+	if (rc)
+		goto out;
+	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)rsc_shared(n) + ((const uint8_t *)v - copy));
+	init_trace(n);
+	rpk_node_log(n, "booted with the table installed at 0x%llx, session %u",
+		     (unsigned long long)(rr->da + rr->rsc_offset),
+		     rpk_bell_new_session(n->port.tx));
+	rpk_bell_ring(n->port.tx);
+out:
+	free(copy);
+	return rc;
 }
 
 void rpk_node_log(struct rpk_node *n, const char *fmt, ...)
@@ -393,6 +461,14 @@ static void set_state(struct rpk_node *n, enum rpk_node_state s)
 	__atomic_store_n(&n->state, (int)s, __ATOMIC_RELEASE);
 }
 
+/* The link is up: attached to a remote that booted by itself, or running one we booted. */
+static int link_live(const struct rpk_node *n)
+{
+	enum rpk_node_state s = rpk_node_state(n);
+
+	return s == RPK_NODE_ATTACHED || s == RPK_NODE_RUNNING;
+}
+
 /* Wake our own sleepers (blocked senders, the event thread) to see a change. */
 static void wake_self(struct rpk_node *n)
 {
@@ -428,7 +504,8 @@ static int remote_link_up(struct rpk_node *n, uint32_t s)
 static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
 {
 	uint32_t s;
-	int rc = publish_table(n, err, errlen);
+	int rc =
+	    n->opts.booted ? take_installed_table(n, err, errlen) : publish_table(n, err, errlen);
 
 	if (rc)
 		return rc;
@@ -580,7 +657,8 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 	 * (buffers released since the reset already rang for theirs). */
 	rpk_bell_ring(n->port.tx);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
-	set_state(n, RPK_NODE_ATTACHED);
+	/* A remote we started runs; one that booted by itself is attached. */
+	set_state(n, n->fw_img ? RPK_NODE_RUNNING : RPK_NODE_ATTACHED);
 out:
 	free(copy);
 	return rc;
@@ -623,6 +701,235 @@ static int start_master(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 	return rc;
 }
 
+/* ---- master: auto-boot ---- */
+
+struct fw_alloc {
+	struct rpk_node *n;
+	int vdev;      /* entry of the rpmsg vdev */
+	uint64_t next; /* carveouts: first free byte of the firmware region */
+	uint64_t end;
+};
+
+/* The rpmsg vdev's rings go to the link's vring regions; carveouts to what
+ * the image left free in rpk,firmware-region. */
+static uint32_t fw_alloc(void *priv, uint32_t index, int vring, uint32_t len, uint32_t align)
+{
+	struct fw_alloc *a = priv;
+	uint64_t da;
+
+	if (vring >= 0) {
+		const struct rpk_region *r = region(a->n, RPK_REG_VRING0 + (vring ? 1 : 0));
+
+		return (int)index == a->vdev && vring < 2 && len <= r->size ? (uint32_t)r->da
+									    : RPK_FW_RSC_ADDR_ANY;
+	}
+	da = (a->next + align - 1) & ~(uint64_t)(align - 1);
+	if (da + len > a->end || da + len > RPK_FW_RSC_ADDR_ANY)
+		return RPK_FW_RSC_ADDR_ANY;
+	a->next = da + len;
+	return (uint32_t)da;
+}
+
+/* Where a firmware may load: the link's regions and rpk,firmware-region. */
+static unsigned fw_windows(struct rpk_node *n, struct rpk_mem_window *w)
+{
+	unsigned count = 0;
+
+	/* The loader writes memory as a DMA would: the shm itself, not our
+	 * cached view (the table goes in afterwards through the view). */
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		w[count++] =
+		    (struct rpk_mem_window){region(n, k)->da, region(n, k)->size, n->shm[k].va};
+	if (n->fw_shm.va)
+		w[count++] =
+		    (struct rpk_mem_window){n->lay->regions[n->ln->firmware].da,
+					    n->lay->regions[n->ln->firmware].size, n->fw_shm.va};
+	return count;
+}
+
+/* First byte past what the image loads into the firmware region. */
+static uint64_t fw_loaded_end(struct rpk_node *n, struct rpk_elf *e)
+{
+	const struct rpk_region *fr = &n->lay->regions[n->ln->firmware];
+	struct rpk_elf_segment seg;
+	uint64_t end = fr->da;
+
+	for (uint32_t i = 0; rpk_elf_segment(e, i, &seg) == 0; i++)
+		if (seg.type == RPK_PT_LOAD && seg.da >= fr->da && seg.da < fr->da + fr->size &&
+		    seg.da + seg.memsz > end)
+			end = seg.da + seg.memsz;
+	return end;
+}
+
+/* The image's table, with what it left to us assigned, in a private copy. */
+static int fw_table(struct rpk_node *n, struct rpk_elf *e, uint8_t *copy, size_t *size, char *err,
+		    size_t errlen)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	uint64_t want = rr->da + rr->rsc_offset;
+	struct rpk_elf_section sec;
+	struct rpk_rsc_problem why;
+	struct fw_alloc a = {.n = n};
+	int rc;
+
+	if (rpk_elf_find_section(e, ".resource_table", &sec) || sec.type == RPK_SHT_NOBITS ||
+	    !sec.size) {
+		snprintf(err, errlen, "firmware: no .resource_table section with contents\n");
+		return -RPK_ENOEXEC;
+	}
+	if (sec.addr != want || sec.size > rr->rsc_size) {
+		snprintf(err, errlen,
+			 "firmware: .resource_table is at 0x%llx (0x%llx bytes); %s puts the table "
+			 "at 0x%llx (at most 0x%x bytes)\n",
+			 (unsigned long long)sec.addr, (unsigned long long)sec.size, rr->path,
+			 (unsigned long long)want, rr->rsc_size);
+		return -RPK_ENOEXEC;
+	}
+	memset(copy, 0, rr->rsc_size);
+	memcpy(copy, e->img + sec.offset, sec.size);
+	*size = sec.size;
+	if (rpk_rsc_validate(copy, sec.size, &why) < 0) {
+		snprintf(err, errlen, "firmware: bad resource table (entry %d): %s\n", why.entry,
+			 why.what);
+		return -RPK_ENOEXEC;
+	}
+	a.vdev = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG);
+	if (a.vdev < 0) {
+		snprintf(err, errlen, "firmware: the resource table has no rpmsg vdev\n");
+		return -RPK_ENOEXEC;
+	}
+	if (n->fw_shm.va) {
+		a.next = fw_loaded_end(n, e);
+		a.end = n->lay->regions[n->ln->firmware].da + n->lay->regions[n->ln->firmware].size;
+	}
+	rc = rpk_rsc_assign(copy, fw_alloc, &a, &why);
+	if (rc)
+		snprintf(err, errlen, "firmware: resource table entry %d: %s\n", why.entry,
+			 why.what);
+	return rc;
+}
+
+/* Load the firmware we keep and install its table (Linux's rproc_fw_boot). */
+static int load_firmware(struct rpk_node *n, char *err, size_t errlen)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	struct rpk_mem_window w[RPK_REG_COUNT + 1];
+	struct rpk_mem mem = {w, 0};
+	struct rpk_elf e;
+	uint8_t *copy = malloc(rr->rsc_size);
+	size_t size = 0;
+	int rc;
+
+	if (!copy)
+		return -RPK_ENOMEM;
+	rc = rpk_elf_open(&e, n->fw_img, n->fw_size);
+	if (rc)
+		snprintf(err, errlen, "firmware: bad ELF image: %s\n", e.why);
+	if (!rc)
+		rc = fw_table(n, &e, copy, &size, err, errlen);
+	if (!rc) {
+		mem.count = fw_windows(n, w);
+		rc = rpk_elf_load(&e, &mem);
+		if (rc)
+			snprintf(err, errlen, "firmware: %s\n", e.why);
+	}
+	/* The loaded table is the image's: ours replaces it, version word last. */
+	if (!rc)
+		rc = rpk_rsc_publish(rsc_shared(n), rr->rsc_size, copy, size, &n->port.port);
+	free(copy);
+	return rc;
+}
+
+/* Load and start the remote, then take the table it runs with; life held. */
+static int boot_locked(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	int rc = load_firmware(n, err, errlen);
+
+	if (rc)
+		return rc;
+	/* Whatever session the mailbox holds belongs to an earlier remote. */
+	n->dead_session = rpk_bell_session(n->port.rx);
+	rc = n->opts.start_remote(n->opts.rproc_priv);
+	if (rc) {
+		snprintf(err, errlen, "cannot start the remote: %s\n", rpk_strerror(rc));
+		return rc;
+	}
+	rc = wait_and_attach(n, timeout_ms, err, errlen);
+	if (rc) {
+		n->opts.stop_remote(n->opts.rproc_priv);
+		set_state(n, RPK_NODE_OFFLINE);
+		return rc;
+	}
+	rpk_node_log(n, "firmware booted");
+	return 0;
+}
+
+int rpk_node_boot(struct rpk_node *n, const void *img, size_t size, uint32_t timeout_ms, char *err,
+		  size_t errlen)
+{
+	int rc;
+
+	if (n->ln->role != RPK_ROLE_MASTER || !n->opts.start_remote || !n->opts.stop_remote) {
+		snprintf(err, errlen,
+			 "%s: only a master with start/stop operations boots a remote\n",
+			 n->ln->path);
+		return -RPK_EINVAL;
+	}
+	pthread_mutex_lock(&n->life);
+	if (rpk_node_state(n) != RPK_NODE_OFFLINE) {
+		snprintf(err, errlen, "%s: can only boot an offline remote (it is %s)\n",
+			 n->ln->path, rpk_node_state_name(rpk_node_state(n)));
+		pthread_mutex_unlock(&n->life);
+		return -RPK_EINVAL;
+	}
+	free(n->fw_img);
+	n->fw_img = malloc(size ? size : 1);
+	n->fw_size = size;
+	if (!n->fw_img) {
+		pthread_mutex_unlock(&n->life);
+		return -RPK_ENOMEM;
+	}
+	memcpy(n->fw_img, img, size);
+	rc = boot_locked(n, timeout_ms, err, errlen);
+	pthread_mutex_unlock(&n->life);
+	return rc ? rc : start_thread(n);
+}
+
+/* A crashed remote we booted: stop what is left of it, load, start again. */
+static void recover(struct rpk_node *n)
+{
+	char err[512];
+
+	n->opts.stop_remote(n->opts.rproc_priv);
+	rpk_node_log(n, "recovering: loading the firmware again");
+	if (boot_locked(n, RECOVER_MS, err, sizeof(err))) {
+		rpk_node_log(n, "recovery failed: %s", err);
+		set_state(n, RPK_NODE_OFFLINE);
+	}
+}
+
+int rpk_node_stop(struct rpk_node *n)
+{
+	enum rpk_node_state s;
+	int rc = 0;
+
+	pthread_mutex_lock(&n->life);
+	s = rpk_node_state(n);
+	if (n->ln->role != RPK_ROLE_MASTER || !n->fw_img ||
+	    (s != RPK_NODE_RUNNING && s != RPK_NODE_CRASHED)) {
+		rc = -RPK_EINVAL;
+	} else {
+		if (s == RPK_NODE_RUNNING) {
+			rpk_vdev_write_status(n->vdev, 0, &n->port.port);
+			link_lost(n, RPK_NODE_OFFLINE);
+		}
+		n->opts.stop_remote(n->opts.rproc_priv);
+		set_state(n, RPK_NODE_OFFLINE);
+	}
+	pthread_mutex_unlock(&n->life);
+	return rc;
+}
+
 /* ---- watching the peer ---- */
 
 /* The peer's process died, or it runs a session other than the link's. */
@@ -657,8 +964,7 @@ static void link_lost(struct rpk_node *n, enum rpk_node_state next)
  */
 static void link_broken(struct rpk_node *n)
 {
-	if (rpk_node_state(n) != RPK_NODE_ATTACHED ||
-	    !__atomic_load_n(&n->dev.broken, __ATOMIC_RELAXED))
+	if (!link_live(n) || !__atomic_load_n(&n->dev.broken, __ATOMIC_RELAXED))
 		return; /* reset meanwhile: the error was the old session's */
 	__atomic_add_fetch(&n->broken, 1, __ATOMIC_RELAXED);
 	rpk_node_log(n, "link broken: the %s of session %u corrupted the rings",
@@ -671,7 +977,7 @@ static void chaos_tick(struct rpk_node *n, uint32_t now)
 {
 	uint32_t every = n->opts.chaos_every_ms ? n->opts.chaos_every_ms : 1000u;
 
-	if (now - n->last_chaos_ms < every || rpk_node_state(n) != RPK_NODE_ATTACHED)
+	if (now - n->last_chaos_ms < every || !link_live(n))
 		return;
 	n->last_chaos_ms = now;
 	if (rpk_node_chaos(n, n->opts.chaos) == 0)
@@ -695,10 +1001,11 @@ static void watch(struct rpk_node *n, int force)
 	}
 	switch (rpk_node_state(n)) {
 	case RPK_NODE_ATTACHED:
+	case RPK_NODE_RUNNING:
 		if (!peer_gone(n, slow))
 			return;
 		pthread_mutex_lock(&n->life);
-		if (rpk_node_state(n) == RPK_NODE_ATTACHED && peer_gone(n, 1)) {
+		if (link_live(n) && peer_gone(n, 1)) {
 			if (n->ln->role == RPK_ROLE_MASTER)
 				__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
 			link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED
@@ -707,6 +1014,13 @@ static void watch(struct rpk_node *n, int force)
 		pthread_mutex_unlock(&n->life);
 		return;
 	case RPK_NODE_CRASHED: /* master: re-attach once the remote is back */
+		if (n->fw_img && !n->opts.no_recovery) {
+			pthread_mutex_lock(&n->life);
+			if (rpk_node_state(n) == RPK_NODE_CRASHED)
+				recover(n);
+			pthread_mutex_unlock(&n->life);
+			return;
+		}
 		if (n->opts.no_recovery || !table_published(n))
 			return;
 		pthread_mutex_lock(&n->life);
@@ -823,7 +1137,7 @@ int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
 	watch(n, 0);
 	/* Wake up now and then to look at the peer: a dead one rings no bell. */
 	r = poll_or_wait(n, timeout_ms < WATCH_MS ? timeout_ms : WATCH_MS);
-	if (r == -RPK_EPIPE && rpk_node_state(n) == RPK_NODE_ATTACHED) {
+	if (r == -RPK_EPIPE && link_live(n)) {
 		/* Rings that make no sense: a peer that just went away, or a bad one. */
 		watch(n, 1);
 		pthread_mutex_lock(&n->life);
@@ -846,26 +1160,34 @@ static void *event_thread(void *arg)
 	return NULL;
 }
 
-int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+/* The event thread, if the options ask for one and it is not running yet. */
+static int start_thread(struct rpk_node *n)
 {
-	int rc;
-
-	rc = n->ln->role == RPK_ROLE_REMOTE ? start_remote(n, timeout_ms, err, errlen)
-					    : start_master(n, timeout_ms, err, errlen);
-	if (rc || !n->opts.threaded)
-		return rc;
+	if (!n->opts.threaded || n->thread_running)
+		return 0;
 	if (pthread_create(&n->thread, NULL, event_thread, n))
 		return -RPK_ENOMEM;
 	n->thread_running = 1;
 	return 0;
 }
 
+int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
+{
+	int rc;
+
+	rc = n->ln->role == RPK_ROLE_REMOTE ? start_remote(n, timeout_ms, err, errlen)
+					    : start_master(n, timeout_ms, err, errlen);
+	return rc ? rc : start_thread(n);
+}
+
 void rpk_node_close(struct rpk_node *n)
 {
 	char name[160];
+	int owner; /* the memory is the remote's, or the master's that booted it */
 
 	if (!n)
 		return;
+	owner = n->ln->role == RPK_ROLE_REMOTE ? !n->opts.booted : n->fw_img != NULL;
 	if (n->thread_running) {
 		__atomic_store_n(&n->stop, 1, __ATOMIC_RELEASE);
 		wake_self(n); /* our own event thread */
@@ -873,6 +1195,8 @@ void rpk_node_close(struct rpk_node *n)
 	}
 	if (n->ln->role == RPK_ROLE_MASTER && rpk_node_state(n) == RPK_NODE_ATTACHED)
 		rpk_node_detach(n); /* the remote goes on, waiting for a master */
+	if (n->fw_img)
+		rpk_node_stop(n); /* a remote we booted goes with us */
 	if (n->stats.va) {
 		rpk_shm_close(&n->stats);
 		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
@@ -880,8 +1204,16 @@ void rpk_node_close(struct rpk_node *n)
 	}
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		rpk_shm_close(&n->shm[k]);
-		if (n->ln->role == RPK_ROLE_REMOTE) {
+		if (owner) {
 			rpk_node_shm_name(name, sizeof(name), n->instance, region(n, k));
+			rpk_shm_unlink(name);
+		}
+	}
+	if (n->fw_shm.va) {
+		rpk_shm_close(&n->fw_shm);
+		if (owner) {
+			rpk_node_shm_name(name, sizeof(name), n->instance,
+					  &n->lay->regions[n->ln->firmware]);
 			rpk_shm_unlink(name);
 		}
 	}
@@ -895,7 +1227,7 @@ void rpk_node_close(struct rpk_node *n)
 		rpk_posix_port_fini(&n->port);
 	if (n->mbox.va) {
 		rpk_shm_close(&n->mbox);
-		if (n->ln->role == RPK_ROLE_REMOTE) {
+		if (owner) {
 			rpk_node_shm_name(name, sizeof(name), n->instance,
 					  &n->lay->regions[n->ln->mailbox]);
 			rpk_shm_unlink(name);
@@ -903,6 +1235,7 @@ void rpk_node_close(struct rpk_node *n)
 	}
 	free(n->slots[0]);
 	free(n->slots[1]);
+	free(n->fw_img);
 	pthread_mutex_destroy(&n->life);
 	pthread_mutex_destroy(&n->trace_mu);
 	free(n);

@@ -31,6 +31,15 @@ struct rpk_node_opts {
 	 * the link every chaos_every_ms (default 1000) while attached. */
 	enum rpk_chaos chaos;
 	uint32_t chaos_every_ms;
+	/* Master, auto-boot (rpk_node_boot): start and stop the remote's
+	 * processor, as Linux's rproc_ops. On the host, start runs a remote
+	 * node process in booted mode. */
+	int (*start_remote)(void *priv);
+	void (*stop_remote)(void *priv);
+	void *rproc_priv;
+	/* Remote: a master loaded our firmware and installed its table; run
+	 * with that table instead of laying one out. */
+	int booted;
 };
 
 /*
@@ -86,6 +95,23 @@ int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t er
  */
 int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms);
 
+/*
+ * Master, auto-boot (offline -> running): load an ELF firmware's segments
+ * into the link's memory (rpk,firmware-region and the link's regions), give
+ * what its .resource_table leaves at FW_RSC_ADDR_ANY an address, install the
+ * table where the devicetree says it lives, start the remote and wait up to
+ * timeout_ms for it to take the table. The image is copied: after a crash
+ * the master loads and starts it again by itself (unless no_recovery).
+ * Returns 0, -RPK_ENOEXEC (bad image or table), -RPK_EFAULT (a segment
+ * outside memory), -RPK_ETIMEDOUT, -RPK_EINVAL, with a message in err.
+ */
+int rpk_node_boot(struct rpk_node *n, const void *img, size_t size, uint32_t timeout_ms, char *err,
+		  size_t errlen);
+
+/* Master: stop a booted remote (running or crashed -> offline); endpoints
+ * get their unbind callbacks. */
+int rpk_node_stop(struct rpk_node *n);
+
 /* Master: leave the remote running, its endpoints intact (attached -> detached). */
 int rpk_node_detach(struct rpk_node *n);
 
@@ -99,8 +125,8 @@ void rpk_node_log(struct rpk_node *n, const char *fmt, ...) __attribute__((forma
 enum rpk_node_state rpk_node_state(const struct rpk_node *n);
 const char *rpk_node_state_name(enum rpk_node_state s);
 
-/* Stop the event thread (if any), detach (master), unmap, and (remote)
- * remove the shm objects. */
+/* Stop the event thread (if any), detach or stop the remote (master), unmap,
+ * and (remote) remove the shm objects. */
 void rpk_node_close(struct rpk_node *n);
 
 struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n);

@@ -454,6 +454,19 @@ static void test_error_trace(void **state)
 	assert_int_equal(count_lines(err), 1);
 }
 
+static void test_error_firmware_region(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS(
+	    "firmware-region-bad.dts",
+	    {"/link-host", "'rpk,firmware-region' does not point to a reserved-memory region"},
+	    {"/link-mcu", "'rpk,firmware-region' is also one of its memory-region"});
+	assert_int_equal(count_lines(err), 2);
+	EXPECT_ERRORS("firmware-region-cells.dts",
+		      {"/link-host", "'rpk,firmware-region' must be one phandle"});
+	assert_int_equal(count_lines(err), 1);
+}
+
 static void test_error_bad_role(void **state)
 {
 	(void)state;
@@ -691,6 +704,7 @@ int main(void)
 	    cmocka_unit_test(test_error_missing_properties),
 	    cmocka_unit_test(test_error_rsc_does_not_fit),
 	    cmocka_unit_test(test_error_trace),
+	    cmocka_unit_test(test_error_firmware_region),
 	    cmocka_unit_test(test_error_bad_role),
 	    cmocka_unit_test(test_error_memory_region_not_reserved),
 	    cmocka_unit_test(test_error_names_beyond_list),

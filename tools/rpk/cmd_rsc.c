@@ -23,7 +23,6 @@
 #include "observe.h"
 #include "rpk_tool.h"
 
-#define MAX_FILE   (64u << 20)
 #define MAX_RANGES 128
 
 struct range {
@@ -205,41 +204,13 @@ static int dump_table(const void *t, size_t size, const char *origin)
 	return d.problems;
 }
 
-static void *read_whole(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long len;
-
-	if (!f) {
-		fprintf(stderr, "rpk rsc: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || (unsigned long)len > MAX_FILE ||
-	    fseek(f, 0, SEEK_SET)) {
-		fprintf(stderr, "rpk rsc: %s: unreadable or larger than %u MiB\n", path,
-			MAX_FILE >> 20);
-		fclose(f);
-		return NULL;
-	}
-	/* An exact-size copy: nothing past the file can be read by mistake. */
-	buf = malloc(len ? (size_t)len : 1);
-	if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*size = (size_t)len;
-	return buf;
-}
-
 static int dump_file(const char *path)
 {
 	struct rpk_elf_section sec;
 	struct rpk_elf elf;
 	char origin[1100];
 	size_t size;
-	uint8_t *img = read_whole(path, &size), *tbl;
+	uint8_t *img = read_whole_file("rsc", path, &size), *tbl;
 	int rc;
 
 	if (!img)

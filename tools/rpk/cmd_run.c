@@ -21,6 +21,11 @@ static void usage(FILE *f)
 		   "  --count N         master: send N messages, check the echoes, exit\n"
 		   "  --polling         spin on the rings instead of sleeping on the doorbell\n"
 		   "  --timeout MS      how long to wait for the peer to appear (default 30000)\n"
+		   "  --firmware ELF    master: boot the remote with this firmware (its segments\n"
+		   "                    loaded into the link's memory, its table installed), then\n"
+		   "                    reload and restart it whenever it crashes\n"
+		   "  --booted          remote: run with the table a master installed (how\n"
+		   "                    --firmware starts its remote)\n"
 		   "  --chaos CLASS     chaos peer: write one corruption of CLASS into the link\n"
 		   "                    every --chaos-every MS (default 1000); --chaos list\n"
 		   "                    names the classes. The other side's `rpk stat` counts\n"
@@ -51,12 +56,16 @@ int cmd_run(int argc, char **argv)
 					     {"polling", no_argument, 0, 'p'},
 					     {"timeout", required_argument, 0, 't'},
 					     {"chaos", required_argument, 0, 'C'},
+					     {"firmware", required_argument, 0, 'F'},
+					     {"booted", no_argument, 0, 'B'},
 					     {"chaos-every", required_argument, 0, 'E'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *node = NULL, *instance = "default";
 	unsigned long count = 0, timeout = 30000, chaos_every = 1000;
 	enum rpk_chaos chaos = RPK_CHAOS_NONE;
+	const char *firmware = NULL;
+	int booted = 0;
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	int polling = 0, c;
@@ -86,6 +95,12 @@ int cmd_run(int argc, char **argv)
 			if (c >= 0)
 				return c;
 			break;
+		case 'F':
+			firmware = optarg;
+			break;
+		case 'B':
+			booted = 1;
+			break;
 		case 'E':
 			if (parse_number("run", "chaos-every", optarg, 1, 3600000, &chaos_every))
 				return 2;
@@ -113,15 +128,33 @@ int cmd_run(int argc, char **argv)
 			node, ln->role == RPK_ROLE_MASTER ? "master" : "remote");
 		return 2;
 	}
+	if ((firmware && ln->role != RPK_ROLE_MASTER) || (booted && ln->role != RPK_ROLE_REMOTE)) {
+		fprintf(stderr, "rpk run: --%s is for a %s node; '%s' is not one\n",
+			firmware ? "firmware" : "booted", firmware ? "master" : "remote", node);
+		return 2;
+	}
 	install_stop_signals();
 	if (ln->role == RPK_ROLE_REMOTE) {
-		struct echo_opts o = {
-		    &lay, node, instance, polling, (uint32_t)timeout, chaos, (uint32_t)chaos_every};
+		struct echo_opts o = {.lay = &lay,
+				      .node = node,
+				      .instance = instance,
+				      .polling = polling,
+				      .start_timeout_ms = (uint32_t)timeout,
+				      .chaos = chaos,
+				      .chaos_every_ms = (uint32_t)chaos_every,
+				      .booted = booted};
 
 		return run_echo_remote(&o);
 	}
-	struct check_opts o = {
-	    &lay, node, instance, (uint32_t)count, (uint32_t)timeout, chaos, (uint32_t)chaos_every};
+	struct check_opts o = {.lay = &lay,
+			       .node = node,
+			       .instance = instance,
+			       .count = (uint32_t)count,
+			       .start_timeout_ms = (uint32_t)timeout,
+			       .chaos = chaos,
+			       .chaos_every_ms = (uint32_t)chaos_every,
+			       .firmware = firmware,
+			       .dt = argv[optind]};
 
 	return run_echo_master(&o);
 }

@@ -3,19 +3,22 @@
  * rpk status: the state of a link as Linux's remoteproc would name it, seen
  * from outside: offline (nothing there), detached (the remote runs, no
  * master is attached), attached, crashed (the remote's process is gone but
- * its table is still there).
+ * its table is still there). A running master's own word (its counter page)
+ * wins: only it knows it booted the remote (running) or gave up on it.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "observe.h"
+#include "rpk_tool.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpk status FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
-		   "Print the state of a running link (offline, detached, attached, crashed),\n"
+		   "Print the state of a link (offline, running, detached, attached, crashed),\n"
 		   "both sides' processes and sessions, and the vdev handshake.\n\n"
 		   "options:\n"
 		   "  --node NAME       either side of the link (required)\n"
@@ -60,10 +63,25 @@ static int alive(const struct rpk_bell *b)
 	return rpk_bell_session(b) && rpk_bell_owner_alive(b);
 }
 
+/* The state a live master process reports, or NULL. */
+static const char *master_says(const struct observed *o, const char *instance)
+{
+	const struct rpk_layout_node *m = link_peer(o->lay, o->ln, RPK_ROLE_MASTER);
+	struct rpk_node_stats_page pg;
+
+	if (!m || rpk_node_read_stats(instance, m->name, &pg) || kill((pid_t)pg.pid, 0))
+		return NULL;
+	return rpk_node_state_name((enum rpk_node_state)pg.state);
+}
+
 /* The state from what shared memory shows (remoteproc's names). */
-static const char *state_of(const struct observed *o, int published,
+static const char *state_of(const struct observed *o, const char *instance, int published,
 			    const struct rpk_fw_rsc_vdev *v)
 {
+	const char *said = master_says(o, instance);
+
+	if (said)
+		return said;
 	if (!published)
 		return "offline";
 	if (!alive(o->remote_bell))
@@ -92,7 +110,7 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 	tbl = observe_table(&o, &published, &why);
 	v = rpmsg_vdev(tbl);
 	at = (unsigned long long)(o.rsc->da + o.rsc->rsc_offset);
-	printf("%s\n", state_of(&o, published, v));
+	printf("%s\n", state_of(&o, instance, published, v));
 	printf("  link    %s, instance %s\n", o.ln->path, instance);
 	print_side("remote", o.remote_bell);
 	print_side("master", o.master_bell);

@@ -7,8 +7,10 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rpk/errno.h>
 
@@ -58,7 +60,8 @@ int run_echo_remote(const struct echo_opts *o)
 	struct rpk_node_opts nopts = {.instance = o->instance,
 				      .polling = o->polling,
 				      .chaos = o->chaos,
-				      .chaos_every_ms = o->chaos_every_ms};
+				      .chaos_every_ms = o->chaos_every_ms,
+				      .booted = o->booted};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -90,7 +93,10 @@ int run_echo_remote(const struct echo_opts *o)
 	fflush(stdout);
 	if (o->polling)
 		rpk_rpmsg_set_polling(rpk_node_dev(n), 1);
-	while (!rpk_stop) {
+	pid_t master = getppid();
+
+	/* Booted, we are the master's child: its processor goes with it. */
+	while (!rpk_stop && (!o->booted || getppid() == master)) {
 		int r = rpk_node_run_once(n, 200);
 
 		if (r < 0) {
@@ -186,6 +192,26 @@ static uint32_t check_echoes(struct rpk_hept *h, uint32_t count, uint32_t max)
 	return ok;
 }
 
+/* Auto-boot: load the firmware into the link and start its remote. */
+static int boot(struct rpk_node *n, const struct check_opts *o, struct remote_proc *rp, char *err,
+		size_t errlen)
+{
+	size_t size;
+	uint8_t *img = read_whole_file("run", o->firmware, &size);
+	int rc;
+
+	if (!img) {
+		snprintf(err, errlen, "rpk run: cannot read the firmware\n");
+		return -RPK_EIO;
+	}
+	rc = rpk_node_boot(n, img, size, o->start_timeout_ms, err, errlen);
+	free(img);
+	if (!rc)
+		printf("master: booted %s (remote '%s', pid %d)\n", o->firmware, rp->node,
+		       (int)rp->pid);
+	return rc;
+}
+
 int run_echo_master(const struct check_opts *o)
 {
 	struct bind_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
@@ -195,17 +221,35 @@ int run_echo_master(const struct check_opts *o)
 				      .ns_priv = &w,
 				      .chaos = o->chaos,
 				      .chaos_every_ms = o->chaos_every_ms};
+	struct remote_proc rp = {.dt = o->dt, .instance = o->instance};
 	struct rpk_hept *h = NULL;
 	struct rpk_node *n;
 	char err[1024];
 	uint32_t ok;
 	int rc;
 
+	if (o->firmware) {
+		const struct rpk_layout_node *peer =
+		    link_peer(o->lay, rpk_layout_find(o->lay, o->node), RPK_ROLE_REMOTE);
+
+		rp.node = peer ? peer->name : NULL;
+		if (!rp.node) {
+			fprintf(stderr, "rpk run: no remote node shares %s's resource table\n",
+				o->node);
+			return 2;
+		}
+		nopts.start_remote = remote_proc_start;
+		nopts.stop_remote = remote_proc_stop;
+		nopts.rproc_priv = &rp;
+	}
+
 	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
 		fprintf(stderr, "%s", err);
 		return 1;
 	}
-	if (rpk_node_start(n, o->start_timeout_ms, err, sizeof(err))) {
+	rc = o->firmware ? boot(n, o, &rp, err, sizeof(err))
+			 : rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "%s", err);
 		rpk_node_close(n);
 		return 1;

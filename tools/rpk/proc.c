@@ -101,6 +101,36 @@ int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FIL
 	return c ? c : -1;
 }
 
+#define MAX_FILE (64u << 20)
+
+void *read_whole_file(const char *cmd, const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long len;
+
+	if (!f) {
+		fprintf(stderr, "rpk %s: %s: %s\n", cmd, path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || (unsigned long)len > MAX_FILE ||
+	    fseek(f, 0, SEEK_SET)) {
+		fprintf(stderr, "rpk %s: %s: unreadable or larger than %u MiB\n", cmd, path,
+			MAX_FILE >> 20);
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc(len ? (size_t)len : 1);
+	if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		free(buf);
+		buf = NULL;
+		fprintf(stderr, "rpk %s: %s: read error\n", cmd, path);
+	}
+	fclose(f);
+	*size = (size_t)len;
+	return buf;
+}
+
 pid_t spawn(int (*fn)(void *), void *arg)
 {
 	pid_t pid;

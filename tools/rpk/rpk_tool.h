@@ -49,6 +49,10 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
 		       struct rpk_layout *lay, const char **node, const char **instance);
 
+/* A whole file (up to 64 MiB) in an exact-size malloc'd copy, so nothing
+ * past it can be read by mistake; NULL after "rpk CMD: PATH: why". */
+void *read_whole_file(const char *cmd, const char *path, size_t *size);
+
 /* Run fn(arg) in a child process; returns its pid or -1. */
 pid_t spawn(int (*fn)(void *), void *arg);
 
@@ -69,6 +73,7 @@ struct echo_opts {
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos; /* chaos peer mode (see host/node/chaos.h) */
 	uint32_t chaos_every_ms;
+	int booted; /* the master loaded our firmware: take its installed table */
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -81,7 +86,24 @@ struct check_opts {
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos;
 	uint32_t chaos_every_ms;
+	const char *firmware; /* boot the remote with this ELF (its node comes from the layout) */
+	const char *dt;	      /* the layout's file, for the booted remote's command line */
 };
 int run_echo_master(const struct check_opts *o);
+
+/* ---- auto-boot (boot.c) ---- */
+
+/* The node of that role on n's link (the one sharing its resource table). */
+const struct rpk_layout_node *link_peer(const struct rpk_layout *lay,
+					const struct rpk_layout_node *n, enum rpk_role role);
+
+/* The remote's processor on the host: a child `rpk run --node NODE --booted`. */
+struct remote_proc {
+	const char *dt, *node, *instance;
+	pid_t pid;
+	unsigned starts;
+};
+int remote_proc_start(void *priv); /* rpk_node_opts.start_remote */
+void remote_proc_stop(void *priv); /* rpk_node_opts.stop_remote: SIGTERM, then SIGKILL */
 
 #endif
