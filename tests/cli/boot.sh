@@ -8,30 +8,8 @@ rpk=$1
 root=$2
 dts=$root/tests/integration/boot16.dts
 inst=boot-$$
-out=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	pkill -9 -f -- "--instance $inst --booted" 2>/dev/null
-	wait 2>/dev/null
-	rm -f /dev/shm/rpk-"$inst"-* /dev/shm/rpk-"$inst"b-*
-	rm -rf "$out"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-expect() { # CODE PATTERN -- command...
-	local code=$1 pattern=$2
-	shift 3
-	"$@" >"$out/log" 2>&1
-	local got=$?
-	if [ "$got" -ne "$code" ] || ! grep -qE -- "$pattern" "$out/log"; then
-		fail "$* -> exit $got (want $code, /$pattern/): $(cat "$out/log")"
-	fi
-}
+extra_cleanup() { pkill -9 -f -- "--instance $inst --booted"; rm -f /dev/shm/rpk-"$inst"b-*; }
+. "$(dirname "$0")/lib.sh"
 
 fw=$root/examples/firmware
 gcc -std=c11 -ffreestanding -nostdlib -static -no-pie -fno-pic -Os -I"$root/include" \
@@ -110,8 +88,4 @@ expect 2 '--firmware is for a master node' -- \
 	"$rpk" run "$dts" --node remote --instance "$inst"b --firmware "$out/arm.elf"
 pgrep -f -- "--instance ${inst}b --booted" >/dev/null && fail "a refused image started a remote"
 
-if [ "$failures" -ne 0 ]; then
-	[ -f "$out/master.log" ] && sed 's/^/    master: /' "$out/master.log" >&2
-	exit 1
-fi
-echo "boot: all checks passed"
+finish boot

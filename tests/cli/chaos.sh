@@ -5,27 +5,7 @@ set -uo pipefail
 rpk=$1
 dts=$2/integration/link16.dts
 inst=chaos-$$
-out=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -f /dev/shm/rpk-"$inst"-*
-	rm -rf "$out"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-start() { # NODE LOG [args]: run a node in the background
-	local node=$1 log=$2
-	shift 2
-	"$rpk" run "$dts" --node "$node" --instance "$inst" "$@" >"$out/$log" 2>&1 &
-	pids+=($!)
-}
+. "$(dirname "$0")/lib.sh"
 
 # Poll (bounded, 20 s) until NODE's rpk stat matches PATTERN.
 wait_stat() {
@@ -65,11 +45,4 @@ wait_stat remote 'chaos    corruptions written [1-9]'
 	fail "--chaos used-idx on a master: $(cat "$out/u")"
 "$rpk" run --chaos list >"$out/u" 2>&1 && grep -q 'ns-flood' "$out/u" || fail "--chaos list: $(cat "$out/u")"
 
-if [ "$failures" -ne 0 ]; then
-	for f in "$out"/*.log; do
-		echo "--- $f" >&2
-		sed 's/^/    /' "$f" >&2
-	done
-	exit 1
-fi
-echo "chaos: all checks passed"
+finish chaos

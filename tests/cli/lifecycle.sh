@@ -7,20 +7,7 @@ set -uo pipefail
 rpk=$1
 dts=$2/integration/link16.dts
 inst=lifecycle-$$
-out=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -f /dev/shm/rpk-"$inst"-*
-	rm -rf "$out"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # Poll (bounded, 20 s) until the first line of rpk status is the state wanted.
 wait_state() {
@@ -46,12 +33,6 @@ wait_trace() {
 	"$rpk" trace "$dts" --node remote --instance "$inst" | sed 's/^/    /' >&2
 }
 
-start() { # NODE LOG [args]: run a node in the background
-	local node=$1 log=$2
-	shift 2
-	"$rpk" run "$dts" --node "$node" --instance "$inst" "$@" >"$out/$log" 2>&1 &
-	pids+=($!)
-}
 
 wait_state offline
 "$rpk" trace "$dts" --node remote --instance "$inst" >"$out/t" 2>&1 &&
@@ -132,11 +113,4 @@ grep -q 'link reset: the master of session' "$out/follow" || fail "follow missed
 "$rpk" status "$dts" --node nosuch >"$out/u" 2>&1
 [ $? -eq 1 ] && grep -q "no link node 'nosuch'" "$out/u" || fail "status --node nosuch: $(cat "$out/u")"
 
-if [ "$failures" -ne 0 ]; then
-	for f in "$out"/*.log; do
-		echo "--- $f" >&2
-		sed 's/^/    /' "$f" >&2
-	done
-	exit 1
-fi
-echo "lifecycle: all states seen ($(grep -c "master attached" "$out/follow") attaches followed)"
+finish lifecycle

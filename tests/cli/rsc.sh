@@ -5,20 +5,7 @@
 set -uo pipefail
 rpk=$1
 root=$2
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-failures=0
-expect() { # CODE PATTERN -- command...
-	local code=$1 pattern=$2
-	shift 3
-	"$@" >"$out/log" 2>&1
-	local got=$?
-	if [ "$got" -ne "$code" ] || ! grep -qE -- "$pattern" "$out/log"; then
-		echo "FAIL: $* -> exit $got (want $code, /$pattern/):" >&2
-		sed 's/^/    /' "$out/log" >&2
-		failures=$((failures + 1))
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 "$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out" >/dev/null
 gcc -std=c11 -c "$out/resource_table.c" -I"$out" -o "$out/host.o"
@@ -66,11 +53,10 @@ for i in $(seq 20); do
 	head -c $((i * 97)) /dev/urandom >"$out/junk"
 	"$rpk" rsc dump "$out/junk" >/dev/null 2>&1
 	code=$?
-	[ $code -eq 1 ] || { echo "FAIL: garbage input $i: exit $code" >&2; failures=$((failures + 1)); }
+	[ $code -eq 1 ] || fail "garbage input $i: exit $code"
 	printf '\x7fELF' | cat - "$out/junk" >"$out/junk.o"
 	"$rpk" rsc dump "$out/junk.o" >/dev/null 2>&1
 	code=$?
-	[ $code -eq 1 ] || { echo "FAIL: ELF garbage $i: exit $code" >&2; failures=$((failures + 1)); }
+	[ $code -eq 1 ] || fail "ELF garbage $i: exit $code"
 done
-[ $failures -eq 0 ] && echo "rsc: all checks passed"
-exit $((failures > 0))
+finish rsc
