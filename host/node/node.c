@@ -720,8 +720,11 @@ static uint32_t fw_alloc(void *priv, uint32_t index, int vring, uint32_t len, ui
 	if (vring >= 0) {
 		const struct rpk_region *r = region(a->n, RPK_REG_VRING0 + (vring ? 1 : 0));
 
-		return (int)index == a->vdev && vring < 2 && len <= r->size ? (uint32_t)r->da
-									    : RPK_FW_RSC_ADDR_ANY;
+		/* A table holds 32-bit addresses: a region above 4 GiB cannot be named. */
+		return (int)index == a->vdev && vring < 2 && len <= r->size &&
+			       r->da + len < RPK_FW_RSC_ADDR_ANY
+			   ? (uint32_t)r->da
+			   : RPK_FW_RSC_ADDR_ANY;
 	}
 	da = (a->next + align - 1) & ~(uint64_t)(align - 1);
 	if (da + len > a->end || da + len > RPK_FW_RSC_ADDR_ANY)
