@@ -156,6 +156,15 @@ int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
  */
 void rpk_vq_reset(struct rpk_vq *vq);
 
+/*
+ * Drop this side's cached copy of the ring. A device does it when the driver
+ * has laid the ring out anew (at a reset, and again when the new session
+ * starts): the used index shares a cache line with the used flags the device
+ * writes, and a stale copy of that line written back would tell the driver
+ * of buffers that never came. No-op on coherent memory.
+ */
+void rpk_vq_forget_ring(struct rpk_vq *vq);
+
 /* Start the device half at a given available index (vhost-user SET_VRING_BASE). */
 void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx);
 

@@ -219,6 +219,10 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 		if (rpk_vq_kick_prepare(dev->rvq))
 			rpk_dev_kick(dev, dev->rvq);
 	} else {
+		/* The master has just laid the rings out: nothing we cached of
+		 * them before may go back to memory with our first write. */
+		rpk_vq_forget_ring(dev->rvq);
+		rpk_vq_forget_ring(dev->svq);
 		/* We need no kick for new transmit buffers unless a sender waits. */
 		rpk_vq_disable_notify(dev->svq);
 	}

@@ -70,6 +70,13 @@ static void zero_ring(struct rpk_vq *vq)
 	vq_clean(vq, vq->used, 6u + 8u * vq->num);
 }
 
+void rpk_vq_forget_ring(struct rpk_vq *vq)
+{
+	vq_invalidate(vq, vq->desc, 16u * vq->num);
+	vq_invalidate(vq, vq->avail, 6u + 2u * vq->num);
+	vq_invalidate(vq, vq->used, 6u + 8u * vq->num);
+}
+
 int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 {
 	struct rpk_vring_parts p;
@@ -126,6 +133,8 @@ void rpk_vq_reset(struct rpk_vq *vq)
 	}
 	if (vq->role == RPK_VQ_DRIVER)
 		zero_ring(vq);
+	else
+		rpk_vq_forget_ring(vq);
 }
 
 void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx)

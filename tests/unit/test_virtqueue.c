@@ -468,6 +468,28 @@ static void test_noncoherent_round_trip(void **state)
 	assert_true(f->drv.cleans > 0 && f->dev.invalidates > 0);
 }
 
+/* After a reset the device keeps nothing of the old ring in its cache: the
+ * driver zeroed it, and a stale line written back later (with the used flags
+ * that share it) would resurrect the old used index. */
+static void test_noncoherent_device_reset_forgets_ring(void **state)
+{
+	struct fx *f = *state;
+	size_t used_off = rpk_vring_size(16, 16) - (6u + 8u * 16);
+	struct rpk_vq_buf b;
+
+	assert_false(f->coherent);
+	open_queues(f, 16, 16);
+	for (int i = 0; i < 5; i++) {
+		assert_true(rpk_vq_add_buf(&f->drv.vq, drv_buf(f, i), 32, 1) >= 0);
+		assert_int_equal(rpk_vq_get_avail(&f->dev.vq, 1, &b), 1);
+		assert_int_equal(rpk_vq_add_used(&f->dev.vq, b.head, 8), 0);
+	}
+	rpk_vq_reset(&f->drv.vq); /* zeroes the shared ring */
+	rpk_vq_reset(&f->dev.vq);
+	assert_memory_equal(f->dev.ring + used_off, f->shared_ring + used_off, 6u + 8u * 16);
+	assert_memory_equal(f->dev.ring, f->shared_ring, 16u * 16 + 6u + 2u * 16);
+}
+
 static void test_init_rejects_bad_config(void **state)
 {
 	struct fx *f = *state;
@@ -542,6 +564,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_noncoherent_round_trip, setup_noncoherent,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_noncoherent_device_reset_forgets_ring,
+					    setup_noncoherent, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_rejects_bad_config, setup_coherent, teardown),
 	    cmocka_unit_test_setup_teardown(test_separate_parts, setup_coherent, teardown),
 	};
