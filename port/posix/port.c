@@ -72,15 +72,19 @@ static int is_zombie(pid_t pid)
 	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
+int rpk_pid_alive(uint32_t pid)
+{
+	/* From shared memory: 0 or a negative pid_t would name a process group. */
+	if (pid == 0 || pid > INT_MAX)
+		return 0;
+	if (kill((pid_t)pid, 0) != 0 && errno != EPERM)
+		return 0;
+	return !is_zombie((pid_t)pid);
+}
+
 int rpk_bell_owner_alive(const struct rpk_bell *bell)
 {
-	pid_t pid = (pid_t)__atomic_load_n(&bell->pid, __ATOMIC_RELAXED);
-
-	if (pid <= 0)
-		return 0;
-	if (kill(pid, 0) != 0 && errno != EPERM)
-		return 0;
-	return !is_zombie(pid);
+	return rpk_pid_alive(__atomic_load_n(&bell->pid, __ATOMIC_RELAXED));
 }
 
 static struct rpk_posix_port *of(void *ctx)

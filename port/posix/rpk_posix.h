@@ -89,6 +89,8 @@ uint32_t rpk_bell_new_session(struct rpk_bell *bell);
 /* The ringer's session (0: none yet) and whether its process is alive. */
 uint32_t rpk_bell_session(const struct rpk_bell *bell);
 int rpk_bell_owner_alive(const struct rpk_bell *bell);
+/* Whether a pid read from shared memory names a live, non-zombie process. */
+int rpk_pid_alive(uint32_t pid);
 
 /* Milliseconds of a monotonic clock. */
 uint32_t rpk_posix_now_ms(void);

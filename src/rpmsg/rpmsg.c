@@ -677,12 +677,9 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 	if (timeout_ms != RPK_NO_WAIT)
 		start = now_ms(port);
 	for (;;) {
-		/* A reset while we slept: the peer we waited for is gone. */
-		if (dev->epoch != epoch || !dev->up) {
-			err = -RPK_EPIPE;
-			break;
-		}
-		if (check_broken(dev)) {
+		/* A reset while we slept (the peer we waited for is gone), or a
+		 * broken ring. */
+		if (dev->epoch != epoch || !dev->up || check_broken(dev)) {
 			err = -RPK_EPIPE;
 			break;
 		}

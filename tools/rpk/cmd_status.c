@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
 
 #include "observe.h"
@@ -69,7 +68,7 @@ static const char *master_says(const struct observed *o, const char *instance)
 	const struct rpk_layout_node *m = link_peer(o->lay, o->ln, RPK_ROLE_MASTER);
 	struct rpk_node_stats_page pg;
 
-	if (!m || rpk_node_read_stats(instance, m->name, &pg) || kill((pid_t)pg.pid, 0))
+	if (!m || rpk_node_read_stats(instance, m->name, &pg) || !rpk_pid_alive(pg.pid))
 		return NULL;
 	return rpk_node_state_name((enum rpk_node_state)pg.state);
 }
