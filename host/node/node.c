@@ -1009,6 +1009,12 @@ static void watch(struct rpk_node *n, int force)
 			return;
 		pthread_mutex_lock(&n->life);
 		if (link_live(n) && peer_gone(n, 1)) {
+			/* A remote that died in its session published whole entries
+			 * only: deliver what it sent before it went (its last reply,
+			 * say). A rebooted one may already reuse the rings. */
+			if (n->ln->role == RPK_ROLE_MASTER &&
+			    rpk_bell_session(n->port.rx) == n->peer_session)
+				rpk_rpmsg_poll(&n->dev);
 			if (n->ln->role == RPK_ROLE_MASTER)
 				__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
 			link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED

@@ -58,7 +58,12 @@ remote=$(sed -nE 's/^  remote  pid ([0-9]+),.*/\1/p' "$out/s")
 kill -9 "$remote"
 wait_status running 'remote  pid [0-9]+, session 2, running'
 grep -q "remote  pid $remote," "$out/s" && fail "still the dead remote: $(cat "$out/s")"
-"$rpk" stat "$dts" --node master --instance "$inst" >"$out/st"
+# The counter page is refreshed each watchdog period: poll it (bounded, 20 s).
+for _ in $(seq 200); do
+	"$rpk" stat "$dts" --node master --instance "$inst" >"$out/st"
+	grep -qE 'attaches 2, crashes 1,' "$out/st" && break
+	sleep 0.1
+done
 grep -qE 'attaches 2, crashes 1,' "$out/st" || fail "rpk stat after recovery: $(cat "$out/st")"
 [ "$("$rpk" trace "$dts" --node remote --instance "$inst" | grep -c 'booted with the table')" -eq 2 ] ||
 	fail "trace should show both boots: $("$rpk" trace "$dts" --node remote --instance "$inst")"
