@@ -467,7 +467,7 @@ static void r_create(struct fz *f, const char *name, uint32_t src)
 
 /* ---- invariants after every operation ---- */
 
-static void check_stats(struct fz *f)
+UNTRACED static void check_stats(struct fz *f)
 {
 	const struct rpk_rpmsg_stats *a = &f->stats, *b = &f->m.stats;
 
@@ -487,7 +487,7 @@ static void check_stats(struct fz *f)
 
 /* After every operation; the sweep over every descriptor (full) only now
  * and then on big rings, and always after the last operation. */
-static void check_state(struct fz *f, int full)
+UNTRACED static void check_state(struct fz *f, int full)
 {
 	struct rpk_vq *rvq = &f->m.vq[0], *svq = &f->m.vq[1];
 	unsigned n[2][4] = {{0}};
@@ -591,7 +591,8 @@ static uint32_t pick_dst(struct fz *f, uint8_t v)
 }
 
 /* After a send that worked: the newest entry of vring 1 is the message. */
-static void check_sent(struct fz *f, uint32_t src, uint32_t dst, const void *data, size_t len)
+UNTRACED static void check_sent(struct fz *f, uint32_t src, uint32_t dst, const void *data,
+				size_t len)
 {
 	struct rpk_vring_avail *a = ring_avail(f, 1);
 	uint16_t head = a->ring[(uint16_t)(f->m.vq[1].next_avail - 1) & (f->num - 1)];

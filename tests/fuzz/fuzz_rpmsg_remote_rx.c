@@ -261,7 +261,7 @@ static uint32_t r_now(void *ctx)
 /* ---- what we hold ---- */
 
 /* [p, p + len) inside one of the remote's windows. */
-static int in_window(const struct fz *f, const void *p, uint64_t len)
+UNTRACED static int in_window(const struct fz *f, const void *p, uint64_t len)
 {
 	for (unsigned i = 0; i < f->rmem.count; i++) {
 		uintptr_t b = (uintptr_t)f->rwin[i].va, q = (uintptr_t)p;
@@ -273,7 +273,7 @@ static int in_window(const struct fz *f, const void *p, uint64_t len)
 }
 
 /* The longest buffer a queue holds at hdr (the master may alias), 0 if none. */
-static uint32_t held_len(const struct rpk_vq *vq, const void *hdr)
+UNTRACED static uint32_t held_len(const struct rpk_vq *vq, const void *hdr)
 {
 	uint32_t len = 0;
 
@@ -286,7 +286,7 @@ static uint32_t held_len(const struct rpk_vq *vq, const void *hdr)
 
 /* The transmit descriptor the caller's buffer at payload p stands for, as
  * the header's stashed head and the queue's record agree, or -1. */
-static int tx_head_of(const struct fz *f, const void *p)
+UNTRACED static int tx_head_of(const struct fz *f, const void *p)
 {
 	const uint8_t *hdr = (const uint8_t *)p - RPK_RPMSG_HDR_SIZE;
 	uint32_t head;
@@ -297,7 +297,7 @@ static int tx_head_of(const struct fz *f, const void *p)
 	return (int)head;
 }
 
-static int cmp_ptr(const void *a, const void *b)
+UNTRACED static int cmp_ptr(const void *a, const void *b)
 {
 	uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
 
@@ -305,7 +305,7 @@ static int cmp_ptr(const void *a, const void *b)
 }
 
 /* The two lists hold the same pointers, as many times each. */
-static void check_same(void **a, unsigned na, void *const *b, unsigned nb)
+UNTRACED static void check_same(void **a, unsigned na, void *const *b, unsigned nb)
 {
 	static void *sb[MAX_HELD];
 
@@ -509,7 +509,7 @@ static void m_create(struct fz *f, const char *name, uint32_t src)
 
 /* ---- invariants after every operation ---- */
 
-static void check_stats(struct fz *f)
+UNTRACED static void check_stats(struct fz *f)
 {
 	const struct rpk_rpmsg_stats *a = &f->stats, *b = &f->r.stats;
 
@@ -528,7 +528,7 @@ static void check_stats(struct fz *f)
 
 /* After every operation; the sweep over every descriptor (full) only now
  * and then on big rings, and always after the last operation. */
-static void check_state(struct fz *f, int full)
+UNTRACED static void check_state(struct fz *f, int full)
 {
 	static void *rx[MAX_HELD], *tx[MAX_HELD];
 	unsigned nrx = 0, ntx = 0, spare = 0;
@@ -622,7 +622,7 @@ static uint32_t pick_dst(struct fz *f, uint8_t v)
 }
 
 /* After a send that worked: the newest used entry of vring 0 says so. */
-static void check_sent(struct fz *f, size_t len)
+UNTRACED static void check_sent(struct fz *f, size_t len)
 {
 	struct rpk_vring_used *u = ring_used(f, 0);
 	struct rpk_vring_used_elem *e =
