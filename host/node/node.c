@@ -1015,6 +1015,7 @@ static void watch(struct rpk_node *n, int force)
 			if (n->ln->role == RPK_ROLE_MASTER &&
 			    rpk_bell_session(n->port.rx) == n->peer_session)
 				rpk_rpmsg_poll(&n->dev);
+			rpk_rpmsg_forgive_break(&n->dev);
 			if (n->ln->role == RPK_ROLE_MASTER)
 				__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
 			link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED

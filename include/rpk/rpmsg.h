@@ -195,6 +195,14 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
  */
 void rpk_rpmsg_reset(struct rpk_rpmsg *dev);
 
+/*
+ * The peer had already left when a queue was found broken: the break was its
+ * leaving (a master zeroes the rings before its next session), not a
+ * corruption. Takes back the index jump each broken queue counted. Call it
+ * once, just before rpk_rpmsg_reset(), which clears the broken marks.
+ */
+void rpk_rpmsg_forgive_break(struct rpk_rpmsg *dev);
+
 /* A consistent copy of the counters (and each queue's, if vq is not NULL). */
 void rpk_rpmsg_get_stats(struct rpk_rpmsg *dev, struct rpk_rpmsg_stats *s,
 			 struct rpk_vq_stats vq[2]);

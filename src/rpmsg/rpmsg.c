@@ -292,6 +292,21 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 }
 
+static void forgive_queue(struct rpk_rpmsg *dev, struct rpk_vq *vq, enum rpk_lock lock)
+{
+	rpk_dev_lock(dev, lock);
+	/* A queue is marked broken only together with one index jump counted. */
+	if (__atomic_load_n(&vq->broken, __ATOMIC_RELAXED) && vq->stats.bad_idx)
+		vq->stats.bad_idx--;
+	rpk_dev_unlock(dev, lock);
+}
+
+void rpk_rpmsg_forgive_break(struct rpk_rpmsg *dev)
+{
+	forgive_queue(dev, dev->rvq, RPK_LOCK_RX);
+	forgive_queue(dev, dev->svq, RPK_LOCK_TX);
+}
+
 /* Each counter belongs to one lock: TX for the send queue, RX otherwise. */
 void rpk_dev_kick(struct rpk_rpmsg *dev, struct rpk_vq *vq)
 {

@@ -50,25 +50,6 @@ static void count_binds(struct rpk_rpmsg *dev, const char *name, uint32_t addr, 
 		__atomic_add_fetch(&((struct binds *)priv)->count, 1, __ATOMIC_RELAXED);
 }
 
-typedef int (*stats_pred)(const struct rpk_node_stats_page *p);
-
-/* Wait until the node's counter page (what `rpk stat` prints) satisfies pred. */
-static void wait_stats(struct twonode *t, const char *node, stats_pred pred, const char *what,
-		       struct rpk_node_stats_page *out)
-{
-	struct timespec ts = {0, 2000000};
-
-	for (unsigned waited = 0; waited < WAIT_MS; waited += 2) {
-		if (rpk_node_read_stats(t->instance, node, out) == 0 && pred(out))
-			return;
-		nanosleep(&ts, NULL);
-	}
-	fail_msg("%s's counters never showed %s (state %s, broken %u, rx_bad_len %u, "
-		 "rx_bad_buf %u, ns_bad %u)",
-		 node, what, rpk_node_state_name((enum rpk_node_state)out->state), out->broken,
-		 out->rpmsg.rx_bad_len, out->rpmsg.rx_bad_buf, out->rpmsg.ns_bad);
-}
-
 /* Valid traffic still flows on the control endpoint, both ways. */
 static void still_serving(struct twonode *t)
 {
@@ -122,14 +103,14 @@ static int remote_broke_link(const struct rpk_node_stats_page *p)
 	return p->vq[1].bad_idx >= 1 && p->broken == 1 && p->state == RPK_NODE_DETACHED;
 }
 
-static void master_class(enum rpk_chaos c, stats_pred counted, const char *what)
+static void master_class(enum rpk_chaos c, twonode_stats_pred counted, const char *what)
 {
 	struct rpk_node_stats_page p;
 	struct twonode t;
 
 	up(&t, RPK_CHAOS_NONE, NULL);
 	assert_int_equal(rpk_node_chaos(t.master, c), 0);
-	wait_stats(&t, "remote", counted, what, &p);
+	twonode_wait_stats(&t, "remote", counted, what, &p);
 	assert_int_equal(p.state, RPK_NODE_ATTACHED);
 	assert_int_equal(p.broken, 0);
 	still_serving(&t);
@@ -170,7 +151,7 @@ static void test_avail_idx(void **state)
 	(void)state;
 	up(&t, RPK_CHAOS_NONE, NULL);
 	assert_int_equal(rpk_node_chaos(t.master, RPK_CHAOS_AVAIL_IDX), 0);
-	wait_stats(&t, "remote", remote_broke_link, "a broken link", &p);
+	twonode_wait_stats(&t, "remote", remote_broke_link, "a broken link", &p);
 	/* A new master session: the link comes back with the endpoints it had. */
 	assert_int_equal(rpk_node_detach(t.master), 0);
 	assert_int_equal(rpk_node_attach(t.master, WAIT_MS, err, sizeof(err)), 0);
@@ -206,14 +187,14 @@ static int master_broke_link(const struct rpk_node_stats_page *p)
 	return p->vq[0].bad_idx >= 1 && p->broken == 1 && p->state == RPK_NODE_CRASHED;
 }
 
-static void remote_class_test(enum rpk_chaos c, stats_pred counted, const char *what)
+static void remote_class_test(enum rpk_chaos c, twonode_stats_pred counted, const char *what)
 {
 	struct rpk_node_stats_page p;
 	struct twonode t;
 
 	up(&t, c, NULL);
 	assert_int_equal(remote_writes(&t), 0);
-	wait_stats(&t, "master", counted, what, &p);
+	twonode_wait_stats(&t, "master", counted, what, &p);
 	assert_int_equal(p.state, RPK_NODE_ATTACHED);
 	assert_int_equal(p.broken, 0);
 	assert_int_equal(p.rpmsg.rx_no_ept, 0); /* nothing corrupt was delivered */
@@ -266,7 +247,7 @@ static void test_ns_flood(void **state)
 	(void)state;
 	up(&t, RPK_CHAOS_NS_FLOOD, &b);
 	assert_int_equal(remote_writes(&t), 0);
-	wait_stats(&t, "master", master_table_full, "a full service table", &p);
+	twonode_wait_stats(&t, "master", master_table_full, "a full service table", &p);
 	still_serving(&t); /* behind the flood on the same ring: all of it was read */
 	assert_int_equal(__atomic_load_n(&b.count, __ATOMIC_RELAXED), RPK_CHAOS_FLOOD_COUNT);
 	assert_int_equal(p.broken, 0);
@@ -283,7 +264,7 @@ static void test_used_idx(void **state)
 	(void)state;
 	up(&t, RPK_CHAOS_USED_IDX, NULL);
 	assert_int_equal(remote_writes(&t), 0);
-	wait_stats(&t, "master", master_broke_link, "a broken link", &p);
+	twonode_wait_stats(&t, "master", master_broke_link, "a broken link", &p);
 	assert_int_equal(rpk_send(rpk_hept_ept(t.ctl), "x", 1, RPK_WAIT_FOREVER), -RPK_ENOTCONN);
 	assert_int_equal(rpk_hept_recv(t.ctl, buf, sizeof(buf), NULL, 0), -RPK_ECONNRESET);
 	/* It stays down for this remote session: no re-attach to the same table. */

@@ -410,6 +410,11 @@ static void echo_some(struct rpk_hept *h, int count)
 	}
 }
 
+static int remote_was_reset(const struct rpk_node_stats_page *p)
+{
+	return p->rpmsg.resets >= 1;
+}
+
 static void test_detach_and_reattach(void **state)
 {
 	struct svc_state svc = {0};
@@ -454,6 +459,13 @@ static void test_detach_and_reattach(void **state)
 	snprintf(want, sizeof(want), "addr=%u attaches=2 state=attached", addr);
 	assert_string_equal(after, want);
 	assert_int_equal(b.addr, addr);
+	/* A detach is no corruption: the remote, which may have read the rings
+	 * the master zeroed before it saw the new session, counts none. */
+	struct rpk_node_stats_page page;
+
+	twonode_wait_stats(&t, "remote", remote_was_reset, "the reset", &page);
+	assert_int_equal(page.broken, 0);
+	assert_int_equal(page.vq[0].bad_idx + page.vq[1].bad_idx, 0);
 	rpk_hept_close(h);
 	twonode_down(&t);
 }

@@ -211,6 +211,22 @@ void twonode_signal(struct twonode *t)
 	assert_int_equal(kill(t->child, SIGUSR1), 0);
 }
 
+void twonode_wait_stats(struct twonode *t, const char *node, twonode_stats_pred pred,
+			const char *what, struct rpk_node_stats_page *out)
+{
+	struct timespec ts = {0, 2000000};
+
+	for (unsigned waited = 0; waited < 20000; waited += 2) {
+		if (rpk_node_read_stats(t->instance, node, out) == 0 && pred(out))
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("%s's counters never showed %s (state %s, broken %u, rx_bad_len %u, "
+		 "rx_bad_buf %u, ns_bad %u)",
+		 node, what, rpk_node_state_name((enum rpk_node_state)out->state), out->broken,
+		 out->rpmsg.rx_bad_len, out->rpmsg.rx_bad_buf, out->rpmsg.ns_bad);
+}
+
 void twonode_down(struct twonode *t)
 {
 	assert_string_equal(twonode_cmd(t, "quit"), "ok");

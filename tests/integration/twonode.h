@@ -55,6 +55,13 @@ const char *twonode_read_note(struct twonode *t, unsigned timeout_ms);
 /* Poke the remote out of band (SIGUSR1): runs ops->on_signal in its loop. */
 void twonode_signal(struct twonode *t);
 
+typedef int (*twonode_stats_pred)(const struct rpk_node_stats_page *p);
+
+/* Wait (20 s at most) until a node's counter page, what `rpk stat` prints,
+ * satisfies pred; out holds the page that did. */
+void twonode_wait_stats(struct twonode *t, const char *node, twonode_stats_pred pred,
+			const char *what, struct rpk_node_stats_page *out);
+
 /* Tell the remote to quit, wait for it; asserts it exited 0. Closes the master. */
 void twonode_down(struct twonode *t);
 

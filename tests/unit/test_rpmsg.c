@@ -1569,6 +1569,34 @@ static void test_reset_remote_side_reattach(void **state)
 	assert_int_equal(f->m.dev.stats.rx_bad_buf + f->r.dev.stats.rx_bad_buf, 0);
 }
 
+/* The remote reads the rings a detaching master just zeroed: the queue breaks.
+ * once the master is known gone, the break is forgiven, not counted as a
+ * corruption by the peer. */
+static void test_reset_forgive_break(void **state)
+{
+	struct fx *f = fx_up(state, 8, 0);
+	struct rpk_ept re, me;
+	struct rec rr = {0}, mr = {0};
+
+	ept_new(R(f), &re, NULL, 4000, RPK_ADDR_ANY, &rr);
+	ept_new(M(f), &me, NULL, 2000, 4000, &mr);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rpk_send(&me, "m", 1, RPK_NO_WAIT), 0);
+		assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	}
+	memset(f->ring[1], 0, f->ring_size); /* the master's next session */
+	ring_avail(f, 1)->idx = 1;	     /* one entry: the remote is 3 ahead */
+	assert_int_equal(rpk_rpmsg_poll(R(f)), -RPK_EPIPE);
+	assert_int_equal(f->r.dev.rvq->stats.bad_idx, 1);
+
+	rpk_rpmsg_forgive_break(R(f));
+	assert_int_equal(f->r.dev.rvq->stats.bad_idx, 0);
+	assert_int_equal(f->r.dev.svq->stats.bad_idx, 0);
+	rpk_rpmsg_reset(R(f));
+	rpk_rpmsg_forgive_break(R(f)); /* nothing broken any more: nothing to take back */
+	assert_int_equal(f->r.dev.rvq->stats.bad_idx, 0);
+}
+
 /* A transmit buffer the remote gave back unsent is usable in the next session. */
 static void test_reset_remote_spare_buffers(void **state)
 {
@@ -1865,6 +1893,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_reset_master_remote_reboots, fx_free),
 	    cmocka_unit_test_teardown(test_reset_fails_blocked_sender, fx_free),
 	    cmocka_unit_test_teardown(test_reset_remote_side_reattach, fx_free),
+	    cmocka_unit_test_teardown(test_reset_forgive_break, fx_free),
 	    cmocka_unit_test_teardown(test_reset_remote_spare_buffers, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_master, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_remote, fx_free),
