@@ -198,8 +198,8 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev);
 /*
  * The peer had already left when a queue was found broken: the break was its
  * leaving (a master zeroes the rings before its next session), not a
- * corruption. Takes back the index jump each broken queue counted. Call it
- * once, just before rpk_rpmsg_reset(), which clears the broken marks.
+ * corruption. Takes back the index jump each broken queue counted
+ * (rpk_vq_forgive_break); call it before rpk_rpmsg_reset().
  */
 void rpk_rpmsg_forgive_break(struct rpk_rpmsg *dev);
 

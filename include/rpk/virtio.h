@@ -165,6 +165,14 @@ void rpk_vq_reset(struct rpk_vq *vq);
  */
 void rpk_vq_forget_ring(struct rpk_vq *vq);
 
+/*
+ * The queue broke because the peer was leaving (a driver zeroes its rings
+ * for its next session), not through a corruption: take back the index jump
+ * counted when it broke. The queue stays broken until rpk_vq_reset(); a
+ * second call, or one on a queue that is not broken, does nothing.
+ */
+void rpk_vq_forgive_break(struct rpk_vq *vq);
+
 /* Start the device half at a given available index (vhost-user SET_VRING_BASE). */
 void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx);
 

@@ -295,9 +295,7 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 static void forgive_queue(struct rpk_rpmsg *dev, struct rpk_vq *vq, enum rpk_lock lock)
 {
 	rpk_dev_lock(dev, lock);
-	/* A queue is marked broken only together with one index jump counted. */
-	if (__atomic_load_n(&vq->broken, __ATOMIC_RELAXED) && vq->stats.bad_idx)
-		vq->stats.bad_idx--;
+	rpk_vq_forgive_break(vq);
 	rpk_dev_unlock(dev, lock);
 }
 
@@ -426,10 +424,10 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 	 * junk cannot keep us here: the rest waits for the next poll. */
 	for (uint32_t budget = dev->rvq->num; budget && (r = next_rx(dev, &hdr, &len, &head)) != 0;
 	     budget--) {
+		if (r == -RPK_EPIPE)
+			break; /* the queue counted it: an index jump */
 		if (r < 0) {
 			dev->stats.rx_bad_buf++;
-			if (r == -RPK_EPIPE)
-				break;
 			continue;
 		}
 		n++;
@@ -546,10 +544,10 @@ static void reclaim_tx(struct rpk_rpmsg *dev)
 
 	for (uint32_t budget = dev->svq->num;
 	     budget && (r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0; budget--) {
+		if (r == -RPK_EPIPE)
+			return;
 		if (r < 0) {
 			dev->stats.tx_bad_buf++;
-			if (r == -RPK_EPIPE)
-				return;
 			continue;
 		}
 		rpk_vq_free_desc(dev->svq, head);
@@ -610,10 +608,10 @@ static int try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_
 		return 0;
 	for (uint32_t budget = dev->svq->num;
 	     budget && (r = rpk_vq_get_avail(dev->svq, 1, &b)) != 0; budget--) {
+		if (r == -RPK_EPIPE)
+			return r;
 		if (r < 0) {
 			dev->stats.tx_bad_buf++;
-			if (r == -RPK_EPIPE)
-				return r;
 			continue;
 		}
 		if (b.len <= RPK_RPMSG_HDR_SIZE || b.len > dev->buf_size ||

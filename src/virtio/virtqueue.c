@@ -77,6 +77,18 @@ void rpk_vq_forget_ring(struct rpk_vq *vq)
 	vq_invalidate(vq, vq->used, 6u + 8u * vq->num);
 }
 
+/* broken: 0 healthy, VQ_BROKEN counted in stats.bad_idx, VQ_FORGIVEN no longer. */
+#define VQ_BROKEN   1u
+#define VQ_FORGIVEN 2u
+
+void rpk_vq_forgive_break(struct rpk_vq *vq)
+{
+	if (__atomic_load_n(&vq->broken, __ATOMIC_RELAXED) != VQ_BROKEN)
+		return;
+	__atomic_store_n(&vq->broken, VQ_FORGIVEN, __ATOMIC_RELAXED);
+	vq->stats.bad_idx--;
+}
+
 int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 {
 	struct rpk_vring_parts p;
@@ -245,7 +257,7 @@ static int used_pending(struct rpk_vq *vq)
 
 static int mark_broken(struct rpk_vq *vq)
 {
-	__atomic_store_n(&vq->broken, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&vq->broken, VQ_BROKEN, __ATOMIC_RELAXED);
 	vq->stats.bad_idx++;
 	return -RPK_EPIPE;
 }

@@ -1569,32 +1569,55 @@ static void test_reset_remote_side_reattach(void **state)
 	assert_int_equal(f->m.dev.stats.rx_bad_buf + f->r.dev.stats.rx_bad_buf, 0);
 }
 
-/* The remote reads the rings a detaching master just zeroed: the queue breaks.
- * once the master is known gone, the break is forgiven, not counted as a
- * corruption by the peer. */
+/* The remote finds its receive ring 3 entries behind where it was. */
+static void jump_back(struct fx *f)
+{
+	memset(f->ring[1], 0, f->ring_size);
+	ring_avail(f, 1)->idx = 1;
+	assert_int_equal(rpk_rpmsg_poll(R(f)), -RPK_EPIPE);
+}
+
+static void send_three(struct rpk_ept *me, struct fx *f)
+{
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rpk_send(me, "m", 1, RPK_NO_WAIT), 0);
+		assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	}
+}
+
+/* A break while the master stays is counted for good; one seen as a
+ * detaching master zeroes the rings (it left first) is forgiven, once. */
 static void test_reset_forgive_break(void **state)
 {
 	struct fx *f = fx_up(state, 8, 0);
+	const struct rpk_vq_stats *rs = &f->r.dev.rvq->stats;
 	struct rpk_ept re, me;
 	struct rec rr = {0}, mr = {0};
 
 	ept_new(R(f), &re, NULL, 4000, RPK_ADDR_ANY, &rr);
 	ept_new(M(f), &me, NULL, 2000, 4000, &mr);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(rpk_send(&me, "m", 1, RPK_NO_WAIT), 0);
-		assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
-	}
-	memset(f->ring[1], 0, f->ring_size); /* the master's next session */
-	ring_avail(f, 1)->idx = 1;	     /* one entry: the remote is 3 ahead */
-	assert_int_equal(rpk_rpmsg_poll(R(f)), -RPK_EPIPE);
-	assert_int_equal(f->r.dev.rvq->stats.bad_idx, 1);
-
-	rpk_rpmsg_forgive_break(R(f));
-	assert_int_equal(f->r.dev.rvq->stats.bad_idx, 0);
-	assert_int_equal(f->r.dev.svq->stats.bad_idx, 0);
+	send_three(&me, f);
+	jump_back(f); /* a corruption: the master did not leave */
+	assert_int_equal(rs->bad_idx, 1);
+	assert_int_equal(f->r.dev.stats.rx_bad_buf, 0); /* one break, counted once */
+	rpk_rpmsg_reset(M(f));
 	rpk_rpmsg_reset(R(f));
-	rpk_rpmsg_forgive_break(R(f)); /* nothing broken any more: nothing to take back */
-	assert_int_equal(f->r.dev.rvq->stats.bad_idx, 0);
+	rpk_rpmsg_forgive_break(R(f)); /* not broken any more: nothing to take back */
+	assert_int_equal(rs->bad_idx, 1);
+
+	assert_int_equal(rpk_rpmsg_start(M(f), 0), 0);
+	assert_int_equal(rpk_rpmsg_start(R(f), 0), 0);
+	send_three(&me, f);
+	jump_back(f); /* the master detached */
+	assert_int_equal(rs->bad_idx, 2);
+	rpk_rpmsg_forgive_break(R(f));
+	assert_int_equal(rs->bad_idx, 1);
+	rpk_rpmsg_forgive_break(R(f)); /* the same break: forgiven already */
+	assert_int_equal(rs->bad_idx, 1);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), -RPK_EPIPE); /* still broken until the reset */
+	rpk_rpmsg_reset(R(f));
+	assert_int_equal(rs->bad_idx, 1);
+	assert_int_equal(f->r.dev.svq->stats.bad_idx, 0);
 }
 
 /* A transmit buffer the remote gave back unsent is usable in the next session. */
