@@ -360,6 +360,30 @@ static void init_trace(struct rpk_node *n)
 	pthread_mutex_unlock(&n->trace_mu);
 }
 
+/* A table copy's rpmsg vdev: the whole table validated, then the vdev checked
+ * against the link. what names the table in errors. */
+static int table_vdev(struct rpk_node *n, const uint8_t *copy, const char *what,
+		      const struct rpk_fw_rsc_vdev **v, uint32_t *num, uint32_t *align, char *err,
+		      size_t errlen)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	struct rpk_rsc_problem why;
+	int idx;
+
+	if (rpk_rsc_validate(copy, rr->rsc_size, &why) < 0) {
+		snprintf(err, errlen, "%s: bad %s (entry %d): %s\n", rr->path, what, why.entry,
+			 why.what);
+		return -RPK_ENOEXEC;
+	}
+	idx = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG);
+	if (idx < 0) {
+		snprintf(err, errlen, "%s: %s has no rpmsg vdev\n", rr->path, what);
+		return -RPK_ENOEXEC;
+	}
+	*v = rpk_rsc_entry(copy, (uint32_t)idx, NULL);
+	return check_vdev(n, *v, num, align, err, errlen);
+}
+
 /*
  * Remote, booted: the master loaded our firmware and installed its table,
  * with the addresses it chose. Check it as a master checks a self-booted
@@ -368,11 +392,10 @@ static void init_trace(struct rpk_node *n)
 static int take_installed_table(struct rpk_node *n, char *err, size_t errlen)
 {
 	const struct rpk_region *rr = region(n, RPK_REG_RSC);
-	struct rpk_rsc_problem why;
 	const struct rpk_fw_rsc_vdev *v;
 	uint32_t num, align;
 	uint8_t *copy = malloc(rr->rsc_size);
-	int rc = -RPK_ENOEXEC, idx;
+	int rc = -RPK_ENOEXEC;
 
 	if (!copy)
 		return -RPK_ENOMEM;
@@ -382,18 +405,7 @@ static int take_installed_table(struct rpk_node *n, char *err, size_t errlen)
 		goto out;
 	}
 	rpk_rsc_snapshot(copy, rr->rsc_size, rsc_shared(n), rr->rsc_size, &n->port.port);
-	if (rpk_rsc_validate(copy, rr->rsc_size, &why) < 0) {
-		snprintf(err, errlen, "%s: bad installed table (entry %d): %s\n", rr->path,
-			 why.entry, why.what);
-		goto out;
-	}
-	idx = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG);
-	if (idx < 0) {
-		snprintf(err, errlen, "%s: the installed table has no rpmsg vdev\n", rr->path);
-		goto out;
-	}
-	v = rpk_rsc_entry(copy, (uint32_t)idx, NULL);
-	rc = check_vdev(n, v, &num, &align, err, errlen);
+	rc = table_vdev(n, copy, "installed table", &v, &num, &align, err, errlen);
 	if (rc)
 		goto out;
 	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)rsc_shared(n) + ((const uint8_t *)v - copy));
@@ -593,11 +605,10 @@ static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint3
 static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 {
 	const struct rpk_region *rr = region(n, RPK_REG_RSC);
-	struct rpk_rsc_problem why;
 	const struct rpk_fw_rsc_vdev *v;
 	uint32_t num, align, features;
 	uint8_t *copy = malloc(rr->rsc_size);
-	int rc, idx;
+	int rc;
 
 	if (!copy)
 		return -RPK_ENOMEM;
@@ -610,20 +621,7 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 		goto out;
 	}
 	n->peer_session = s;
-	rc = rpk_rsc_validate(copy, rr->rsc_size, &why);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: bad resource table (entry %d): %s\n", rr->path,
-			 why.entry, why.what);
-		goto out;
-	}
-	idx = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG);
-	if (idx < 0) {
-		snprintf(err, errlen, "%s: resource table has no rpmsg vdev\n", rr->path);
-		rc = -RPK_ENOEXEC;
-		goto out;
-	}
-	v = rpk_rsc_entry(copy, (uint32_t)idx, NULL);
-	rc = check_vdev(n, v, &num, &align, err, errlen);
+	rc = table_vdev(n, copy, "resource table", &v, &num, &align, err, errlen);
 	if (rc)
 		goto out;
 	if (n->have_device && (num != n->num || align != n->align)) {
