@@ -299,6 +299,8 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 	if (rc)
 		snprintf(err, errlen, "%s: cannot set up rpmsg: %s\n", n->ln->path,
 			 rpk_strerror(rc));
+	else if (n->opts.polling)
+		rpk_rpmsg_set_polling(&n->dev, 1); /* the peer need not ring us */
 	return rc;
 }
 

@@ -219,7 +219,9 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev);
 
 /*
  * Polling mode: ask the peer not to kick us for new messages (1) or to kick
- * again (0). In polling mode the caller runs rpk_rpmsg_poll() in a loop.
+ * again (0). In polling mode the caller runs rpk_rpmsg_poll() in a loop. May
+ * be called before rpk_rpmsg_start(): a master's rings carry the request
+ * from then on (and across resets), a remote's from the next start.
  */
 void rpk_rpmsg_set_polling(struct rpk_rpmsg *dev, int polling);
 

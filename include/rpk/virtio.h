@@ -223,14 +223,23 @@ int rpk_vq_enable_cb(struct rpk_vq *vq);
  * Take one buffer from the available ring. want_writable says which kind the
  * caller expects (1: the device fills it). Returns 1 with *out set, 0 if none
  * is pending, or a negative error for a corrupt entry: the entry is consumed
- * and counted and, if its head was valid, returned to the used ring with
- * length 0 so the driver gets it back. Call again for the next one.
+ * and counted and, if its head was valid, returned to the used ring (length 0
+ * for a device-writable descriptor, the descriptor's length for a readable
+ * one) so the driver gets it back. Call again for the next one.
  */
 int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *out);
 
 /* Return a held buffer with the number of bytes written. Publishes the used
  * index at once. Returns 0, -RPK_EINVAL if head is not held, -RPK_EPIPE. */
 int rpk_vq_add_used(struct rpk_vq *vq, uint16_t head, uint32_t len);
+
+/*
+ * Return a held buffer the device only read. Its used length is the length
+ * the driver posted, as OpenAMP's remote reports it: OpenAMP's master takes a
+ * returned buffer's size from the used length (Linux ignores it; the spec
+ * allows 0). Same returns as rpk_vq_add_used().
+ */
+int rpk_vq_add_used_read(struct rpk_vq *vq, uint16_t head);
 
 /* True if the driver wants an interrupt for what was returned. */
 int rpk_vq_need_interrupt(struct rpk_vq *vq);

@@ -262,6 +262,8 @@ static void reset_master_queues(struct rpk_rpmsg *dev)
 			rpk_vq_post(r, (uint16_t)i, dev->rbufs + (size_t)i * dev->buf_size,
 				    dev->buf_size, 1);
 	rpk_vq_disable_cb(s);
+	if (dev->polling) /* before the remote can look: no kick for its first message */
+		rpk_vq_disable_cb(r);
 }
 
 void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
@@ -370,7 +372,7 @@ static int recycle_rx(struct rpk_rpmsg *dev, uint16_t head)
 	if (is_master(dev))
 		return rpk_vq_post(dev->rvq, head, dev->rbufs + (size_t)head * dev->buf_size,
 				   dev->buf_size, 1);
-	return rpk_vq_add_used(dev->rvq, head, 0);
+	return rpk_vq_add_used_read(dev->rvq, head);
 }
 
 /* Take the next received buffer: 1 with hdr, len and head set, 0 none, <0 error. */
@@ -387,7 +389,7 @@ static int next_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *
 	}
 	r = rpk_vq_get_avail(dev->rvq, 0, &b);
 	if (r == 1 && b.len > dev->buf_size) { /* counted as a bad buffer by the caller */
-		rpk_vq_add_used(dev->rvq, b.head, 0);
+		rpk_vq_add_used_read(dev->rvq, b.head);
 		return -RPK_EMSGSIZE;
 	}
 	if (r == 1) {
@@ -451,7 +453,11 @@ void rpk_rpmsg_set_polling(struct rpk_rpmsg *dev, int polling)
 {
 	rpk_dev_lock(dev, RPK_LOCK_RX);
 	dev->polling = (uint8_t) !!polling;
-	apply_polling(dev);
+	/* The master's rings are its own from init on, so the peer sees the
+	 * flag from its first look; a remote's only once the link is up
+	 * (rpk_rpmsg_start applies it). */
+	if (is_master(dev) || dev->up)
+		apply_polling(dev);
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 }
 

@@ -370,6 +370,16 @@ static void publish_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
 	vq_clean(vq, &vq->used->idx, sizeof(uint16_t));
 }
 
+/*
+ * The used length of a buffer handed back unused: nothing was written into a
+ * device-writable one; a device-readable one goes back with the length the
+ * driver gave it, as for a buffer read in full (see rpk_vq_add_used_read).
+ */
+static uint32_t rejected_len(uint16_t flags, uint32_t desc_len)
+{
+	return (flags & RPK_VRING_DESC_F_WRITE) ? 0 : desc_len;
+}
+
 int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *out)
 {
 	struct rpk_vring_desc *d;
@@ -405,13 +415,13 @@ int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *ou
 	if ((flags & (RPK_VRING_DESC_F_NEXT | RPK_VRING_DESC_F_INDIRECT)) ||
 	    !(flags & RPK_VRING_DESC_F_WRITE) != !want_writable) {
 		vq->stats.bad_desc++;
-		publish_used(vq, head, 0);
+		publish_used(vq, head, rejected_len(flags, len));
 		return -RPK_EBADMSG;
 	}
 	va = rpk_mem_to_va(vq->mem, addr, len);
 	if (!va || !len) {
 		vq->stats.bad_addr++;
-		publish_used(vq, head, 0);
+		publish_used(vq, head, rejected_len(flags, len));
 		return -RPK_EFAULT;
 	}
 	if (!want_writable)
@@ -427,22 +437,46 @@ int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *ou
 	return 1;
 }
 
-int rpk_vq_add_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
+/* Give a held buffer back with used length len; written bytes already clean. */
+static int return_held(struct rpk_vq *vq, uint16_t head, uint32_t len)
 {
-	struct rpk_vq_slot *s;
+	struct rpk_vq_slot *s = &vq->slots[head];
 
-	if (vq_broken(vq))
-		return -RPK_EPIPE;
-	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_HELD || len > vq->slots[head].len)
-		return -RPK_EINVAL;
-	s = &vq->slots[head];
-	if (len)
-		vq_clean(vq, s->buf, len);
 	s->buf = 0;
 	s->state = RPK_SLOT_FREE;
 	vq->num_free++;
 	publish_used(vq, head, len);
 	return 0;
+}
+
+static int check_held(const struct rpk_vq *vq, uint16_t head)
+{
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_HELD)
+		return -RPK_EINVAL;
+	return 0;
+}
+
+int rpk_vq_add_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
+{
+	int err = check_held(vq, head);
+
+	if (err)
+		return err;
+	if (len > vq->slots[head].len)
+		return -RPK_EINVAL;
+	if (len)
+		vq_clean(vq, vq->slots[head].buf, len);
+	return return_held(vq, head, len);
+}
+
+int rpk_vq_add_used_read(struct rpk_vq *vq, uint16_t head)
+{
+	int err = check_held(vq, head);
+
+	/* Nothing of ours is in the buffer: no clean. */
+	return err ? err : return_held(vq, head, vq->slots[head].len);
 }
 
 int rpk_vq_need_interrupt(struct rpk_vq *vq)

@@ -1891,6 +1891,55 @@ static void test_hostile_junk_flood_remote(void **state)
 	assert_int_equal(rr.count, 1);
 }
 
+/* ---- liveness (issue 12): what a foreign master relies on ---- */
+
+/*
+ * Our remote hands a master-to-remote buffer back with its full length in
+ * used.len, as OpenAMP's remote does: OpenAMP's master takes a reused
+ * buffer's size from it (0 made it copy a negative length). Every way back
+ * does it: read and dispatched, held then released, and refused.
+ */
+static void test_liveness_used_len_full_buffer(void **state)
+{
+	struct fx *f = remote_alone(state, 8, 0);
+	struct rpk_vring_used *u = ring_used(f, 1);
+	struct rpk_ept re;
+	struct rec rr = {0};
+
+	ept_new(R(f), &re, NULL, 2000, RPK_ADDR_ANY, &rr);
+	/* Dispatched: a 4-byte message in a 512-byte buffer. */
+	make_hdr(f->pool, 1, 2000, 4);
+	raw_master_post(f, 0, POOL_DA, RPK_RPMSG_BUF_SIZE, 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(u->idx, 1);
+	assert_int_equal(u->ring[0].id, 0);
+	assert_int_equal(u->ring[0].len, RPK_RPMSG_BUF_SIZE);
+	/* A buffer posted with just the message's length goes back with that. */
+	make_hdr(f->pool + 512, 1, 2000, 4);
+	raw_master_post(f, 1, POOL_DA + 512, 16 + 4, 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(u->ring[1].len, 16 + 4);
+	/* Held, then released. */
+	rr.hold = 2;
+	make_hdr(f->pool + 1024, 1, 2000, 4);
+	raw_master_post(f, 2, POOL_DA + 1024, RPK_RPMSG_BUF_SIZE, 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(u->idx, 2);
+	assert_int_equal(rr.nheld, 1);
+	assert_int_equal(rpk_release_rx_buffer(R(f), rr.held[0]), 0);
+	assert_int_equal(u->idx, 3);
+	assert_int_equal(u->ring[2].len, RPK_RPMSG_BUF_SIZE);
+	/* Refused: no header, shorter than a header, outside memory. */
+	raw_master_post(f, 3, POOL_DA + 1536, 8, 0);
+	raw_master_post(f, 4, POOL_DA + f->pool_size, 32, 0);
+	raw_master_post(f, 5, POOL_DA + 2048, 16, RPK_VRING_DESC_F_NEXT);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(u->idx, 6);
+	assert_int_equal(u->ring[3].len, 8);
+	assert_int_equal(u->ring[4].len, 32);
+	assert_int_equal(u->ring[5].len, 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1927,7 +1976,11 @@ int main(void)
 	    cmocka_unit_test_teardown(test_hostile_index_jump_remote, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_junk_flood_master, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_junk_flood_remote, fx_free),
+	    cmocka_unit_test_teardown(test_liveness_used_len_full_buffer, fx_free),
 	};
 
+	/* CTest runs the liveness tests on their own too (tests/CMakeLists.txt). */
+	if (getenv("RPK_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("RPK_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,6 +150,7 @@ int cmd_run(int argc, char **argv)
 			       .node = node,
 			       .instance = instance,
 			       .count = (uint32_t)count,
+			       .polling = polling,
 			       .start_timeout_ms = (uint32_t)timeout,
 			       .chaos = chaos,
 			       .chaos_every_ms = (uint32_t)chaos_every,

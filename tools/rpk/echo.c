@@ -91,8 +91,6 @@ int run_echo_remote(const struct echo_opts *o)
 		printf(" \"%s\" at 0x%x", epts[i].name, epts[i].addr);
 	printf("\n");
 	fflush(stdout);
-	if (o->polling)
-		rpk_rpmsg_set_polling(rpk_node_dev(n), 1);
 	pid_t master = getppid();
 
 	/* Booted, we are the master's child: its processor goes with it. */
@@ -216,6 +214,7 @@ int run_echo_master(const struct check_opts *o)
 {
 	struct bind_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	struct rpk_node_opts nopts = {.instance = o->instance,
+				      .polling = o->polling,
 				      .threaded = 1,
 				      .ns_bind = on_announce,
 				      .ns_priv = &w,

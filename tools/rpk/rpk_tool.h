@@ -83,6 +83,7 @@ struct check_opts {
 	const char *node;
 	const char *instance;
 	uint32_t count; /* 0: just run until stopped */
+	int polling;
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos;
 	uint32_t chaos_every_ms;
