@@ -19,6 +19,8 @@
 
 #include "node/node.h"
 
+#define INTERRUPT_SLICE_MS 50u
+
 struct held_msg {
 	void *data;
 	uint32_t len;
@@ -123,6 +125,11 @@ static void deadline_in(struct timespec *ts, uint32_t ms)
 	}
 }
 
+static int before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint32_t timeout_ms)
 {
 	struct held_msg m;
@@ -133,14 +140,24 @@ int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint
 		deadline_in(&dl, timeout_ms);
 	pthread_mutex_lock(&h->mu);
 	while (!h->count && rc == 0) {
+		struct timespec slice;
+
 		if (h->reset_seen) {
 			h->reset_seen = 0;
 			rc = -RPK_ECONNRESET;
 			break;
 		}
-		if (timeout_ms == RPK_WAIT_FOREVER)
-			pthread_cond_wait(&h->cv, &h->mu);
-		else if (pthread_cond_timedwait(&h->cv, &h->mu, &dl) == ETIMEDOUT)
+		if (__atomic_load_n(&h->dev->interrupted, __ATOMIC_RELAXED)) {
+			rc = -RPK_EINTR;
+			break;
+		}
+		/* A signal handler cannot signal the condition: an interrupt is
+		 * seen within one slice. */
+		deadline_in(&slice, INTERRUPT_SLICE_MS);
+		if (timeout_ms != RPK_WAIT_FOREVER && !before(&slice, &dl))
+			slice = dl;
+		if (pthread_cond_timedwait(&h->cv, &h->mu, &slice) == ETIMEDOUT &&
+		    timeout_ms != RPK_WAIT_FOREVER && !before(&slice, &dl))
 			rc = -RPK_ETIMEDOUT;
 	}
 	if (h->count) {

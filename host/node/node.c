@@ -62,6 +62,7 @@ struct rpk_node {
 	pthread_t thread;
 	int thread_running;
 	int stop;
+	int interrupted; /* rpk_node_interrupt: the application's waits give up */
 };
 
 static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
@@ -288,7 +289,6 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 
 	n->num = num;
 	n->align = align;
-	n->have_device = 1;
 	for (int q = 0; q < 2; q++) {
 		n->slots[q] = calloc(num, sizeof(*n->slots[q]));
 		if (!n->slots[q])
@@ -296,11 +296,14 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 		cfg.slots[q] = n->slots[q];
 	}
 	rc = rpk_rpmsg_init(&n->dev, &cfg);
+	__atomic_store_n(&n->have_device, 1, __ATOMIC_RELEASE); /* rpk_node_interrupt looks */
 	if (rc)
 		snprintf(err, errlen, "%s: cannot set up rpmsg: %s\n", n->ln->path,
 			 rpk_strerror(rc));
 	else if (n->opts.polling)
 		rpk_rpmsg_set_polling(&n->dev, 1); /* the peer need not ring us */
+	if (!rc && __atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
+		rpk_rpmsg_interrupt(&n->dev); /* it came while the device was set up */
 	return rc;
 }
 
@@ -442,7 +445,7 @@ void rpk_node_log(struct rpk_node *n, const char *fmt, ...)
 }
 
 /* Wait until cond(n) gives a non-zero value (in *val), sleeping on the
- * doorbell; 0 or -RPK_ETIMEDOUT. */
+ * doorbell; 0, -RPK_ETIMEDOUT or -RPK_EINTR. */
 static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uint32_t timeout_ms,
 		    uint32_t *val)
 {
@@ -455,6 +458,8 @@ static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uin
 		*val = cond(n);
 		if (*val)
 			return 0;
+		if (__atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
+			return -RPK_EINTR;
 		spent = rpk_posix_now_ms() - start;
 		if (timeout_ms != RPK_WAIT_FOREVER && spent >= timeout_ms)
 			return -RPK_ETIMEDOUT;
@@ -526,7 +531,9 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 	set_state(n, RPK_NODE_DETACHED);
 	pthread_mutex_lock(&n->life);
 	rc = wait_for(n, master_ready, timeout_ms, &s);
-	if (rc)
+	if (rc == -RPK_EINTR)
+		snprintf(err, errlen, "%s: interrupted while waiting for a master\n", n->ln->path);
+	else if (rc)
 		snprintf(err, errlen, "%s: no master set DRIVER_OK within %u ms\n", n->ln->path,
 			 timeout_ms);
 	else
@@ -672,6 +679,12 @@ static int wait_and_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, s
 
 	for (;;) {
 		rc = wait_for(n, table_published, left, &s);
+		if (rc == -RPK_EINTR) {
+			snprintf(err, errlen,
+				 "%s: interrupted while waiting for the remote's table\n",
+				 region(n, RPK_REG_RSC)->path);
+			return rc;
+		}
 		if (rc) {
 			snprintf(err, errlen,
 				 "%s: no resource table appeared within %u ms (none published by "
@@ -1140,7 +1153,7 @@ static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 	return r;
 }
 
-int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
+static int run_once(struct rpk_node *n, uint32_t timeout_ms)
 {
 	int r;
 
@@ -1160,17 +1173,28 @@ int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
 	return r;
 }
 
+int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
+{
+	if (__atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
+		return -RPK_EINTR;
+	return run_once(n, timeout_ms);
+}
+
+/* The event thread serves the link until close: an interrupt is for the
+ * application's own waits, not for it. */
 static void *event_thread(void *arg)
 {
 	struct rpk_node *n = arg;
 
 	while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE))
-		if (rpk_node_run_once(n, RPK_WAIT_FOREVER) < 0)
+		if (run_once(n, RPK_WAIT_FOREVER) < 0)
 			break;
 	return NULL;
 }
 
-/* The event thread, if the options ask for one and it is not running yet. */
+/* The event thread, if the options ask for one and it is not running yet.
+ * It keeps the creator's signal mask: what it starts (a booted remote's
+ * process) inherits it. */
 static int start_thread(struct rpk_node *n)
 {
 	if (!n->opts.threaded || n->thread_running)
@@ -1179,6 +1203,19 @@ static int start_thread(struct rpk_node *n)
 		return -RPK_ENOMEM;
 	n->thread_running = 1;
 	return 0;
+}
+
+void rpk_node_interrupt(struct rpk_node *n)
+{
+	__atomic_store_n(&n->interrupted, 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&n->have_device, __ATOMIC_ACQUIRE))
+		rpk_rpmsg_interrupt(&n->dev);
+	wake_self(n); /* an atomic add and a futex wake: fine in a signal handler */
+}
+
+int rpk_node_interrupted(const struct rpk_node *n)
+{
+	return __atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE);
 }
 
 int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)

@@ -83,7 +83,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
  * Bring the link up. Remote: lay out the resource table, wait for the
  * master's DRIVER_OK. Master: wait for the remote's table, attach to it (it
  * never writes the table but for features and status), post buffers.
- * Returns 0, -RPK_ETIMEDOUT, or -RPK_ENOEXEC for a bad table (message in err).
+ * Returns 0, -RPK_ETIMEDOUT, -RPK_EINTR, or -RPK_ENOEXEC for a bad table
+ * (message in err).
  */
 int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen);
 
@@ -118,6 +119,16 @@ int rpk_node_detach(struct rpk_node *n);
 /* Master: attach again after a detach or a crash; waits up to timeout_ms for
  * the remote's table. Returns 0, -RPK_ETIMEDOUT or -RPK_ENOEXEC (message in err). */
 int rpk_node_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen);
+
+/*
+ * The application is shutting down (Ctrl-C): every blocking call on this
+ * node returns -RPK_EINTR at once, now and from then on: rpk_node_start,
+ * rpk_node_attach, rpk_node_boot, rpk_node_run_once, rpk_hept_recv, and
+ * sends that would wait for a buffer. The event thread serves on until
+ * rpk_node_close(). Async-signal-safe: call it from a SIGINT handler.
+ */
+void rpk_node_interrupt(struct rpk_node *n);
+int rpk_node_interrupted(const struct rpk_node *n);
 
 /* Remote: a line in the trace buffer (if the layout gives one; see `rpk trace`). */
 void rpk_node_log(struct rpk_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -174,8 +185,9 @@ void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
 int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, uint32_t src,
 		  uint32_t dst);
 /* Copy the next message into buf. Returns its length, -RPK_ETIMEDOUT,
- * -RPK_EMSGSIZE (cap too small: the message stays queued), or once per link
- * reset -RPK_ECONNRESET when nothing received before it is left. */
+ * -RPK_EMSGSIZE (cap too small: the message stays queued), -RPK_EINTR
+ * (rpk_node_interrupt), or once per link reset -RPK_ECONNRESET when nothing
+ * received before it is left. */
 int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint32_t timeout_ms);
 struct rpk_ept *rpk_hept_ept(struct rpk_hept *h);
 void rpk_hept_close(struct rpk_hept *h);

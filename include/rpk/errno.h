@@ -29,6 +29,7 @@
 #define RPK_ECONNRESET 104 /* the link was reset (peer crashed, rebooted or detached) */
 #define RPK_ETIMEDOUT  110 /* a blocking call ran out of time */
 #define RPK_ENOEXEC    8   /* not a valid image or table */
+#define RPK_EINTR      4   /* a blocking call was interrupted (the caller is shutting down) */
 
 /* Short English description of an RPK_E* code (positive or negative). */
 const char *rpk_strerror(int err);

@@ -161,8 +161,9 @@ struct rpk_rpmsg {
 	uint8_t up; /* written under every lock, read atomically */
 	uint8_t polling;
 	uint8_t broken;
-	uint8_t rx_held; /* set by rpk_hold_rx_buffer during a callback */
-	void *rx_cur;	 /* header of the buffer being dispatched */
+	uint8_t rx_held;     /* set by rpk_hold_rx_buffer during a callback */
+	uint8_t interrupted; /* rpk_rpmsg_interrupt: blocking sends give up */
+	void *rx_cur;	     /* header of the buffer being dispatched */
 	struct rpk_rpmsg_stats stats;
 };
 
@@ -253,7 +254,7 @@ struct rpk_ept *rpk_ept_lookup(struct rpk_rpmsg *dev, uint32_t addr);
  * Send len bytes from src to dst, waiting up to timeout_ms for a free buffer
  * (RPK_NO_WAIT: try once). Returns 0, -RPK_EMSGSIZE, -RPK_EAGAIN (no buffer,
  * no wait), -RPK_ETIMEDOUT, -RPK_ENOTCONN (link down or no destination),
- * -RPK_EPIPE (link broken).
+ * -RPK_EPIPE (link broken), -RPK_EINTR (rpk_rpmsg_interrupt).
  */
 int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
 			    size_t len, uint32_t timeout_ms);
@@ -306,6 +307,14 @@ int rpk_release_tx_buffer(struct rpk_rpmsg *dev, void *buf);
  */
 int rpk_hold_rx_buffer(struct rpk_rpmsg *dev, void *data);
 int rpk_release_rx_buffer(struct rpk_rpmsg *dev, void *data);
+
+/*
+ * The application is shutting down: a send that would wait for a buffer
+ * returns -RPK_EINTR instead, now and from then on (sends that find a buffer
+ * still go out). Async-signal-safe: one atomic store, no lock. The caller
+ * then wakes waiting senders through its port's event.
+ */
+void rpk_rpmsg_interrupt(struct rpk_rpmsg *dev);
 
 /* Largest payload a send can carry right now (depends on the master's buffers). */
 uint32_t rpk_max_payload(const struct rpk_rpmsg *dev);

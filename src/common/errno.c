@@ -46,6 +46,8 @@ const char *rpk_strerror(int err)
 		return "timed out";
 	case RPK_ENOEXEC:
 		return "invalid image or table";
+	case RPK_EINTR:
+		return "interrupted";
 	default:
 		return "unknown error";
 	}

@@ -707,6 +707,10 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 		err = try_get_tx(dev, hdr, head, cap);
 		if (err != -RPK_EAGAIN || timeout_ms == RPK_NO_WAIT)
 			break;
+		if (__atomic_load_n(&dev->interrupted, __ATOMIC_RELAXED)) {
+			err = -RPK_EINTR;
+			break;
+		}
 		if (!waiting) {
 			waiting = 1;
 			tx_wait_begin(dev);
@@ -852,6 +856,11 @@ int rpk_release_tx_buffer(struct rpk_rpmsg *dev, void *buf)
 		unget_tx(dev, (uint16_t)head);
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	return head < 0 ? -RPK_EINVAL : 0;
+}
+
+void rpk_rpmsg_interrupt(struct rpk_rpmsg *dev)
+{
+	__atomic_store_n(&dev->interrupted, 1, __ATOMIC_RELAXED);
 }
 
 uint32_t rpk_max_payload(const struct rpk_rpmsg *dev)

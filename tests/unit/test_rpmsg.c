@@ -1940,6 +1940,40 @@ static void test_liveness_used_len_full_buffer(void **state)
 	assert_int_equal(u->ring[5].len, 16);
 }
 
+/* Ctrl-C while a sender waits for a buffer: the handler interrupts the
+ * device and wakes the port; the send gives up at once, and so does every
+ * later send that would wait, while sends that find a buffer still go. */
+static int hook_interrupt(struct side *s, uint32_t timeout_ms)
+{
+	(void)timeout_ms;
+	rpk_rpmsg_interrupt(&s->dev);
+	return 0; /* woken */
+}
+
+static void test_liveness_interrupt_blocked_send(void **state)
+{
+	struct fx *f = fx_up(state, 4, 0);
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+
+	ept_new(R(f), &re, NULL, RPK_ADDR_ANY, 2000, &rr);
+	ept_new(M(f), &me, NULL, 2000, re.addr, &mr);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rpk_trysend(&me, "a", 1), 0);
+	f->m.wait_hook = hook_interrupt;
+	assert_int_equal(rpk_send(&me, "b", 1, RPK_WAIT_FOREVER), -RPK_EINTR);
+	assert_int_equal(f->m.waits, 1);
+	assert_int_equal(ring_avail(f, 1)->flags, RPK_VRING_AVAIL_F_NO_INTERRUPT);
+	f->m.wait_hook = NULL;
+	assert_int_equal(rpk_send(&me, "b", 1, RPK_WAIT_FOREVER), -RPK_EINTR);
+	assert_int_equal(f->m.waits, 1); /* did not even wait */
+	assert_int_equal(rpk_trysend(&me, "b", 1), -RPK_EAGAIN);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 4);
+	assert_int_equal(rpk_send(&me, "c", 1, RPK_WAIT_FOREVER), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rr.count, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1977,6 +2011,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_hostile_junk_flood_master, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_junk_flood_remote, fx_free),
 	    cmocka_unit_test_teardown(test_liveness_used_len_full_buffer, fx_free),
+	    cmocka_unit_test_teardown(test_liveness_interrupt_blocked_send, fx_free),
 	};
 
 	/* CTest runs the liveness tests on their own too (tests/CMakeLists.txt). */

@@ -29,7 +29,8 @@ static uint32_t count = 100;
 
 static int remote_main(void *arg)
 {
-	struct echo_opts o = {&lay, "remote", instance, 0, 10000};
+	struct echo_opts o = {
+	    .lay = &lay, .node = "remote", .instance = instance, .start_timeout_ms = 10000};
 
 	(void)arg;
 	return run_echo_remote(&o);
@@ -37,7 +38,11 @@ static int remote_main(void *arg)
 
 static int master_main(void *arg)
 {
-	struct check_opts o = {&lay, "master", instance, count, 10000};
+	struct check_opts o = {.lay = &lay,
+			       .node = "master",
+			       .instance = instance,
+			       .count = count,
+			       .start_timeout_ms = 10000};
 
 	(void)arg;
 	return run_echo_master(&o);

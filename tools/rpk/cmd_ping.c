@@ -144,6 +144,8 @@ static int ping_loop(struct rpk_node *n, struct pinger *p, uint64_t *rtt)
 		uint64_t t0 = now_ns();
 		int rc = rpk_send(&p->ept, msg, size, 2000);
 
+		if (rc == -RPK_EINTR)
+			return 1;
 		if (rc) {
 			fprintf(stderr, "ping: send: %s\n", rpk_strerror(rc));
 			return 1;
@@ -173,6 +175,7 @@ static int master_main(void *arg)
 		fprintf(stderr, "%s", err);
 		return 1;
 	}
+	stop_interrupts(n);
 	if (rpk_node_start(n, 10000, err, sizeof(err))) {
 		fprintf(stderr, "%s", err);
 		goto out;
@@ -199,6 +202,7 @@ static int master_main(void *arg)
 		       bare / 1000.0);
 	}
 out:
+	stop_interrupts_forget(n);
 	rpk_node_close(n);
 	free(rtt);
 	return rc;

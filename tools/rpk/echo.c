@@ -28,9 +28,11 @@ static int echo_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, vo
 {
 	struct echo_state *st = priv;
 
-	if (rpk_sendto(ept, src, data, len, ECHO_SEND_TIMEOUT_MS) == 0)
+	int rc = rpk_sendto(ept, src, data, len, ECHO_SEND_TIMEOUT_MS);
+
+	if (rc == 0)
 		st->echoed++;
-	else
+	else if (rc != -RPK_EINTR) /* not a failure: we are stopping */
 		st->failed++;
 	return 0;
 }
@@ -52,6 +54,12 @@ static void print_counts(struct rpk_node *n)
 	       "times\n",
 	       me, me, peer, (unsigned long long)c.tx_msgs, (unsigned long long)c.tx_kicks,
 	       (unsigned long long)c.rx_msgs, (unsigned long long)c.rx_wakeups);
+}
+
+static void close_node(struct rpk_node *n)
+{
+	stop_interrupts_forget(n);
+	rpk_node_close(n);
 }
 
 int run_echo_remote(const struct echo_opts *o)
@@ -76,13 +84,15 @@ int run_echo_remote(const struct echo_opts *o)
 		fprintf(stderr, "%s", err);
 		return 1;
 	}
+	stop_interrupts(n);
 	for (int i = 0; i < ln->num_services; i++)
 		rpk_ept_create(rpk_node_dev(n), &epts[i], ln->services[i], RPK_ADDR_ANY,
 			       RPK_ADDR_ANY, echo_cb, &st);
-	if (rpk_node_start(n, o->start_timeout_ms, err, sizeof(err))) {
+	rc = rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "%s", err);
-		rpk_node_close(n);
-		return 1;
+		close_node(n);
+		return rc == -RPK_EINTR ? 130 : 1;
 	}
 	const struct rpk_region *rr = &o->lay->regions[ln->region[RPK_REG_RSC]];
 	printf("remote: resource table at 0x%llx, master attached; serving",
@@ -97,6 +107,8 @@ int run_echo_remote(const struct echo_opts *o)
 	while (!rpk_stop && (!o->booted || getppid() == master)) {
 		int r = rpk_node_run_once(n, 200);
 
+		if (r == -RPK_EINTR)
+			break;
 		if (r < 0) {
 			fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
 			rc = 1;
@@ -109,7 +121,7 @@ int run_echo_remote(const struct echo_opts *o)
 			(unsigned long long)st.failed);
 		rc = 1;
 	}
-	rpk_node_close(n);
+	close_node(n);
 	return rc;
 }
 
@@ -136,16 +148,23 @@ static void on_announce(struct rpk_rpmsg *dev, const char *name, uint32_t addr, 
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Up to timeout_ms, in slices: a signal handler cannot signal the condition. */
 static int wait_bound(struct bind_wait *w, uint32_t timeout_ms)
 {
-	struct timespec dl;
 	int ok;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000u;
 	pthread_mutex_lock(&w->mu);
-	while (!w->bound && !rpk_stop && pthread_cond_timedwait(&w->cv, &w->mu, &dl) == 0)
-		;
+	for (uint32_t waited = 0; !w->bound && !rpk_stop && waited < timeout_ms; waited += 50) {
+		struct timespec dl;
+
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += 50 * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &dl);
+	}
 	ok = w->bound;
 	pthread_mutex_unlock(&w->mu);
 	return ok;
@@ -171,11 +190,15 @@ static uint32_t check_echoes(struct rpk_hept *h, uint32_t count, uint32_t max)
 		size_t len = make_msg(out, i, max);
 		int rc = rpk_send(rpk_hept_ept(h), out, len, ECHO_SEND_TIMEOUT_MS);
 
+		if (rc == -RPK_EINTR)
+			break;
 		if (rc) {
 			fprintf(stderr, "master: send %u failed: %s\n", i, rpk_strerror(rc));
 			break;
 		}
 		rc = rpk_hept_recv(h, in, sizeof(in), NULL, ECHO_RECV_TIMEOUT_MS);
+		if (rc == -RPK_EINTR)
+			break;
 		if (rc < 0) {
 			fprintf(stderr, "master: echo %u: %s\n", i, rpk_strerror(rc));
 			break;
@@ -246,40 +269,46 @@ int run_echo_master(const struct check_opts *o)
 		fprintf(stderr, "%s", err);
 		return 1;
 	}
+	stop_interrupts(n);
 	rc = o->firmware ? boot(n, o, &rp, err, sizeof(err))
 			 : rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s", err);
-		rpk_node_close(n);
-		return 1;
+		close_node(n);
+		return rc == -RPK_EINTR ? 130 : 1;
 	}
 	printf("master: attached to the remote's resource table, features 0x%x%s\n",
 	       rpk_node_dev(n)->features,
 	       rpk_node_dev(n)->features & (1u << RPK_VIRTIO_RPMSG_F_NS) ? " (name service)" : "");
 	if (!wait_bound(&w, o->start_timeout_ms)) {
-		fprintf(stderr, "master: no service announced within %u ms\n", o->start_timeout_ms);
-		rpk_node_close(n);
-		return 1;
+		if (!rpk_stop)
+			fprintf(stderr, "master: no service announced within %u ms\n",
+				o->start_timeout_ms);
+		close_node(n);
+		return rpk_stop ? 130 : 1;
 	}
 	rc = rpk_hept_open(n, &h, w.name, RPK_ADDR_ANY, w.addr);
 	if (rc) {
 		fprintf(stderr, "master: cannot bind \"%s\": %s\n", w.name, rpk_strerror(rc));
-		rpk_node_close(n);
+		close_node(n);
 		return 1;
 	}
 	printf("master: bound \"%s\": 0x%x -> 0x%x\n", w.name, rpk_hept_ept(h)->addr, w.addr);
 	if (!o->count) {
+		/* Not pause(): the signal may run its handler in the event thread. */
 		while (!rpk_stop)
-			pause();
+			nanosleep(&(struct timespec){0, 20000000L}, NULL);
 		rpk_hept_close(h);
 		print_counts(n);
-		rpk_node_close(n);
+		close_node(n);
 		return 0;
 	}
 	ok = check_echoes(h, o->count, rpk_max_payload(rpk_node_dev(n)));
 	printf("master: %u/%u messages came back intact\n", ok, o->count);
 	rpk_hept_close(h);
 	print_counts(n);
-	rpk_node_close(n);
+	close_node(n);
+	if (ok != o->count && rpk_stop)
+		return 130; /* interrupted before the count was reached */
 	return ok == o->count ? 0 : 1;
 }

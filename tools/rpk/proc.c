@@ -13,10 +13,43 @@
 
 volatile sig_atomic_t rpk_stop;
 
+/* Nodes whose blocking calls a stop signal interrupts. */
+#define MAX_STOP_NODES 4
+static struct rpk_node *stop_nodes[MAX_STOP_NODES];
+
 static void on_stop(int sig)
 {
 	(void)sig;
 	rpk_stop = 1;
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		struct rpk_node *n = __atomic_load_n(&stop_nodes[i], __ATOMIC_ACQUIRE);
+
+		if (n)
+			rpk_node_interrupt(n);
+	}
+}
+
+void stop_interrupts(struct rpk_node *n)
+{
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		struct rpk_node *none = NULL;
+
+		if (__atomic_compare_exchange_n(&stop_nodes[i], &none, n, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	if (rpk_stop) /* the signal came before we were listed */
+		rpk_node_interrupt(n);
+}
+
+void stop_interrupts_forget(struct rpk_node *n)
+{
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		struct rpk_node *mine = n;
+
+		__atomic_compare_exchange_n(&stop_nodes[i], &mine, NULL, 0, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED);
+	}
 }
 
 void install_stop_signals(void)

@@ -26,6 +26,10 @@ int cmd_stat(int argc, char **argv);
 /* Set by SIGINT/SIGTERM once install_stop_signals() ran. */
 extern volatile sig_atomic_t rpk_stop;
 void install_stop_signals(void);
+/* A stop signal also interrupts this node's blocking calls (rpk_node_interrupt);
+ * forget it before closing it. */
+void stop_interrupts(struct rpk_node *n);
+void stop_interrupts_forget(struct rpk_node *n);
 
 /* Parse a number option in [min, max]; prints "rpk CMD: --OPT takes min..max"
  * and returns -1 when it is not one. */
