@@ -44,6 +44,7 @@
 #include <cmocka.h>
 
 #include <rpk/errno.h>
+#include <rpk/rpmsg.h>
 #include <rpk/virtio.h>
 
 #include "posix/rpk_posix.h"
@@ -329,6 +330,46 @@ static void sim_moves_whole_lines(void **state)
 	free(priv);
 }
 
+/* rpk_rpmsg_init, in either role, over the seeds' block with this alignment. */
+static int init_rpmsg(struct side *s, enum rpk_role role, uint32_t align)
+{
+	static struct rpk_vq_slot slots[2][NUM];
+	static struct rpk_ept *buckets[8];
+	struct rpk_rpmsg dev;
+	struct rpk_rpmsg_cfg c = {
+	    .role = role,
+	    .vring = {s->view + VRING0_OFF, s->view + VRING1_OFF},
+	    .num = NUM,
+	    .align = align,
+	    .notify_id = {0, 1},
+	    .slots = {slots[0], slots[1]},
+	    .mem = &s->mem,
+	    .port = &s->port.port,
+	    .bufs = role == RPK_ROLE_MASTER ? s->view + POOL_OFF : NULL,
+	    .buckets = buckets,
+	    .num_buckets = 8,
+	};
+
+	return rpk_rpmsg_init(&dev, &c);
+}
+
+/* The core refuses rings aligned below a cache line where its port maintains
+ * caches (the scenarios' remote), and keeps taking them where it does not. */
+static void core_refuses_align_below_line_with_caches(void **state)
+{
+	struct link *l = link_open(64, 1);
+
+	(void)state;
+	for (int role = RPK_ROLE_MASTER; role <= RPK_ROLE_REMOTE; role++) {
+		assert_int_equal(init_rpmsg(&l->remote, role, 16), -RPK_EINVAL);
+		assert_int_equal(init_rpmsg(&l->remote, role, 32), -RPK_EINVAL);
+		assert_int_equal(init_rpmsg(&l->remote, role, 64), 0);
+		assert_int_equal(init_rpmsg(&l->remote, role, 128), 0);
+		assert_int_equal(init_rpmsg(&l->master, role, 16), 0);
+	}
+	link_close(l);
+}
+
 struct scenario {
 	const char *name;
 	CMUnitTestFunction fn;
@@ -356,6 +397,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest unit[] = {
 	    cmocka_unit_test(sim_moves_whole_lines),
+	    cmocka_unit_test(core_refuses_align_below_line_with_caches),
 	};
 	int failed = 0;
 
