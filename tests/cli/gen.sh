@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out" --vendor tcc >/dev/null
 for want in 'VRING_RX_ADDRESS   0x200c9000UL' 'VRING_TX_ADDRESS   0x200c8000UL' \
 	'VRING_BUFF_ADDRESS 0x200ca000UL' 'RSC_TABLE_ADDRESS  0x200c63b8UL' \
-	'VRING_SIZE         16U' 'VRING_ALIGNMENT    16U'; do
+	'VRING_SIZE         16U' 'VRING_ALIGNMENT    64U'; do
 	grep -qF "#define $want" "$out/resource_table.h" || fail "resource_table.h lacks '$want'"
 done
 grep -qF 'tcc,rsc-offset = <0x3b8>;' "$out/linux-rproc.dtsi" || fail "no rsc-offset in the dtsi"
@@ -26,7 +26,7 @@ arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -Wall -Wextra 
 size=$(arm-none-eabi-objdump -h "$out/arm.o" | awk '$2 == ".resource_table" {print $3}')
 [ "$size" = "00000058" ] || fail ".resource_table is 0x$size bytes, want 0x58 (88)"
 arm-none-eabi-objcopy -O binary --only-section=.resource_table "$out/arm.o" "$out/table.bin"
-[ "$(od -An -tx4 -j48 -N20 "$out/table.bin" | xargs)" = "200c8000 00000010 00000010 00000000 00000000" ] ||
+[ "$(od -An -tx4 -j48 -N20 "$out/table.bin" | xargs)" = "200c8000 00000040 00000010 00000000 00000000" ] ||
 	fail "vring0 entry wrong: $(od -An -tx4 -j48 -N20 "$out/table.bin")"
 
 # The Linux fragment compiles with dtc; the Zephyr overlay onto a minimal board.
