@@ -359,6 +359,42 @@ static void check_link_rings(struct ctx *c, const char *path, const struct rpk_l
 	}
 }
 
+/*
+ * With a write-back cache on either side, the used ring (the device writes
+ * it) must not share a cache line with the avail ring (the driver writes it):
+ * a side's write-back of its line carries its stale copy of the other's
+ * index, and messages are lost or delivered twice. The legacy layout puts the
+ * used ring at the first multiple of rpk,vring-align after the avail ring, so
+ * the alignment must be a whole line. Sides of one link share their vrings.
+ */
+static void check_cached_links(struct ctx *c)
+{
+	const struct rpk_layout *lay = c->lay;
+
+	for (int i = 0; i < lay->num_nodes; i++) {
+		const struct rpk_layout_node *n = &lay->nodes[i], *cacher = NULL;
+
+		if (!n->vring_align || n->vring_align >= RPK_CACHE_LINE)
+			continue;
+		for (int j = 0; j < lay->num_nodes && !cacher; j++) {
+			const struct rpk_layout_node *m = &lay->nodes[j];
+
+			if (m->cached &&
+			    (m == n || (m->region[RPK_REG_VRING0] >= 0 &&
+					m->region[RPK_REG_VRING0] == n->region[RPK_REG_VRING0])))
+				cacher = m;
+		}
+		if (cacher)
+			report(c, n->path,
+			       "rpk,vring-align %u is below the %u-byte cache line, and %s caches "
+			       "the shared memory (rpk,cached): the used ring would share a line "
+			       "with the avail ring, and one side's write-back would overwrite "
+			       "the other's index; use rpk,vring-align = <%u> or more",
+			       n->vring_align, RPK_CACHE_LINE,
+			       cacher == n ? "this side" : cacher->path, RPK_CACHE_LINE);
+	}
+}
+
 static void read_services(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
 {
 	int count = fdt_stringlist_count(c->fdt, off, "rpk,services");
@@ -385,6 +421,7 @@ static void add_link(struct ctx *c, int off)
 	struct rpk_layout_node *n;
 	char path[RPK_LAYOUT_PATH];
 	const char *role;
+	int len;
 
 	node_path(c, off, path, sizeof(path));
 	if (lay->num_nodes == RPK_LAYOUT_MAX_NODES) {
@@ -410,6 +447,11 @@ static void add_link(struct ctx *c, int off)
 	read_firmware_region(c, off, path, n);
 	read_link_mboxes(c, off, path, n);
 	read_services(c, off, path, n);
+	if (fdt_getprop(c->fdt, off, "rpk,cached", &len)) {
+		n->cached = 1;
+		if (len)
+			report(c, path, "'rpk,cached' takes no value");
+	}
 
 	/* The remote lays out the rings; the master may learn them from the table. */
 	if (get_u32(c, off, "rpk,vring-num", &n->vring_num) ||
@@ -457,6 +499,7 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 		add_link(&c, off);
 	if (!lay->num_nodes)
 		report(&c, "/", "no node with compatible = \"rpk,rpmsg-link\"");
+	check_cached_links(&c);
 	return c.nerr ? -RPK_EINVAL : 0;
 }
 

@@ -44,6 +44,9 @@ struct rpk_layout_node {
 	uint32_t rx_chan;	   /* doorbell the peer rings */
 	uint32_t vring_num;	   /* 0: take it from the resource table */
 	uint32_t vring_align;
+	/* rpk,cached: this side sees the shared memory through a write-back
+	 * data cache (on the host: the simulated one). */
+	int cached;
 	char services[RPK_LAYOUT_MAX_SERVICES][RPK_NAME_SIZE];
 	int num_services;
 };

@@ -92,15 +92,18 @@ static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_
 /*
  * Non-coherent mode: the node sees each region through a private copy that
  * only the port's cache operations synchronise. The doorbells stay coherent,
- * as a hardware mailbox is. Rings whose driver- and device-written parts
- * share a cache line cannot work on such memory: refuse them up front.
+ * as a hardware mailbox is. The peer may be coherent or cached alike. Rings
+ * whose driver- and device-written parts share a cache line cannot work on
+ * such memory (tests/unit/test_cache_sim.c shows how they fail): refuse them
+ * up front, as the core would.
  */
 static int simulate_caches(struct rpk_node *n, char *err, size_t errlen)
 {
 	if (n->ln->vring_align && n->ln->vring_align < RPK_SIM_LINE) {
 		snprintf(err, errlen,
-			 "%s: rpk,vring-align %u is below the %u-byte cache line: with caches, the "
-			 "avail ring (driver) and used ring (device) would share lines\n",
+			 "%s: rpk,vring-align %u is below the %u-byte cache line, and this node "
+			 "simulates a write-back cache (RPK_CACHE_SIM=1): the avail ring (driver) "
+			 "and used ring (device) would share lines\n",
 			 n->ln->path, n->ln->vring_align, RPK_SIM_LINE);
 		return -RPK_EINVAL;
 	}
@@ -146,6 +149,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		n->opts = *opts;
 	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
 		n->opts.noncoherent = 1; /* lets a whole test suite run this way */
+	if (ln->cached)
+		n->opts.noncoherent = 1; /* the devicetree says this side caches: so it does here */
 	snprintf(n->instance, sizeof(n->instance), "%s",
 		 n->opts.instance ? n->opts.instance : "default");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
@@ -597,7 +602,9 @@ static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint3
 		}
 	}
 	if (n->cache && *align < RPK_SIM_LINE) {
-		snprintf(err, errlen, "%s: vring alignment %u is below the %u-byte cache line\n",
+		snprintf(err, errlen,
+			 "%s: vring alignment %u is below the %u-byte cache line, and this node "
+			 "caches the shared memory: the avail and used rings would share lines\n",
 			 path, *align, RPK_SIM_LINE);
 		return -RPK_ENOEXEC;
 	}

@@ -22,7 +22,7 @@ struct rpk_hept;
 struct rpk_node_opts {
 	const char *instance;	/* shm names are /rpk-<instance>-<region>; default "default" */
 	int polling;		/* spin on the doorbell instead of sleeping */
-	int noncoherent;	/* simulate write-back caches (also: RPK_CACHE_SIM=1) */
+	int noncoherent;	/* simulate write-back caches (also: RPK_CACHE_SIM=1, rpk,cached) */
 	int threaded;		/* run an event thread after start */
 	rpk_ns_bind_cb ns_bind; /* services the peer announced that nobody bound */
 	void *ns_priv;

@@ -112,7 +112,7 @@ struct rpk_rpmsg_cfg {
 	void *vring[2];			 /* local addresses of vring 0 and 1 (legacy layout) */
 	struct rpk_vring_parts parts[2]; /* used instead where vring[q] is NULL */
 	uint32_t num;			 /* entries per vring */
-	uint32_t align;			 /* used-ring alignment */
+	uint32_t align;			 /* used-ring alignment (>= RPK_CACHE_LINE with caches) */
 	uint32_t notify_id[2];		 /* passed to the port's notify */
 	struct rpk_vq_slot *slots[2];	 /* num entries each */
 	const struct rpk_mem *mem;
@@ -169,7 +169,9 @@ struct rpk_rpmsg {
 
 /*
  * Set up the device. The master posts its receive buffers (without kicking);
- * the remote touches no shared memory yet. Returns 0 or -RPK_EINVAL.
+ * the remote touches no shared memory yet. Returns 0 or -RPK_EINVAL, also
+ * where the port maintains caches and the buffers or a legacy ring's
+ * alignment are not whole cache lines (RPK_CACHE_LINE).
  */
 int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
 

@@ -12,6 +12,8 @@
 
 #include <rpk/port.h>
 
+#include "posix/cache_sim.h"
+
 struct rpk_shm {
 	void *va;
 	size_t size;
@@ -42,27 +44,6 @@ struct rpk_bell {
 };
 
 #define RPK_BELL_STRIDE 64u
-
-/*
- * Simulated non-coherent memory: the node works on a private copy of each
- * region (its "cache"), and only cache_clean (private -> shared) and
- * cache_invalidate (shared -> private) move data, in whole lines as a
- * write-back data cache does. A missing clean or invalidate, or two writers
- * sharing a line, then corrupts data on a laptop as it would on a board.
- */
-#define RPK_SIM_LINE	    64u
-#define RPK_SIM_MAX_REGIONS 8
-
-struct rpk_sim_cache {
-	struct {
-		uint8_t *priv, *shared;
-		size_t size;
-	} reg[RPK_SIM_MAX_REGIONS];
-	int count;
-};
-
-/* Add a region: priv becomes a copy of shared. Returns 0 or -1 if full. */
-int rpk_sim_cache_add(struct rpk_sim_cache *c, uint8_t *priv, uint8_t *shared, size_t size);
 
 struct rpk_posix_port {
 	struct rpk_port port;

@@ -77,6 +77,14 @@ static int check_cfg(const struct rpk_rpmsg_cfg *cfg)
 	    (!cfg->bufs || ((uintptr_t)cfg->bufs & align) || (buf_size & align) ||
 	     buf_size <= RPK_RPMSG_HDR_SIZE || buf_size > 0xffffu + RPK_RPMSG_HDR_SIZE))
 		return -RPK_EINVAL;
+	/* Likewise the used ring (the device writes it) must not share a line
+	 * with the avail ring (the driver writes it), or one side's write-back
+	 * carries a stale copy of the other's index: messages are lost or
+	 * delivered twice (tests/unit/test_cache_sim.c). A legacy ring puts the
+	 * used ring at the first multiple of align after the avail ring. */
+	if ((cfg->vring[0] || cfg->vring[1]) && cfg->port->ops->cache_invalidate &&
+	    cfg->align < RPK_CACHE_LINE)
+		return -RPK_EINVAL;
 	return 0;
 }
 

@@ -8,10 +8,11 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out" --vendor tcc >/dev/null
+"$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out" --vendor tcc >/dev/null 2>"$out/stderr"
+[ ! -s "$out/stderr" ] || fail "rpk gen had something to say about the seeds' layout: $(cat "$out/stderr")"
 for want in 'VRING_RX_ADDRESS   0x200c9000UL' 'VRING_TX_ADDRESS   0x200c8000UL' \
 	'VRING_BUFF_ADDRESS 0x200ca000UL' 'RSC_TABLE_ADDRESS  0x200c63b8UL' \
-	'VRING_SIZE         16U' 'VRING_ALIGNMENT    16U'; do
+	'VRING_SIZE         16U' 'VRING_ALIGNMENT    64U'; do
 	grep -qF "#define $want" "$out/resource_table.h" || fail "resource_table.h lacks '$want'"
 done
 grep -qF 'tcc,rsc-offset = <0x3b8>;' "$out/linux-rproc.dtsi" || fail "no rsc-offset in the dtsi"
@@ -26,7 +27,7 @@ arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -Wall -Wextra 
 size=$(arm-none-eabi-objdump -h "$out/arm.o" | awk '$2 == ".resource_table" {print $3}')
 [ "$size" = "00000058" ] || fail ".resource_table is 0x$size bytes, want 0x58 (88)"
 arm-none-eabi-objcopy -O binary --only-section=.resource_table "$out/arm.o" "$out/table.bin"
-[ "$(od -An -tx4 -j48 -N20 "$out/table.bin" | xargs)" = "200c8000 00000010 00000010 00000000 00000000" ] ||
+[ "$(od -An -tx4 -j48 -N20 "$out/table.bin" | xargs)" = "200c8000 00000040 00000010 00000000 00000000" ] ||
 	fail "vring0 entry wrong: $(od -An -tx4 -j48 -N20 "$out/table.bin")"
 
 # The Linux fragment compiles with dtc; the Zephyr overlay onto a minimal board.
@@ -38,4 +39,30 @@ dtc -q -I dts -O dtb -o /dev/null "$out/zephyr.dts"
 # The MMU table expands inside an array initialiser.
 printf '#define MT_NORMAL 1\n#define MT_P_RW_U_NA 2\n#define MT_DEFAULT_SECURE_STATE 4\n#define MMU_REGION_FLAT_ENTRY(n, a, s, f) {n, a, s, f}\nstruct r { const char *n; unsigned long a, s; int f; };\n#include "mmu_regions.h"\nconst struct r regions[] = {RPK_MMU_REGIONS};\n' >"$out/mmu.c"
 gcc -std=c11 -Wall -Werror -c "$out/mmu.c" -I"$out" -o "$out/mmu.o"
+# The generated MMU regions cache the rings (MT_NORMAL) whatever the devicetree
+# says: one that marks nothing rpk,cached and aligns to 16 gets a table aligned
+# to the cache line, and a note saying why.
+sed -e 's/rpk,vring-align = <64>;/rpk,vring-align = <16>;/' -e '/rpk,cached;/d' \
+	"$root/examples/dts/seed-tcc807x.dts" >"$out/align16.dts"
+mkdir "$out/align16"
+"$rpk" gen "$out/align16.dts" --out "$out/align16" >/dev/null 2>"$out/align16.err" ||
+	fail "rpk gen refused a coherent layout aligned to 16: $(cat "$out/align16.err")"
+for want in '/remote: rpk,vring-align 16 is below the 64-byte cache line' \
+	'the remote caches the rings (MT_NORMAL in mmu_regions.h)' 'VRING_ALIGNMENT raised to 64'; do
+	grep -qF "$want" "$out/align16.err" || fail "no '$want' in: $(cat "$out/align16.err")"
+done
+grep -qF '#define VRING_ALIGNMENT    64U' "$out/align16/resource_table.h" ||
+	fail "VRING_ALIGNMENT not raised: $(grep VRING_ALIGNMENT "$out/align16/resource_table.h")"
+
+# A remote marked rpk,cached with rings aligned to 16: the layout refuses it
+# and nothing is written.
+sed 's/rpk,vring-align = <64>;/rpk,vring-align = <16>;/' "$root/examples/dts/seed-tcc807x.dts" \
+	>"$out/cached16.dts"
+mkdir "$out/cached16"
+if "$rpk" gen "$out/cached16.dts" --out "$out/cached16" >/dev/null 2>"$out/cached16.err"; then
+	fail "rpk gen accepted a cached remote with rings aligned to 16"
+fi
+grep -qF '/remote: rpk,vring-align 16 is below the 64-byte cache line, and this side caches' \
+	"$out/cached16.err" || fail "no reason given: $(cat "$out/cached16.err")"
+[ -z "$(ls -A "$out/cached16")" ] || fail "rpk gen wrote files for a refused layout"
 echo "gen: all checks passed"

@@ -12,7 +12,7 @@ gcc -std=c11 -c "$out/resource_table.c" -I"$out" -o "$out/host.o"
 arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -Os -c "$out/resource_table.c" \
 	-I"$out" -o "$out/arm.o"
 arm-none-eabi-objcopy -O binary --only-section=.resource_table "$out/arm.o" "$out/table.bin"
-expect 0 'vring1 +da 0x200c9000  num 16  align 16  notifyid 1' -- "$rpk" rsc dump "$out/arm.o"
+expect 0 'vring1 +da 0x200c9000  num 16  align 64  notifyid 1' -- "$rpk" rsc dump "$out/arm.o"
 expect 0 'ELF64.*' -- "$rpk" rsc dump "$out/host.o"
 expect 0 'no problems found' -- "$rpk" rsc dump "$out/table.bin"
 

@@ -82,6 +82,12 @@ static void check_layout(const struct rpk_layout *lay)
 		} else {
 			CHECK(n->role == RPK_ROLE_MASTER);
 		}
+		/* Rings below a cache line only where no side of the link caches. */
+		if (n->vring_align && n->vring_align < RPK_CACHE_LINE)
+			for (int j = 0; j < lay->num_nodes; j++)
+				CHECK(!lay->nodes[j].cached ||
+				      lay->nodes[j].region[RPK_REG_VRING0] !=
+					  n->region[RPK_REG_VRING0]);
 		CHECK(rpk_layout_find(lay, n->name) != NULL);
 	}
 }

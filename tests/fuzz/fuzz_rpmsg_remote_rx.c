@@ -22,7 +22,8 @@
  * says -RPK_EPIPE.
  *
  * Configuration byte: bits 0-2 num (NUM_TABLE), bits 3-4 the master's buffer
- * size (BUFSZ_TABLE), bit 5 name service, bit 6 polling mode, bit 7 align 4096.
+ * size (BUFSZ_TABLE), bit 5 name service, bit 6 polling mode, bit 7 align 4096
+ * (else 64: the port's invalidate hook makes the core want whole lines).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -1119,7 +1120,7 @@ static int setup(struct fz *f)
 	f->num = NUM_TABLE[cfg & 7u];
 	f->buf_size = BUFSZ_TABLE[(cfg >> 3) & 3u];
 	f->features = (cfg & 32u) ? NS_F : 0;
-	f->align = (cfg & 128u) ? 4096u : 16u;
+	f->align = (cfg & 128u) ? 4096u : RPK_CACHE_LINE;
 	f->nbufs = f->num < RPK_RPMSG_MAX_BUFS / 2 ? f->num : RPK_RPMSG_MAX_BUFS / 2;
 	f->ring_size = rpk_vring_size(f->num, f->align);
 	f->pool_size = (size_t)2 * f->nbufs * f->buf_size;

@@ -658,7 +658,7 @@ static void rp_pair_init(struct rp_pair *p, uint32_t num, int ns, int remote_tar
 	p->buf_size = 512;
 	p->nbufs = num;
 	p->features = ns ? NS_F : 0;
-	p->ring_size = rpk_vring_size(num, 16);
+	p->ring_size = rpk_vring_size(num, RPK_CACHE_LINE); /* as the targets lay them out */
 	p->pool_size = (size_t)2 * num * 512u;
 	for (int q = 0; q < 2; q++)
 		p->ring[q] = calloc(1, p->ring_size);
@@ -676,7 +676,7 @@ static void rp_pair_init(struct rp_pair *p, uint32_t num, int ns, int remote_tar
 	mc.vring[0] = p->ring[0];
 	mc.vring[1] = p->ring[1];
 	mc.num = num;
-	mc.align = 16;
+	mc.align = RPK_CACHE_LINE;
 	mc.notify_id[1] = 1;
 	mc.slots[0] = p->mslots[0];
 	mc.slots[1] = p->mslots[1];

@@ -4,7 +4,8 @@
  * endpoints each way, every message sequence-numbered and pattern-filled:
  * nothing lost, nothing duplicated, nothing reordered per endpoint, nothing
  * corrupted. RPK_STREAM_COUNT sets the messages per direction (default 10^6),
- * RPK_STREAM_EPTS the endpoints each way (default 4, at most 16).
+ * RPK_STREAM_EPTS the endpoints each way (default 4, at most 16), RPK_STREAM_DT
+ * the link (a devicetree in tests/integration, default link256.dts).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -190,13 +191,13 @@ static int teardown(void **state)
 static void test_stream_both_directions(void **state)
 {
 	struct twonode *t = *state;
-	const char *env = getenv("RPK_STREAM_COUNT");
+	const char *env = getenv("RPK_STREAM_COUNT"), *dt = getenv("RPK_STREAM_DT");
 	uint32_t count = env ? (uint32_t)strtoul(env, NULL, 0) : 1000000u;
 	struct rpk_rpmsg *dev;
 	struct timespec dl;
 	char want[160];
 
-	twonode_up(t, "link256.dts", &ops, NULL, NULL);
+	twonode_up(t, dt ? dt : "link256.dts", &ops, NULL, NULL);
 	dev = rpk_node_dev(t->master);
 	read_streams();
 	for (uint32_t i = 0; i < streams; i++)

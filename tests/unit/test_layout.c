@@ -231,7 +231,11 @@ static void check_seed(const struct rpk_layout *l)
 	assert_int_equal(r->tx_chan, 1);
 	assert_int_equal(r->rx_chan, 0);
 	assert_int_equal(r->vring_num, 16);
-	assert_int_equal(r->vring_align, 16);
+	/* The seeds' caches: Zephyr caches the shared memory, Linux does not;
+	 * so the rings are aligned to the cache line, not the seeds' 16. */
+	assert_int_equal(r->vring_align, 64);
+	assert_true(r->cached);
+	assert_false(m->cached);
 	assert_int_equal(r->num_services, 1);
 	assert_string_equal(r->services[0], "rpmsg-client-sample");
 }
@@ -326,6 +330,31 @@ static void test_valid_64bit_cells(void **state)
 	assert_int_equal(g->size, 0x1000);
 	g = node_mailbox(&lay, h);
 	assert_int_equal(g->da, 0x80001000);
+}
+
+/* rpk,cached says which side caches; alignment 16 stays legal where none does. */
+static void test_cached_sides(void **state)
+{
+	const struct rpk_layout_node *h, *m;
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	if (rpk_layout_load(FIXTURE("cached-remote.dts"), &lay, err, sizeof(err)) != 0)
+		fail_msg("cached-remote.dts: %s", err);
+	h = rpk_layout_find(&lay, "link-host");
+	m = rpk_layout_find(&lay, "link-mcu");
+	assert_non_null(h);
+	assert_non_null(m);
+	assert_false(h->cached);
+	assert_true(m->cached);
+	assert_int_equal(m->vring_align, 64);
+
+	if (rpk_layout_load(FIXTURE("coherent-align16.dts"), &lay, err, sizeof(err)) != 0)
+		fail_msg("coherent-align16.dts: %s", err);
+	m = rpk_layout_find(&lay, "link-mcu");
+	assert_non_null(m);
+	assert_false(m->cached);
+	assert_int_equal(m->vring_align, 16);
 }
 
 static void test_pool_size(void **state)
@@ -464,6 +493,23 @@ static void test_error_firmware_region(void **state)
 	assert_int_equal(count_lines(err), 2);
 	EXPECT_ERRORS("firmware-region-cells.dts",
 		      {"/link-host", "'rpk,firmware-region' must be one phandle"});
+	assert_int_equal(count_lines(err), 1);
+}
+
+/* A ring alignment below the cache line where either side caches: the avail
+ * and used rings would share a line (tests/unit/test_cache_sim.c). */
+static void test_error_cached_align(void **state)
+{
+	(void)state;
+	EXPECT_ERRORS(
+	    "cached-align16.dts",
+	    {"/link-mcu", "rpk,vring-align 16 is below the 64-byte cache line", "this side"});
+	assert_int_equal(count_lines(err), 1);
+	EXPECT_ERRORS("cached-peer-align16.dts",
+		      {"/link-mcu", "rpk,vring-align 16 is below the 64-byte cache line",
+		       "/link-host caches"});
+	assert_int_equal(count_lines(err), 1);
+	EXPECT_ERRORS("cached-value.dts", {"/link-mcu", "'rpk,cached' takes no value"});
 	assert_int_equal(count_lines(err), 1);
 }
 
@@ -694,6 +740,7 @@ int main(void)
 	    cmocka_unit_test(test_seed_example),
 	    cmocka_unit_test(test_valid_fixture),
 	    cmocka_unit_test(test_valid_64bit_cells),
+	    cmocka_unit_test(test_cached_sides),
 	    cmocka_unit_test(test_pool_size),
 	    cmocka_unit_test(test_dtb_input),
 	    cmocka_unit_test(test_dtb_garbage_file),
@@ -705,6 +752,7 @@ int main(void)
 	    cmocka_unit_test(test_error_rsc_does_not_fit),
 	    cmocka_unit_test(test_error_trace),
 	    cmocka_unit_test(test_error_firmware_region),
+	    cmocka_unit_test(test_error_cached_align),
 	    cmocka_unit_test(test_error_bad_role),
 	    cmocka_unit_test(test_error_memory_region_not_reserved),
 	    cmocka_unit_test(test_error_names_beyond_list),

@@ -10,6 +10,10 @@
  *                        table's offset and size, and the rproc node
  *   zephyr.overlay       zephyr,memory-region nodes for the remote
  *   mmu_regions.h        MMU_REGION_FLAT_ENTRY lines for Zephyr's mmu_regions.c
+ *
+ * The MMU regions are cacheable (MT_NORMAL), so the remote caches the rings:
+ * the table's vring alignment is at least a cache line, whatever the
+ * devicetree says (see ring_alignment()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +31,7 @@ struct gen {
 	const struct rpk_layout_node *ln;
 	const char *vendor;
 	const char *dir;
+	uint32_t vring_align; /* what the table says: rpk,vring-align, or a cache line */
 };
 
 static const struct rpk_region *reg(const struct gen *g, int k)
@@ -81,8 +86,10 @@ static int gen_rsc_header(const struct gen *g)
 	fprintf(f, "#define VRING_BUFF_ADDRESS 0x%llxUL /* buffer pool, 0x%llx bytes */\n",
 		(unsigned long long)reg(g, RPK_REG_BUFFER)->da,
 		(unsigned long long)reg(g, RPK_REG_BUFFER)->size);
-	fprintf(f, "#define VRING_ALIGNMENT    %uU\n#define VRING_SIZE         %uU\n",
-		g->ln->vring_align, g->ln->vring_num);
+	fprintf(f,
+		"#define VRING_ALIGNMENT    %uU /* >= the %u-byte cache line: the remote caches "
+		"the rings */\n#define VRING_SIZE         %uU\n",
+		g->vring_align, RPK_CACHE_LINE, g->ln->vring_num);
 	fprintf(f, "#define RSC_TABLE_ADDRESS  0x%llxUL /* %s + 0x%x */\n",
 		(unsigned long long)(rsc->da + rsc->rsc_offset), rsc->path, rsc->rsc_offset);
 	fprintf(f, "#define RSC_TABLE_MAX_SIZE 0x%xU\n\n", rsc->rsc_size);
@@ -195,7 +202,9 @@ static int gen_mmu_regions(const struct gen *g)
 		return -1;
 	header_comment(f, g, "/*", "*/");
 	fprintf(f, "/* Put RPK_MMU_REGIONS in mmu_regions[] of the SoC's mmu_regions.c: the\n"
-		   " * remote must map every shared region or touching it faults. */\n"
+		   " * remote must map every shared region or touching it faults. MT_NORMAL\n"
+		   " * caches them (with CONFIG_CACHE_MANAGEMENT for the clean and invalidate\n"
+		   " * calls), which is why VRING_ALIGNMENT is a whole cache line. */\n"
 		   "#define RPK_MMU_REGIONS \\\n");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		fprintf(f,
@@ -206,6 +215,46 @@ static int gen_mmu_regions(const struct gen *g)
 	return fclose(f);
 }
 
+/*
+ * The remote maps the shared regions cacheable (mmu_regions.h), so its used
+ * ring must start a cache line of its own: with a smaller alignment it shares
+ * the avail ring's line, and the remote's write-back of its used index carries
+ * a stale copy of the master's avail index (tests/unit/test_cache_sim.c shows
+ * the message lost). The layout refuses that where the devicetree marks a side
+ * rpk,cached; for one that does not, raise the alignment and say why.
+ */
+static int ring_alignment(struct gen *g)
+{
+	g->vring_align = g->ln->vring_align;
+	if (g->vring_align >= RPK_CACHE_LINE)
+		return 0;
+	for (int k = RPK_REG_VRING0; k <= RPK_REG_VRING1; k++) {
+		size_t need = rpk_vring_size(g->ln->vring_num, RPK_CACHE_LINE);
+
+		if (need > reg(g, k)->size || reg(g, k)->da % RPK_CACHE_LINE) {
+			fprintf(stderr,
+				"rpk gen: %s: the remote caches the rings, so they must be aligned "
+				"to the %u-byte cache line, and a vring of %u entries aligned so "
+				"needs 0x%zx bytes at a multiple of %u: the region does not give "
+				"it\n",
+				reg(g, k)->path, RPK_CACHE_LINE, g->ln->vring_num, need,
+				RPK_CACHE_LINE);
+			return -1;
+		}
+	}
+	fprintf(stderr,
+		"rpk gen: %s: rpk,vring-align %u is below the %u-byte cache line, and the "
+		"remote caches the rings (MT_NORMAL in mmu_regions.h): its write-back of the "
+		"used ring would overwrite the master's avail index in the line they share, "
+		"and messages would be lost. VRING_ALIGNMENT raised to %u (each vring now "
+		"0x%zx bytes, still inside its region); set rpk,vring-align = <%u> and "
+		"rpk,cached on %s to keep the devicetree in step.\n",
+		g->ln->path, g->ln->vring_align, RPK_CACHE_LINE, RPK_CACHE_LINE,
+		rpk_vring_size(g->ln->vring_num, RPK_CACHE_LINE), RPK_CACHE_LINE, g->ln->path);
+	g->vring_align = RPK_CACHE_LINE;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
@@ -213,7 +262,9 @@ static void usage(FILE *f)
 	       "Write every port artefact of a link from its devicetree: the remote's\n"
 	       "resource_table.c/.h (self-boot addresses), the Linux master's reserved-memory\n"
 	       "fragment (linux-rproc.dtsi), a Zephyr overlay (zephyr.overlay) and an MMU\n"
-	       "region table (mmu_regions.h).\n\n"
+	       "region table (mmu_regions.h). The regions are cacheable, so VRING_ALIGNMENT\n"
+	       "is at least the 64-byte cache line (raised, with a note, if the devicetree\n"
+	       "gives less).\n\n"
 	       "options:\n"
 	       "  --node NAME      the remote node (default: remote)\n"
 	       "  --out DIR        where to write (default: .)\n"
@@ -275,6 +326,8 @@ int cmd_gen(int argc, char **argv)
 		fprintf(stderr, "rpk gen: %s has no remote node '%s'\n", argv[optind], node);
 		return 2;
 	}
+	if (ring_alignment(&g))
+		return 1;
 	if (gen_rsc_header(&g) || gen_rsc_source(&g) || gen_linux_dtsi(&g) ||
 	    gen_zephyr_overlay(&g) || gen_mmu_regions(&g))
 		return 1;
