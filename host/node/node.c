@@ -59,6 +59,7 @@ struct rpk_node {
 	uint32_t last_chaos_ms;
 	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */
 	struct rpk_shm stats; /* our counters for rpk stat */
+	gid_t group;	      /* who may join besides us (docs/access.md), or RPK_NO_GROUP */
 	pthread_t thread;
 	int thread_running;
 	int stop;
@@ -78,13 +79,13 @@ void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct
 static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_region *r,
 		      char *err, size_t errlen)
 {
-	char name[160];
+	char name[160], why[1024];
 	int rc;
 
 	rpk_node_shm_name(name, sizeof(name), n->instance, r);
-	rc = rpk_shm_open(shm, name, r->size);
+	rc = rpk_shm_open(shm, name, r->size, n->group, why, sizeof(why));
 	if (rc)
-		snprintf(err, errlen, "%s: cannot map %s: %s\n", r->path, name, strerror(-rc));
+		snprintf(err, errlen, "%s: %s\n", r->path, why);
 	return rc;
 }
 
@@ -150,6 +151,11 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->shm[k].fd = -1;
 	n->mbox.fd = n->stats.fd = n->fw_shm.fd = -1;
+	n->group = RPK_NO_GROUP;
+	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
+		snprintf(err, errlen, "no group named '%s' (rpk_node_opts.group)\n", n->opts.group);
+		goto fail;
+	}
 
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		if (map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen))
@@ -196,10 +202,12 @@ void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char
 /* Counters are a convenience: a node runs without them if the page fails. */
 static void open_stats(struct rpk_node *n)
 {
-	char name[160];
+	char name[160], why[1024];
 
 	rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
-	if (rpk_shm_open(&n->stats, name, sizeof(struct rpk_node_stats_page)))
+	/* A page the access model refuses is left alone: we run without. */
+	if (rpk_shm_open(&n->stats, name, sizeof(struct rpk_node_stats_page), n->group, why,
+			 sizeof(why)))
 		n->stats.va = NULL;
 }
 
@@ -243,14 +251,30 @@ static int copy_page(const struct rpk_node_stats_page *pg, struct rpk_node_stats
 
 int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_stats_page *out)
 {
-	struct rpk_shm shm;
+	char err[1024];
+
+	return rpk_node_read_stats_group(instance, node, NULL, out, err, sizeof(err));
+}
+
+int rpk_node_read_stats_group(const char *instance, const char *node, const char *group,
+			      struct rpk_node_stats_page *out, char *err, size_t errlen)
+{
+	struct rpk_shm shm = {.fd = -1};
+	gid_t gid = RPK_NO_GROUP;
 	char name[160];
 	int rc;
 
+	if (group && rpk_group_lookup(group, &gid, err, errlen))
+		return -RPK_EINVAL;
 	rpk_node_stats_name(name, sizeof(name), instance, node);
-	if (rpk_shm_open_readonly(&shm, name, sizeof(*out)))
+	rc = rpk_shm_open_readonly(&shm, name, sizeof(*out), gid, err, errlen);
+	if (rc == -ENOENT)
 		return -RPK_ENOENT;
+	if (rc)
+		return -RPK_EIO;
 	rc = copy_page(shm.va, out);
+	if (rc)
+		snprintf(err, errlen, "/dev/shm%s holds no counters", name);
 	rpk_shm_close(&shm);
 	return rc;
 }
@@ -1211,8 +1235,10 @@ void rpk_node_close(struct rpk_node *n)
 		rpk_shm_unlink(name);
 	}
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		int mapped = n->shm[k].va != NULL; /* never remove what we did not join */
+
 		rpk_shm_close(&n->shm[k]);
-		if (owner) {
+		if (owner && mapped) {
 			rpk_node_shm_name(name, sizeof(name), n->instance, region(n, k));
 			rpk_shm_unlink(name);
 		}

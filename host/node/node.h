@@ -40,6 +40,10 @@ struct rpk_node_opts {
 	/* Remote: a master loaded our firmware and installed its table; run
 	 * with that table instead of laying one out. */
 	int booted;
+	/* Who may join the link besides our user (docs/access.md): a group
+	 * name or number; NULL: nobody. Objects we create are then 0660 and
+	 * that group's, and objects of that group are joined. */
+	const char *group;
 };
 
 /*
@@ -159,8 +163,12 @@ struct rpk_node_stats_page {
 void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node);
 
 /* A consistent copy of a running node's page: 0, -RPK_ENOENT (not running)
- * or -RPK_EIO (no counters in it). */
+ * or -RPK_EIO (no counters in it, or refused by the access model). */
 int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_stats_page *out);
+/* The same for a link shared with a group (NULL: none; see rpk_node_opts),
+ * and why it failed in err; -RPK_EINVAL for an unknown group. */
+int rpk_node_read_stats_group(const char *instance, const char *node, const char *group,
+			      struct rpk_node_stats_page *out, char *err, size_t errlen);
 
 /* Remove a layout's shm objects and its nodes' counters for an instance
  * (cleanup after a crash). */

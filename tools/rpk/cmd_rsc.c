@@ -246,7 +246,7 @@ static int dump_file(const char *path)
 }
 
 /* A running node's table, read (never created) from its shm object. */
-static int dump_live(const char *dt, const char *node, const char *instance)
+static int dump_live(const char *dt, const char *node, const char *instance, const char *group)
 {
 	static struct rpk_layout lay;
 	struct observed o;
@@ -256,7 +256,7 @@ static int dump_live(const char *dt, const char *node, const char *instance)
 
 	if (load_layout(dt, &lay))
 		return -1;
-	rc = observe_open(&o, &lay, node, instance, "rsc");
+	rc = observe_open(&o, &lay, node, instance, group, "rsc");
 	if (rc == 1)
 		fprintf(stderr, "rpk rsc: no running link for instance '%s'\n", instance);
 	if (rc)
@@ -276,7 +276,9 @@ static int dump_live(const char *dt, const char *node, const char *instance)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpk rsc dump FILE            an ELF image or a raw table\n"
-		   "       rpk rsc dump --dt FILE --node NAME [--instance ID]   a running node\n\n"
+		   "       rpk rsc dump --dt FILE --node NAME [--instance ID] [--group NAME]\n"
+		   "                                    a running node (--group: a link shared\n"
+		   "                                    with a group, see docs/access.md)\n\n"
 		   "Print every entry of a resource table (types by name, addresses in hex,\n"
 		   "vrings with size, alignment and notify id, vdev status and features\n"
 		   "decoded) and flag what is wrong: a malformed table, overlapping regions,\n"
@@ -285,12 +287,11 @@ static void usage(FILE *f)
 
 int cmd_rsc(int argc, char **argv)
 {
-	static const struct option opts[] = {{"dt", required_argument, 0, 'd'},
-					     {"node", required_argument, 0, 'n'},
-					     {"instance", required_argument, 0, 'i'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	const char *dt = NULL, *node = NULL, *instance = "default";
+	static const struct option opts[] = {
+	    {"dt", required_argument, 0, 'd'},	     {"node", required_argument, 0, 'n'},
+	    {"instance", required_argument, 0, 'i'}, {"group", required_argument, 0, 'g'},
+	    {"help", no_argument, 0, 'h'},	     {0, 0, 0, 0}};
+	const char *dt = NULL, *node = NULL, *instance = "default", *group = NULL;
 	int c, rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -313,6 +314,9 @@ int cmd_rsc(int argc, char **argv)
 		case 'i':
 			instance = optarg;
 			break;
+		case 'g':
+			group = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -326,7 +330,7 @@ int cmd_rsc(int argc, char **argv)
 			fprintf(stderr, "rpk rsc dump: a running node needs --dt and --node\n");
 			return 2;
 		}
-		rc = dump_live(dt, node, instance);
+		rc = dump_live(dt, node, instance, group);
 	} else if (optind == argc - 1) {
 		rc = dump_file(argv[optind]);
 	} else {

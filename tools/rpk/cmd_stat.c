@@ -15,12 +15,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rpk stat FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
+	fprintf(f, "usage: rpk stat FILE.dts|FILE.dtb --node NAME [--instance ID]\n"
+		   "                [--group NAME]\n\n"
 		   "Print a running node's counters: messages and kicks each way, link\n"
 		   "events, and what it rejected from its peer, by class.\n\n"
 		   "options:\n"
 		   "  --node NAME       the node (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
 		   "  -h, --help        this text\n");
 }
 
@@ -62,9 +64,9 @@ int cmd_stat(int argc, char **argv)
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	struct rpk_node_stats_page page;
-	const char *node, *instance;
-	char name[200];
-	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance);
+	const char *node, *instance, *group;
+	char name[200], why[1024];
+	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance, &group);
 
 	if (c >= 0)
 		return c;
@@ -74,14 +76,14 @@ int cmd_stat(int argc, char **argv)
 		return 1;
 	}
 	rpk_node_stats_name(name, sizeof(name), instance, ln->name);
-	c = rpk_node_read_stats(instance, ln->name, &page);
+	c = rpk_node_read_stats_group(instance, ln->name, group, &page, why, sizeof(why));
 	if (c == -RPK_ENOENT) {
 		fprintf(stderr, "rpk stat: %s is not running in instance '%s' (no %s)\n", ln->path,
 			instance, name);
 		return 1;
 	}
 	if (c) {
-		fprintf(stderr, "rpk stat: %s holds no counters\n", name);
+		fprintf(stderr, "rpk stat: %s\n", why);
 		return 1;
 	}
 	print_page(&page, ln->path, instance);

@@ -16,12 +16,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rpk status FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
+	fprintf(f, "usage: rpk status FILE.dts|FILE.dtb --node NAME [--instance ID]\n"
+		   "                  [--group NAME]\n\n"
 		   "Print the state of a link (offline, running, detached, attached, crashed),\n"
 		   "both sides' processes and sessions, and the vdev handshake.\n\n"
 		   "options:\n"
 		   "  --node NAME       either side of the link (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
 		   "  -h, --help        this text\n");
 }
 
@@ -63,21 +65,23 @@ static int alive(const struct rpk_bell *b)
 }
 
 /* The state a live master process reports, or NULL. */
-static const char *master_says(const struct observed *o, const char *instance)
+static const char *master_says(const struct observed *o, const char *instance, const char *group)
 {
 	const struct rpk_layout_node *m = link_peer(o->lay, o->ln, RPK_ROLE_MASTER);
 	struct rpk_node_stats_page pg;
+	char why[1024];
 
-	if (!m || rpk_node_read_stats(instance, m->name, &pg) || !rpk_pid_alive(pg.pid))
+	if (!m || rpk_node_read_stats_group(instance, m->name, group, &pg, why, sizeof(why)) ||
+	    !rpk_pid_alive(pg.pid))
 		return NULL;
 	return rpk_node_state_name((enum rpk_node_state)pg.state);
 }
 
 /* The state from what shared memory shows (remoteproc's names). */
-static const char *state_of(const struct observed *o, const char *instance, int published,
-			    const struct rpk_fw_rsc_vdev *v)
+static const char *state_of(const struct observed *o, const char *instance, const char *group,
+			    int published, const struct rpk_fw_rsc_vdev *v)
 {
-	const char *said = master_says(o, instance);
+	const char *said = master_says(o, instance, group);
 
 	if (said)
 		return said;
@@ -90,7 +94,8 @@ static const char *state_of(const struct observed *o, const char *instance, int 
 	return "detached";
 }
 
-static int show(const struct rpk_layout *lay, const char *node, const char *instance)
+static int show(const struct rpk_layout *lay, const char *node, const char *instance,
+		const char *group)
 {
 	struct rpk_rsc_problem why;
 	const struct rpk_fw_rsc_vdev *v;
@@ -98,7 +103,7 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 	unsigned long long at;
 	int published;
 	uint8_t *tbl;
-	int rc = observe_open(&o, lay, node, instance, "status");
+	int rc = observe_open(&o, lay, node, instance, group, "status");
 
 	if (rc < 0)
 		return 1;
@@ -109,7 +114,7 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 	tbl = observe_table(&o, &published, &why);
 	v = rpmsg_vdev(tbl);
 	at = (unsigned long long)(o.rsc->da + o.rsc->rsc_offset);
-	printf("%s\n", state_of(&o, instance, published, v));
+	printf("%s\n", state_of(&o, instance, group, published, v));
 	printf("  link    %s, instance %s\n", o.ln->path, instance);
 	print_side("remote", o.remote_bell);
 	print_side("master", o.master_bell);
@@ -129,8 +134,8 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 int cmd_status(int argc, char **argv)
 {
 	static struct rpk_layout lay;
-	const char *node, *instance;
-	int rc = parse_node_command("status", argc, argv, usage, &lay, &node, &instance);
+	const char *node, *instance, *group;
+	int rc = parse_node_command("status", argc, argv, usage, &lay, &node, &instance, &group);
 
-	return rc >= 0 ? rc : show(&lay, node, instance);
+	return rc >= 0 ? rc : show(&lay, node, instance, group);
 }

@@ -61,7 +61,8 @@ int run_echo_remote(const struct echo_opts *o)
 				      .polling = o->polling,
 				      .chaos = o->chaos,
 				      .chaos_every_ms = o->chaos_every_ms,
-				      .booted = o->booted};
+				      .booted = o->booted,
+				      .group = o->group};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -220,8 +221,9 @@ int run_echo_master(const struct check_opts *o)
 				      .ns_bind = on_announce,
 				      .ns_priv = &w,
 				      .chaos = o->chaos,
-				      .chaos_every_ms = o->chaos_every_ms};
-	struct remote_proc rp = {.dt = o->dt, .instance = o->instance};
+				      .chaos_every_ms = o->chaos_every_ms,
+				      .group = o->group};
+	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_hept *h = NULL;
 	struct rpk_node *n;
 	char err[1024];

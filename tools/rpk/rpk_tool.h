@@ -44,10 +44,12 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 		    struct rpk_layout *lay, void (*usage)(FILE *));
 
 /* The whole command line of a command that looks at one node of a running
- * link: FILE --node NAME [--instance ID] [--help]. Returns -1 to go on with
- * the layout loaded, else the exit code. */
+ * link: FILE --node NAME [--instance ID] [--group NAME] [--help]. Returns -1
+ * to go on with the layout loaded, else the exit code. group is NULL unless
+ * given. */
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
-		       struct rpk_layout *lay, const char **node, const char **instance);
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group);
 
 /* A whole file (up to 64 MiB) in an exact-size malloc'd copy, so nothing
  * past it can be read by mistake; NULL after "rpk CMD: PATH: why". */
@@ -73,7 +75,8 @@ struct echo_opts {
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos; /* chaos peer mode (see host/node/chaos.h) */
 	uint32_t chaos_every_ms;
-	int booted; /* the master loaded our firmware: take its installed table */
+	int booted;	   /* the master loaded our firmware: take its installed table */
+	const char *group; /* who may join besides us (docs/access.md), or NULL */
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -88,6 +91,7 @@ struct check_opts {
 	uint32_t chaos_every_ms;
 	const char *firmware; /* boot the remote with this ELF (its node comes from the layout) */
 	const char *dt;	      /* the layout's file, for the booted remote's command line */
+	const char *group;    /* who may join besides us (docs/access.md), or NULL */
 };
 int run_echo_master(const struct check_opts *o);
 
@@ -99,7 +103,7 @@ const struct rpk_layout_node *link_peer(const struct rpk_layout *lay,
 
 /* The remote's processor on the host: a child `rpk run --node NODE --booted`. */
 struct remote_proc {
-	const char *dt, *node, *instance;
+	const char *dt, *node, *instance, *group;
 	pid_t pid;
 	unsigned starts;
 };
