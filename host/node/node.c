@@ -63,6 +63,12 @@ struct rpk_node {
 	pthread_t thread;
 	int thread_running;
 	int stop;
+
+	/* A region shrank under us: failed is set (atomic) once failure says
+	 * which; the sizes are looked at once a watchdog period. */
+	int failed;
+	char failure[512];
+	uint32_t last_size_ms;
 };
 
 static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
@@ -1162,10 +1168,70 @@ static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 	return r;
 }
 
+/*
+ * A region whose object shrank under us (someone truncated it): the SIGBUS
+ * guard absorbed the faults, but the link is gone. Take it down so blocked
+ * callers return, and keep saying why. Looked at once a watchdog period, or
+ * now (force).
+ */
+static int regions_shrank(struct rpk_node *n, int force)
+{
+	const struct rpk_shm *shm[RPK_REG_COUNT + 2];
+	const struct rpk_region *r[RPK_REG_COUNT + 2];
+	uint32_t now = rpk_posix_now_ms();
+	int count = 0, rc = 0;
+	char name[160];
+	size_t size;
+
+	if (__atomic_load_n(&n->failed, __ATOMIC_ACQUIRE))
+		return -RPK_EIO;
+	if (!force) { /* the run loop's own clock: other threads force */
+		if (now - n->last_size_ms < WATCH_MS)
+			return 0;
+		n->last_size_ms = now;
+	}
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		shm[count] = &n->shm[k];
+		r[count++] = region(n, k);
+	}
+	shm[count] = &n->mbox;
+	r[count++] = &n->lay->regions[n->ln->mailbox];
+	if (n->fw_shm.va) {
+		shm[count] = &n->fw_shm;
+		r[count++] = &n->lay->regions[n->ln->firmware];
+	}
+	pthread_mutex_lock(&n->life);
+	for (int i = 0; i < count && !n->failed; i++) {
+		if (!rpk_shm_shrunk(shm[i], &size))
+			continue;
+		rpk_node_shm_name(name, sizeof(name), n->instance, r[i]);
+		snprintf(n->failure, sizeof(n->failure),
+			 "region %s (/dev/shm%s) shrank to %zu bytes under us, the layout gives it "
+			 "%llu: the link is gone",
+			 r[i]->path, name, size, (unsigned long long)r[i]->size);
+		if (n->have_device)
+			rpk_rpmsg_reset(&n->dev); /* senders and receivers return */
+		set_state(n, RPK_NODE_OFFLINE);
+		wake_self(n);
+		__atomic_store_n(&n->failed, 1, __ATOMIC_RELEASE);
+	}
+	rc = n->failed ? -RPK_EIO : 0;
+	pthread_mutex_unlock(&n->life);
+	return rc;
+}
+
+const char *rpk_node_error(struct rpk_node *n)
+{
+	return regions_shrank(n, 1) ? n->failure : NULL;
+}
+
 int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms)
 {
 	int r;
 
+	r = regions_shrank(n, 0);
+	if (r)
+		return r;
 	watch(n, 0);
 	/* Wake up now and then to look at the peer: a dead one rings no bell. */
 	r = poll_or_wait(n, timeout_ms < WATCH_MS ? timeout_ms : WATCH_MS);

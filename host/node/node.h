@@ -95,9 +95,15 @@ int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t er
  * One round without an event thread: handle what arrived, else wait for a
  * kick up to timeout_ms (at most a watchdog period, after which it looks at
  * the peer: a crash, a detach or a re-attach happens here). Returns messages
- * handled or a negative error.
+ * handled or a negative error: -RPK_EIO when a region's object shrank under
+ * us (truncated by someone): the link is then down for good (offline, users
+ * get their errors) and rpk_node_error() says which region.
  */
 int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms);
+
+/* Why the node stopped for good (a region shrank), or NULL. It looks at the
+ * regions now: a caller whose link went down learns whether this is why. */
+const char *rpk_node_error(struct rpk_node *n);
 
 /*
  * Master, auto-boot (offline -> running): load an ELF firmware's segments

@@ -18,6 +18,7 @@ struct rpk_shm {
 	void *va;
 	size_t size;
 	int fd;
+	int guard; /* SIGBUS guard of the mapping (rpk_guard_add), 0: none */
 };
 
 /*
@@ -50,6 +51,10 @@ int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t grou
 void rpk_shm_close(struct rpk_shm *shm);
 /* Remove the shm object; returns 0 or -errno (-ENOENT if absent). */
 int rpk_shm_unlink(const char *name);
+/* Whether the object shrank under us: it is now smaller than the mapping,
+ * or a SIGBUS in the mapping was absorbed (see rpk_guard_add). 1 with its
+ * size in *now, or 0. */
+int rpk_shm_shrunk(const struct rpk_shm *shm, size_t *now);
 /* The access check on an object's status (fstat) or an open object; path
  * names it. writable: we join it (else we only read it). 0 or -EACCES. */
 int rpk_check_stat(const struct stat *st, const char *path, gid_t group, int writable, char *err,
@@ -59,6 +64,22 @@ int rpk_check_object(int fd, const char *path, gid_t group, int writable, char *
 void rpk_access_denied(const char *path, gid_t group, char *err, size_t errlen);
 /* A group by name or number: 0, or -ENOENT with a message. */
 int rpk_group_lookup(const char *name, gid_t *gid, char *err, size_t errlen);
+
+/*
+ * SIGBUS guard: a process-wide handler (installed with the first guarded
+ * mapping, chaining to the one installed before it) that absorbs a fault in
+ * a guarded mapping whose file shrank: the rest of the mapping becomes
+ * anonymous zero pages, and its slot records it. Every mapping of
+ * rpk_shm_open* and rpk_file_open is guarded. Lock-free, fixed size.
+ */
+#define RPK_GUARD_SLOTS 256
+
+/* Guard [va, va + len), mapped with prot. Returns an id > 0, or 0 when all
+ * slots are taken (the mapping goes unguarded). */
+int rpk_guard_add(void *va, size_t len, int prot);
+/* Whether a fault in the mapping was absorbed. */
+int rpk_guard_tripped(int id);
+void rpk_guard_remove(int id);
 
 /*
  * One doorbell channel in the mailbox region: a sequence number the ringer

@@ -17,7 +17,7 @@ static void shm_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "/dev/shm%s", name);
 }
 
-/* Map fd (size bytes). */
+/* Map fd (size bytes) and guard the mapping against SIGBUS. */
 static int map_fd(struct rpk_shm *shm, int fd, size_t size, int writable, const char *path,
 		  char *err, size_t errlen)
 {
@@ -34,6 +34,7 @@ static int map_fd(struct rpk_shm *shm, int fd, size_t size, int writable, const 
 	shm->va = va;
 	shm->size = size;
 	shm->fd = fd;
+	shm->guard = rpk_guard_add(va, size, prot);
 	return 0;
 }
 
@@ -216,14 +217,34 @@ fail:
 	return rc;
 }
 
+int rpk_shm_shrunk(const struct rpk_shm *shm, size_t *now)
+{
+	struct stat st;
+
+	if (!shm->va)
+		return 0;
+	if (fstat(shm->fd, &st) == 0 && (size_t)st.st_size < shm->size) {
+		*now = (size_t)st.st_size;
+		return 1;
+	}
+	if (shm->guard && rpk_guard_tripped(shm->guard)) {
+		*now = fstat(shm->fd, &st) == 0 ? (size_t)st.st_size : 0;
+		return 1;
+	}
+	return 0;
+}
+
 void rpk_shm_close(struct rpk_shm *shm)
 {
+	if (shm->guard)
+		rpk_guard_remove(shm->guard); /* first: the range may be reused at once */
 	if (shm->va)
 		munmap(shm->va, shm->size);
 	if (shm->fd >= 0)
 		close(shm->fd);
 	shm->va = NULL;
 	shm->fd = -1;
+	shm->guard = 0;
 }
 
 int rpk_shm_unlink(const char *name)

@@ -101,7 +101,10 @@ int run_echo_remote(const struct echo_opts *o)
 		int r = rpk_node_run_once(n, 200);
 
 		if (r < 0) {
-			fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
+			if (rpk_node_error(n))
+				fprintf(stderr, "remote: %s\n", rpk_node_error(n));
+			else
+				fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
 			rc = 1;
 			break;
 		}
@@ -272,17 +275,24 @@ int run_echo_master(const struct check_opts *o)
 	}
 	printf("master: bound \"%s\": 0x%x -> 0x%x\n", w.name, rpk_hept_ept(h)->addr, w.addr);
 	if (!o->count) {
-		while (!rpk_stop)
-			pause();
-		rpk_hept_close(h);
-		print_counts(n);
-		rpk_node_close(n);
-		return 0;
+		struct timespec period = {0, 100000000};
+
+		/* The event thread runs the link; it stops for good if a region
+		 * shrinks under us. */
+		while (!rpk_stop && !rpk_node_error(n))
+			nanosleep(&period, NULL);
+		rc = 0;
+	} else {
+		ok = check_echoes(h, o->count, rpk_max_payload(rpk_node_dev(n)));
+		printf("master: %u/%u messages came back intact\n", ok, o->count);
+		rc = ok == o->count ? 0 : 1;
 	}
-	ok = check_echoes(h, o->count, rpk_max_payload(rpk_node_dev(n)));
-	printf("master: %u/%u messages came back intact\n", ok, o->count);
+	if (rpk_node_error(n)) {
+		fprintf(stderr, "master: %s\n", rpk_node_error(n));
+		rc = 1;
+	}
 	rpk_hept_close(h);
 	print_counts(n);
 	rpk_node_close(n);
-	return ok == o->count ? 0 : 1;
+	return rc;
 }
