@@ -145,6 +145,11 @@ uint32_t rpk_bell_session(const struct rpk_bell *bell);
 int rpk_bell_owner_alive(const struct rpk_bell *bell);
 /* Whether a pid read from shared memory names a live, non-zombie process. */
 int rpk_pid_alive(uint32_t pid);
+/* Whether process pid (read from shared memory) maps the shm object /name,
+ * that very file: 1, 0 (it does not, or there is no such process; also for
+ * 0 and pids above INT_MAX), or -1 (cannot tell: its maps are not ours to
+ * read). Only a process that maps a link's objects is a node of that link. */
+int rpk_pid_maps(uint32_t pid, const char *shm_name);
 
 /* Milliseconds of a monotonic clock. */
 uint32_t rpk_posix_now_ms(void);

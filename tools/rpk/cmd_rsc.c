@@ -27,7 +27,7 @@
 
 struct range {
 	uint64_t da, len;
-	char what[64];
+	char what[RPK_ESC_SIZE(32) + 32];
 };
 
 struct dump {
@@ -143,26 +143,28 @@ static void dump_entry(struct dump *d, const void *t, size_t size, uint32_t i)
 {
 	uint32_t type;
 	const void *e = rpk_rsc_entry(t, i, &type);
-	char a[32], b[32], what[64];
+	char a[32], b[32], what[RPK_ESC_SIZE(32) + 32], name[RPK_ESC_SIZE(32)];
 
 	switch (type) {
 	case RPK_RSC_CARVEOUT:
 	case RPK_RSC_DEVMEM: {
 		const struct rpk_fw_rsc_carveout *c = e;
 
+		rpk_esc_name(name, sizeof(name), c->name, sizeof(c->name));
 		printf("[%u] %-9s \"%s\"  da %s  pa %s  len 0x%x  flags 0x%x\n", i,
-		       rpk_rsc_type_name(type), c->name, addr(c->da, a, sizeof(a)),
+		       rpk_rsc_type_name(type), name, addr(c->da, a, sizeof(a)),
 		       addr(c->pa, b, sizeof(b)), c->len, c->flags);
-		snprintf(what, sizeof(what), "%s \"%.32s\"", rpk_rsc_type_name(type), c->name);
+		snprintf(what, sizeof(what), "%s \"%s\"", rpk_rsc_type_name(type), name);
 		add_range(d, c->da, c->len, what);
 		break;
 	}
 	case RPK_RSC_TRACE: {
 		const struct rpk_fw_rsc_trace *tr = e;
 
-		printf("[%u] trace     \"%s\"  da %s  len 0x%x\n", i, tr->name,
+		rpk_esc_name(name, sizeof(name), tr->name, sizeof(tr->name));
+		printf("[%u] trace     \"%s\"  da %s  len 0x%x\n", i, name,
 		       addr(tr->da, a, sizeof(a)), tr->len);
-		snprintf(what, sizeof(what), "trace \"%.32s\"", tr->name);
+		snprintf(what, sizeof(what), "trace \"%s\"", name);
 		add_range(d, tr->da, tr->len, what);
 		break;
 	}
@@ -185,7 +187,8 @@ static int dump_table(const void *t, size_t size, const char *origin)
 	struct rpk_rsc_problem why;
 	int n = rpk_rsc_validate(t, size, &why);
 
-	printf("%s\n", origin);
+	rpk_print_escaped(stdout, origin); /* a node's path in a devicetree, a file's name */
+	printf("\n");
 	if (n < 0) {
 		printf("  error: malformed resource table");
 		if (why.entry >= 0)

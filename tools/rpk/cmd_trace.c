@@ -74,7 +74,7 @@ static const void *find_trace(struct observed *o, uint32_t *len)
 static int print_new(struct observed *o, const void *buf, uint32_t len,
 		     struct rpk_trace_cursor *cur)
 {
-	char out[4096];
+	static char out[4096], text[RPK_ESC_SIZE(sizeof(out))];
 	uint32_t lost;
 	int n;
 
@@ -84,7 +84,8 @@ static int print_new(struct observed *o, const void *buf, uint32_t len,
 			return -1;
 		if (lost)
 			printf("[rpk trace: %u bytes lost]\n", lost);
-		fwrite(out, 1, (size_t)n, stdout);
+		/* The remote's text: lines, never escape sequences. */
+		fputs(rpk_escape(text, sizeof(text), out, (size_t)n, 1), stdout);
 	} while (n == (int)sizeof(out));
 	fflush(stdout);
 	return 0;

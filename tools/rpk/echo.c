@@ -54,6 +54,14 @@ static void print_counts(struct rpk_node *n)
 	       (unsigned long long)c.rx_msgs, (unsigned long long)c.rx_wakeups);
 }
 
+/* Why the node stopped for good: its message names a region of the layout. */
+static void node_error(const char *who, struct rpk_node *n)
+{
+	fprintf(stderr, "%s: ", who);
+	rpk_print_escaped(stderr, rpk_node_error(n));
+	fprintf(stderr, "\n");
+}
+
 int run_echo_remote(const struct echo_opts *o)
 {
 	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
@@ -66,7 +74,7 @@ int run_echo_remote(const struct echo_opts *o)
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
-	char err[1024];
+	char err[1024], name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 	int rc = 0;
 
 	if (!ln || ln->role != RPK_ROLE_REMOTE || !ln->num_services) {
@@ -74,14 +82,14 @@ int run_echo_remote(const struct echo_opts *o)
 		return 2;
 	}
 	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		return 1;
 	}
 	for (int i = 0; i < ln->num_services; i++)
 		rpk_ept_create(rpk_node_dev(n), &epts[i], ln->services[i], RPK_ADDR_ANY,
 			       RPK_ADDR_ANY, echo_cb, &st);
 	if (rpk_node_start(n, o->start_timeout_ms, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		rpk_node_close(n);
 		return 1;
 	}
@@ -89,7 +97,8 @@ int run_echo_remote(const struct echo_opts *o)
 	printf("remote: resource table at 0x%llx, master attached; serving",
 	       (unsigned long long)(rr->da + rr->rsc_offset));
 	for (int i = 0; i < ln->num_services; i++)
-		printf(" \"%s\" at 0x%x", epts[i].name, epts[i].addr);
+		printf(" \"%s\" at 0x%x",
+		       rpk_esc_name(name, sizeof(name), epts[i].name, RPK_NAME_SIZE), epts[i].addr);
 	printf("\n");
 	fflush(stdout);
 	if (o->polling)
@@ -102,7 +111,7 @@ int run_echo_remote(const struct echo_opts *o)
 
 		if (r < 0) {
 			if (rpk_node_error(n))
-				fprintf(stderr, "remote: %s\n", rpk_node_error(n));
+				node_error("remote", n);
 			else
 				fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
 			rc = 1;
@@ -229,7 +238,7 @@ int run_echo_master(const struct check_opts *o)
 	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_hept *h = NULL;
 	struct rpk_node *n;
-	char err[1024];
+	char err[1024], name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 	uint32_t ok;
 	int rc;
 
@@ -249,13 +258,13 @@ int run_echo_master(const struct check_opts *o)
 	}
 
 	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		return 1;
 	}
 	rc = o->firmware ? boot(n, o, &rp, err, sizeof(err))
 			 : rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		rpk_node_close(n);
 		return 1;
 	}
@@ -268,12 +277,14 @@ int run_echo_master(const struct check_opts *o)
 		return 1;
 	}
 	rc = rpk_hept_open(n, &h, w.name, RPK_ADDR_ANY, w.addr);
+	/* Announced by the remote: its name is what it wrote in shared memory. */
+	rpk_esc_name(name, sizeof(name), w.name, sizeof(w.name));
 	if (rc) {
-		fprintf(stderr, "master: cannot bind \"%s\": %s\n", w.name, rpk_strerror(rc));
+		fprintf(stderr, "master: cannot bind \"%s\": %s\n", name, rpk_strerror(rc));
 		rpk_node_close(n);
 		return 1;
 	}
-	printf("master: bound \"%s\": 0x%x -> 0x%x\n", w.name, rpk_hept_ept(h)->addr, w.addr);
+	printf("master: bound \"%s\": 0x%x -> 0x%x\n", name, rpk_hept_ept(h)->addr, w.addr);
 	if (!o->count) {
 		struct timespec period = {0, 100000000};
 
@@ -288,7 +299,7 @@ int run_echo_master(const struct check_opts *o)
 		rc = ok == o->count ? 0 : 1;
 	}
 	if (rpk_node_error(n)) {
-		fprintf(stderr, "master: %s\n", rpk_node_error(n));
+		node_error("master", n);
 		rc = 1;
 	}
 	rpk_hept_close(h);

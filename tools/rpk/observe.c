@@ -18,8 +18,13 @@ static int map_ro(struct rpk_shm *shm, const char *instance, const struct rpk_re
 	rc = rpk_shm_open_readonly(shm, name, r->size, group, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 1;
-	if (rc)
-		fprintf(stderr, "rpk %s: %s: %s\n", cmd, r->path, why);
+	if (rc) {
+		fprintf(stderr, "rpk %s: ", cmd);
+		rpk_print_escaped(stderr, r->path);
+		fprintf(stderr, ": ");
+		rpk_print_escaped(stderr, why);
+		fprintf(stderr, "\n");
+	}
 	return rc ? -1 : 0;
 }
 

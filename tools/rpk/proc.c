@@ -53,7 +53,7 @@ int load_layout(const char *path, struct rpk_layout *lay)
 
 	if (rpk_layout_load(path, lay, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "%s", err);
+	rpk_print_escaped(stderr, err);
 	fprintf(stderr, "rpk: %s: devicetree rejected, nothing was started\n", path);
 	return -1;
 }

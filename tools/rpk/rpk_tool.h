@@ -23,6 +23,19 @@ int cmd_status(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 
+/*
+ * Untrusted text (from shared memory or a file) made printable: each byte
+ * outside 0x20..0x7e as \xNN, a backslash as \\, a newline kept if lines.
+ * len bytes of in go to out (cap bytes; 4 * len + 1 always fit, a shorter
+ * out cuts the text between two escapes). Returns out.
+ */
+const char *rpk_escape(char *out, size_t cap, const void *in, size_t len, int lines);
+/* A name of at most max bytes (stops at a NUL): cap of 4 * max + 1 fits. */
+#define RPK_ESC_SIZE(max) (4 * (max) + 1)
+const char *rpk_esc_name(char *out, size_t cap, const char *name, size_t max);
+/* A message (lines kept) to f. */
+void rpk_print_escaped(FILE *f, const char *text);
+
 /* Set by SIGINT/SIGTERM once install_stop_signals() ran. */
 extern volatile sig_atomic_t rpk_stop;
 void install_stop_signals(void);
