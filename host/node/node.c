@@ -159,7 +159,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	n->mbox.fd = n->stats.fd = n->fw_shm.fd = -1;
 	n->group = RPK_NO_GROUP;
 	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
-		snprintf(err, errlen, "no group named '%s' (rpk_node_opts.group)\n", n->opts.group);
+		snprintf(err, errlen, "no group named '%s' to share the link with\n",
+			 n->opts.group);
 		goto fail;
 	}
 
