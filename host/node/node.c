@@ -59,10 +59,17 @@ struct rpk_node {
 	uint32_t last_chaos_ms;
 	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */
 	struct rpk_shm stats; /* our counters for rpk stat */
+	gid_t group;	      /* who may join besides us (docs/access.md), or RPK_NO_GROUP */
 	pthread_t thread;
 	int thread_running;
 	int stop;
 	int interrupted; /* rpk_node_interrupt: the application's waits give up */
+
+	/* A region shrank under us: failed is set (atomic) once failure says
+	 * which; the sizes are looked at once a watchdog period. */
+	int failed;
+	char failure[512];
+	uint32_t last_size_ms;
 };
 
 static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err, size_t errlen);
@@ -79,13 +86,13 @@ void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct
 static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_region *r,
 		      char *err, size_t errlen)
 {
-	char name[160];
+	char name[160], why[1024];
 	int rc;
 
 	rpk_node_shm_name(name, sizeof(name), n->instance, r);
-	rc = rpk_shm_open(shm, name, r->size);
+	rc = rpk_shm_open(shm, name, r->size, n->group, why, sizeof(why));
 	if (rc)
-		snprintf(err, errlen, "%s: cannot map %s: %s\n", r->path, name, strerror(-rc));
+		snprintf(err, errlen, "%s: %s\n", r->path, why);
 	return rc;
 }
 
@@ -156,6 +163,12 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->shm[k].fd = -1;
 	n->mbox.fd = n->stats.fd = n->fw_shm.fd = -1;
+	n->group = RPK_NO_GROUP;
+	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
+		snprintf(err, errlen, "no group named '%s' to share the link with\n",
+			 n->opts.group);
+		goto fail;
+	}
 
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		if (map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen))
@@ -202,10 +215,12 @@ void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char
 /* Counters are a convenience: a node runs without them if the page fails. */
 static void open_stats(struct rpk_node *n)
 {
-	char name[160];
+	char name[160], why[1024];
 
 	rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
-	if (rpk_shm_open(&n->stats, name, sizeof(struct rpk_node_stats_page)))
+	/* A page the access model refuses is left alone: we run without. */
+	if (rpk_shm_open(&n->stats, name, sizeof(struct rpk_node_stats_page), n->group, why,
+			 sizeof(why)))
 		n->stats.va = NULL;
 }
 
@@ -249,14 +264,30 @@ static int copy_page(const struct rpk_node_stats_page *pg, struct rpk_node_stats
 
 int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_stats_page *out)
 {
-	struct rpk_shm shm;
+	char err[1024];
+
+	return rpk_node_read_stats_group(instance, node, NULL, out, err, sizeof(err));
+}
+
+int rpk_node_read_stats_group(const char *instance, const char *node, const char *group,
+			      struct rpk_node_stats_page *out, char *err, size_t errlen)
+{
+	struct rpk_shm shm = {.fd = -1};
+	gid_t gid = RPK_NO_GROUP;
 	char name[160];
 	int rc;
 
+	if (group && rpk_group_lookup(group, &gid, err, errlen))
+		return -RPK_EINVAL;
 	rpk_node_stats_name(name, sizeof(name), instance, node);
-	if (rpk_shm_open_readonly(&shm, name, sizeof(*out)))
+	rc = rpk_shm_open_readonly(&shm, name, sizeof(*out), gid, err, errlen);
+	if (rc == -ENOENT)
 		return -RPK_ENOENT;
+	if (rc)
+		return -RPK_EIO;
 	rc = copy_page(shm.va, out);
+	if (rc)
+		snprintf(err, errlen, "/dev/shm%s holds no counters", name);
 	rpk_shm_close(&shm);
 	return rc;
 }
@@ -1160,10 +1191,70 @@ static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 	return r;
 }
 
+/*
+ * A region whose object shrank under us (someone truncated it): the SIGBUS
+ * guard absorbed the faults, but the link is gone. Take it down so blocked
+ * callers return, and keep saying why. Looked at once a watchdog period, or
+ * now (force).
+ */
+static int regions_shrank(struct rpk_node *n, int force)
+{
+	const struct rpk_shm *shm[RPK_REG_COUNT + 2];
+	const struct rpk_region *r[RPK_REG_COUNT + 2];
+	uint32_t now = rpk_posix_now_ms();
+	int count = 0, rc = 0;
+	char name[160];
+	size_t size;
+
+	if (__atomic_load_n(&n->failed, __ATOMIC_ACQUIRE))
+		return -RPK_EIO;
+	if (!force) { /* the run loop's own clock: other threads force */
+		if (now - n->last_size_ms < WATCH_MS)
+			return 0;
+		n->last_size_ms = now;
+	}
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		shm[count] = &n->shm[k];
+		r[count++] = region(n, k);
+	}
+	shm[count] = &n->mbox;
+	r[count++] = &n->lay->regions[n->ln->mailbox];
+	if (n->fw_shm.va) {
+		shm[count] = &n->fw_shm;
+		r[count++] = &n->lay->regions[n->ln->firmware];
+	}
+	pthread_mutex_lock(&n->life);
+	for (int i = 0; i < count && !n->failed; i++) {
+		if (!rpk_shm_shrunk(shm[i], &size))
+			continue;
+		rpk_node_shm_name(name, sizeof(name), n->instance, r[i]);
+		snprintf(n->failure, sizeof(n->failure),
+			 "region %s (/dev/shm%s) shrank to %zu bytes under us, the layout gives it "
+			 "%llu: the link is gone",
+			 r[i]->path, name, size, (unsigned long long)r[i]->size);
+		if (n->have_device)
+			rpk_rpmsg_reset(&n->dev); /* senders and receivers return */
+		set_state(n, RPK_NODE_OFFLINE);
+		wake_self(n);
+		__atomic_store_n(&n->failed, 1, __ATOMIC_RELEASE);
+	}
+	rc = n->failed ? -RPK_EIO : 0;
+	pthread_mutex_unlock(&n->life);
+	return rc;
+}
+
+const char *rpk_node_error(struct rpk_node *n)
+{
+	return regions_shrank(n, 1) ? n->failure : NULL;
+}
+
 static int run_once(struct rpk_node *n, uint32_t timeout_ms)
 {
 	int r;
 
+	r = regions_shrank(n, 0);
+	if (r)
+		return r;
 	watch(n, 0);
 	/* Wake up now and then to look at the peer: a dead one rings no bell. */
 	r = poll_or_wait(n, timeout_ms < WATCH_MS ? timeout_ms : WATCH_MS);
@@ -1257,8 +1348,10 @@ void rpk_node_close(struct rpk_node *n)
 		rpk_shm_unlink(name);
 	}
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		int mapped = n->shm[k].va != NULL; /* never remove what we did not join */
+
 		rpk_shm_close(&n->shm[k]);
-		if (owner) {
+		if (owner && mapped) {
 			rpk_node_shm_name(name, sizeof(name), n->instance, region(n, k));
 			rpk_shm_unlink(name);
 		}

@@ -40,6 +40,10 @@ struct rpk_node_opts {
 	/* Remote: a master loaded our firmware and installed its table; run
 	 * with that table instead of laying one out. */
 	int booted;
+	/* Who may join the link besides our user (docs/access.md): a group
+	 * name or number; NULL: nobody. Objects we create are then 0660 and
+	 * that group's, and objects of that group are joined. */
+	const char *group;
 };
 
 /*
@@ -92,9 +96,15 @@ int rpk_node_start(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t er
  * One round without an event thread: handle what arrived, else wait for a
  * kick up to timeout_ms (at most a watchdog period, after which it looks at
  * the peer: a crash, a detach or a re-attach happens here). Returns messages
- * handled or a negative error.
+ * handled or a negative error: -RPK_EIO when a region's object shrank under
+ * us (truncated by someone): the link is then down for good (offline, users
+ * get their errors) and rpk_node_error() says which region.
  */
 int rpk_node_run_once(struct rpk_node *n, uint32_t timeout_ms);
+
+/* Why the node stopped for good (a region shrank), or NULL. It looks at the
+ * regions now: a caller whose link went down learns whether this is why. */
+const char *rpk_node_error(struct rpk_node *n);
 
 /*
  * Master, auto-boot (offline -> running): load an ELF firmware's segments
@@ -170,8 +180,12 @@ struct rpk_node_stats_page {
 void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node);
 
 /* A consistent copy of a running node's page: 0, -RPK_ENOENT (not running)
- * or -RPK_EIO (no counters in it). */
+ * or -RPK_EIO (no counters in it, or refused by the access model). */
 int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_stats_page *out);
+/* The same for a link shared with a group (NULL: none; see rpk_node_opts),
+ * and why it failed in err; -RPK_EINVAL for an unknown group. */
+int rpk_node_read_stats_group(const char *instance, const char *node, const char *group,
+			      struct rpk_node_stats_page *out, char *err, size_t errlen);
 
 /* Remove a layout's shm objects and its nodes' counters for an instance
  * (cleanup after a crash). */

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <rpk/port.h>
 
@@ -18,16 +20,68 @@ struct rpk_shm {
 	void *va;
 	size_t size;
 	int fd;
+	int guard; /* SIGBUS guard of the mapping (rpk_guard_add), 0: none */
 };
 
-/* Map the shm object /name of size bytes, creating (and sizing) it if needed.
- * Returns 0 or -errno. */
-int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size);
-/* Map an existing object read-only, for observers; -ENOENT if absent. */
-int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size);
+/*
+ * Who may join a link (docs/access.md): an object is joined only if our
+ * effective uid owns it and nobody else has any access to it, or, with a
+ * group, if that group owns it and others have no access. RPK_NO_GROUP: the
+ * link is ours alone. Functions that fail put a message naming the object
+ * (/dev/shm/...), its owner, its mode and what was expected in err.
+ */
+#define RPK_NO_GROUP ((gid_t)-1)
+
+/* Map the shm object /name of exactly size bytes. Absent, it is created
+ * exclusively (mode 0600, or 0660 owned by the group); present, it must pass
+ * the access check and hold size bytes (0: its creator has not sized it yet,
+ * or died before it did: we do). Returns 0, -EACCES (refused by the access
+ * model), -EINVAL (another size) or another -errno. */
+int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size, gid_t group, char *err,
+		 size_t errlen);
+/* Map an existing object read-only, for observers: never created, the same
+ * access check, at least size bytes. -ENOENT if absent, -EACCES, -EIO if
+ * smaller. */
+int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
+			  char *err, size_t errlen);
+/* A backing file configured explicitly (an emulator's RAM file): an existing
+ * regular file that passes the same access check and holds at least size
+ * bytes, mapped read-write (its first size bytes). Never created or resized.
+ * Returns 0, -EACCES, -EINVAL (too small) or another -errno. */
+int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t group, char *err,
+		  size_t errlen);
 void rpk_shm_close(struct rpk_shm *shm);
 /* Remove the shm object; returns 0 or -errno (-ENOENT if absent). */
 int rpk_shm_unlink(const char *name);
+/* Whether the object shrank under us: it is now smaller than the mapping,
+ * or a SIGBUS in the mapping was absorbed (see rpk_guard_add). 1 with its
+ * size in *now, or 0. */
+int rpk_shm_shrunk(const struct rpk_shm *shm, size_t *now);
+/* The access check on an object's status (fstat) or an open object; path
+ * names it. writable: we join it (else we only read it). 0 or -EACCES. */
+int rpk_check_stat(const struct stat *st, const char *path, gid_t group, int writable, char *err,
+		   size_t errlen);
+int rpk_check_object(int fd, const char *path, gid_t group, int writable, char *err, size_t errlen);
+/* The message for an object we may not even open: its owner and mode. */
+void rpk_access_denied(const char *path, gid_t group, char *err, size_t errlen);
+/* A group by name or number: 0, or -ENOENT with a message. */
+int rpk_group_lookup(const char *name, gid_t *gid, char *err, size_t errlen);
+
+/*
+ * SIGBUS guard: a process-wide handler (installed with the first guarded
+ * mapping, chaining to the one installed before it) that absorbs a fault in
+ * a guarded mapping whose file shrank: the rest of the mapping becomes
+ * anonymous zero pages, and its slot records it. Every mapping of
+ * rpk_shm_open* and rpk_file_open is guarded. Lock-free, fixed size.
+ */
+#define RPK_GUARD_SLOTS 256
+
+/* Guard [va, va + len), mapped with prot. Returns an id > 0, or 0 when all
+ * slots are taken (the mapping goes unguarded). */
+int rpk_guard_add(void *va, size_t len, int prot);
+/* Whether a fault in the mapping was absorbed. */
+int rpk_guard_tripped(int id);
+void rpk_guard_remove(int id);
 
 /*
  * One doorbell channel in the mailbox region: a sequence number the ringer
@@ -72,6 +126,11 @@ uint32_t rpk_bell_session(const struct rpk_bell *bell);
 int rpk_bell_owner_alive(const struct rpk_bell *bell);
 /* Whether a pid read from shared memory names a live, non-zombie process. */
 int rpk_pid_alive(uint32_t pid);
+/* Whether process pid (read from shared memory) maps the shm object /name,
+ * that very file: 1, 0 (it does not, or there is no such process; also for
+ * 0 and pids above INT_MAX), or -1 (cannot tell: its maps are not ours to
+ * read). Only a process that maps a link's objects is a node of that link. */
+int rpk_pid_maps(uint32_t pid, const char *shm_name);
 
 /* Milliseconds of a monotonic clock. */
 uint32_t rpk_posix_now_ms(void);

@@ -42,8 +42,13 @@ int remote_proc_start(void *priv)
 		/* No PR_SET_PDEATHSIG: it fires when the forking thread ends (an
 		 * event thread that recovered the remote); a booted remote watches
 		 * its parent instead. */
-		execl("/proc/self/exe", "rpk", "run", p->dt, "--node", p->node, "--instance",
-		      p->instance, "--booted", (char *)NULL);
+		if (p->group)
+			execl("/proc/self/exe", "rpk", "run", p->dt, "--node", p->node,
+			      "--instance", p->instance, "--booted", "--group", p->group,
+			      (char *)NULL);
+		else
+			execl("/proc/self/exe", "rpk", "run", p->dt, "--node", p->node,
+			      "--instance", p->instance, "--booted", (char *)NULL);
 		fprintf(stderr, "rpk: cannot run the remote: %s\n", strerror(errno));
 		_exit(127);
 	}

@@ -172,12 +172,12 @@ static int master_main(void *arg)
 
 	(void)arg;
 	if (!rtt || rpk_node_open(&n, &lay, "master", &nopts, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		return 1;
 	}
 	stop_interrupts(n);
 	if (rpk_node_start(n, 10000, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		goto out;
 	}
 	if (polling)

@@ -27,7 +27,7 @@
 
 struct range {
 	uint64_t da, len;
-	char what[64];
+	char what[RPK_ESC_SIZE(32) + 32];
 };
 
 struct dump {
@@ -143,26 +143,28 @@ static void dump_entry(struct dump *d, const void *t, size_t size, uint32_t i)
 {
 	uint32_t type;
 	const void *e = rpk_rsc_entry(t, i, &type);
-	char a[32], b[32], what[64];
+	char a[32], b[32], what[RPK_ESC_SIZE(32) + 32], name[RPK_ESC_SIZE(32)];
 
 	switch (type) {
 	case RPK_RSC_CARVEOUT:
 	case RPK_RSC_DEVMEM: {
 		const struct rpk_fw_rsc_carveout *c = e;
 
+		rpk_esc_name(name, sizeof(name), c->name, sizeof(c->name));
 		printf("[%u] %-9s \"%s\"  da %s  pa %s  len 0x%x  flags 0x%x\n", i,
-		       rpk_rsc_type_name(type), c->name, addr(c->da, a, sizeof(a)),
+		       rpk_rsc_type_name(type), name, addr(c->da, a, sizeof(a)),
 		       addr(c->pa, b, sizeof(b)), c->len, c->flags);
-		snprintf(what, sizeof(what), "%s \"%.32s\"", rpk_rsc_type_name(type), c->name);
+		snprintf(what, sizeof(what), "%s \"%s\"", rpk_rsc_type_name(type), name);
 		add_range(d, c->da, c->len, what);
 		break;
 	}
 	case RPK_RSC_TRACE: {
 		const struct rpk_fw_rsc_trace *tr = e;
 
-		printf("[%u] trace     \"%s\"  da %s  len 0x%x\n", i, tr->name,
+		rpk_esc_name(name, sizeof(name), tr->name, sizeof(tr->name));
+		printf("[%u] trace     \"%s\"  da %s  len 0x%x\n", i, name,
 		       addr(tr->da, a, sizeof(a)), tr->len);
-		snprintf(what, sizeof(what), "trace \"%.32s\"", tr->name);
+		snprintf(what, sizeof(what), "trace \"%s\"", name);
 		add_range(d, tr->da, tr->len, what);
 		break;
 	}
@@ -185,7 +187,8 @@ static int dump_table(const void *t, size_t size, const char *origin)
 	struct rpk_rsc_problem why;
 	int n = rpk_rsc_validate(t, size, &why);
 
-	printf("%s\n", origin);
+	rpk_print_escaped(stdout, origin); /* a node's path in a devicetree, a file's name */
+	printf("\n");
 	if (n < 0) {
 		printf("  error: malformed resource table");
 		if (why.entry >= 0)
@@ -246,7 +249,7 @@ static int dump_file(const char *path)
 }
 
 /* A running node's table, read (never created) from its shm object. */
-static int dump_live(const char *dt, const char *node, const char *instance)
+static int dump_live(const char *dt, const char *node, const char *instance, const char *group)
 {
 	static struct rpk_layout lay;
 	struct observed o;
@@ -256,7 +259,7 @@ static int dump_live(const char *dt, const char *node, const char *instance)
 
 	if (load_layout(dt, &lay))
 		return -1;
-	rc = observe_open(&o, &lay, node, instance, "rsc");
+	rc = observe_open(&o, &lay, node, instance, group, "rsc");
 	if (rc == 1)
 		fprintf(stderr, "rpk rsc: no running link for instance '%s'\n", instance);
 	if (rc)
@@ -276,7 +279,9 @@ static int dump_live(const char *dt, const char *node, const char *instance)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpk rsc dump FILE            an ELF image or a raw table\n"
-		   "       rpk rsc dump --dt FILE --node NAME [--instance ID]   a running node\n\n"
+		   "       rpk rsc dump --dt FILE --node NAME [--instance ID] [--group NAME]\n"
+		   "                                    a running node (--group: a link shared\n"
+		   "                                    with a group, see docs/access.md)\n\n"
 		   "Print every entry of a resource table (types by name, addresses in hex,\n"
 		   "vrings with size, alignment and notify id, vdev status and features\n"
 		   "decoded) and flag what is wrong: a malformed table, overlapping regions,\n"
@@ -285,12 +290,11 @@ static void usage(FILE *f)
 
 int cmd_rsc(int argc, char **argv)
 {
-	static const struct option opts[] = {{"dt", required_argument, 0, 'd'},
-					     {"node", required_argument, 0, 'n'},
-					     {"instance", required_argument, 0, 'i'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	const char *dt = NULL, *node = NULL, *instance = "default";
+	static const struct option opts[] = {
+	    {"dt", required_argument, 0, 'd'},	     {"node", required_argument, 0, 'n'},
+	    {"instance", required_argument, 0, 'i'}, {"group", required_argument, 0, 'g'},
+	    {"help", no_argument, 0, 'h'},	     {0, 0, 0, 0}};
+	const char *dt = NULL, *node = NULL, *instance = "default", *group = NULL;
 	int c, rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -313,6 +317,9 @@ int cmd_rsc(int argc, char **argv)
 		case 'i':
 			instance = optarg;
 			break;
+		case 'g':
+			group = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -326,7 +333,7 @@ int cmd_rsc(int argc, char **argv)
 			fprintf(stderr, "rpk rsc dump: a running node needs --dt and --node\n");
 			return 2;
 		}
-		rc = dump_live(dt, node, instance);
+		rc = dump_live(dt, node, instance, group);
 	} else if (optind == argc - 1) {
 		rc = dump_file(argv[optind]);
 	} else {

@@ -18,6 +18,11 @@ static void usage(FILE *f)
 		   "  --node NAME       link node to run (required)\n"
 		   "  --instance ID     shared-memory namespace, same on both sides (default: "
 		   "default)\n"
+		   "  --group NAME      share the link with a group (name or gid): objects we\n"
+		   "                    create are mode 0660 and that group's, and objects of\n"
+		   "                    that group are joined. Without it a link is its user's\n"
+		   "                    alone: objects are mode 0600, and an object another\n"
+		   "                    user owns or can access is refused (docs/access.md)\n"
 		   "  --count N         master: send N messages, check the echoes, exit\n"
 		   "  --polling         spin on the rings instead of sleeping on the doorbell\n"
 		   "  --timeout MS      how long to wait for the peer to appear (default 30000)\n"
@@ -59,12 +64,13 @@ int cmd_run(int argc, char **argv)
 					     {"firmware", required_argument, 0, 'F'},
 					     {"booted", no_argument, 0, 'B'},
 					     {"chaos-every", required_argument, 0, 'E'},
+					     {"group", required_argument, 0, 'g'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *node = NULL, *instance = "default";
 	unsigned long count = 0, timeout = 30000, chaos_every = 1000;
 	enum rpk_chaos chaos = RPK_CHAOS_NONE;
-	const char *firmware = NULL;
+	const char *firmware = NULL, *group = NULL;
 	int booted = 0;
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
@@ -100,6 +106,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'B':
 			booted = 1;
+			break;
+		case 'g':
+			group = optarg;
 			break;
 		case 'E':
 			if (parse_number("run", "chaos-every", optarg, 1, 3600000, &chaos_every))
@@ -142,7 +151,8 @@ int cmd_run(int argc, char **argv)
 				      .start_timeout_ms = (uint32_t)timeout,
 				      .chaos = chaos,
 				      .chaos_every_ms = (uint32_t)chaos_every,
-				      .booted = booted};
+				      .booted = booted,
+				      .group = group};
 
 		return run_echo_remote(&o);
 	}
@@ -155,7 +165,8 @@ int cmd_run(int argc, char **argv)
 			       .chaos = chaos,
 			       .chaos_every_ms = (uint32_t)chaos_every,
 			       .firmware = firmware,
-			       .dt = argv[optind]};
+			       .dt = argv[optind],
+			       .group = group};
 
 	return run_echo_master(&o);
 }

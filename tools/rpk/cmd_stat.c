@@ -11,16 +11,19 @@
 #include <rpk/errno.h>
 
 #include "node/node.h"
+#include "posix/rpk_posix.h"
 #include "rpk_tool.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rpk stat FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
+	fprintf(f, "usage: rpk stat FILE.dts|FILE.dtb --node NAME [--instance ID]\n"
+		   "                [--group NAME]\n\n"
 		   "Print a running node's counters: messages and kicks each way, link\n"
 		   "events, and what it rejected from its peer, by class.\n\n"
 		   "options:\n"
 		   "  --node NAME       the node (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
 		   "  -h, --help        this text\n");
 }
 
@@ -31,12 +34,13 @@ static void print_vq(const char *name, const struct rpk_vq_stats *v)
 	       name, v->bad_idx, v->bad_head, v->bad_desc, v->bad_addr, v->bad_len);
 }
 
-static void print_page(const struct rpk_node_stats_page *p, const char *path, const char *instance)
+static void print_page(const struct rpk_node_stats_page *p, const char *path, const char *instance,
+		       const char *whose)
 {
 	const struct rpk_rpmsg_stats *s = &p->rpmsg;
 
-	printf("%s (instance %s): %s, pid %u\n", path, instance,
-	       rpk_node_state_name((enum rpk_node_state)p->state), p->pid);
+	printf("%s (instance %s): %s, pid %u%s\n", path, instance,
+	       rpk_node_state_name((enum rpk_node_state)p->state), p->pid, whose);
 	printf("  messages sent %llu, received %llu\n", (unsigned long long)s->tx_msgs,
 	       (unsigned long long)s->rx_msgs);
 	printf("  kicks    rung %llu (for sends %llu, for returned buffers %llu), woken %llu "
@@ -57,14 +61,29 @@ static void print_page(const struct rpk_node_stats_page *p, const char *path, co
 	print_vq("vring1", &p->vq[1]);
 }
 
+/* The page says who wrote it; a process that does not map the page did not
+ * (a killed node's page stays behind, and anyone who can write the page can
+ * write a pid). */
+static const char *whose(uint32_t pid, const char *page)
+{
+	int maps = rpk_pid_maps(pid, page);
+
+	if (maps == 1)
+		return "";
+	if (!rpk_pid_alive(pid))
+		return " (gone: its last counters)";
+	return maps ? " (cannot tell whether it keeps this page)"
+		    : " (does not map this page: not its counters)";
+}
+
 int cmd_stat(int argc, char **argv)
 {
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	struct rpk_node_stats_page page;
-	const char *node, *instance;
-	char name[200];
-	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance);
+	const char *node, *instance, *group;
+	char name[200], why[1024], path[RPK_ESC_SIZE(RPK_LAYOUT_PATH)];
+	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance, &group);
 
 	if (c >= 0)
 		return c;
@@ -73,17 +92,20 @@ int cmd_stat(int argc, char **argv)
 		fprintf(stderr, "rpk stat: the devicetree has no link node '%s'\n", node);
 		return 1;
 	}
+	rpk_esc_name(path, sizeof(path), ln->path, sizeof(ln->path));
 	rpk_node_stats_name(name, sizeof(name), instance, ln->name);
-	c = rpk_node_read_stats(instance, ln->name, &page);
+	c = rpk_node_read_stats_group(instance, ln->name, group, &page, why, sizeof(why));
 	if (c == -RPK_ENOENT) {
-		fprintf(stderr, "rpk stat: %s is not running in instance '%s' (no %s)\n", ln->path,
+		fprintf(stderr, "rpk stat: %s is not running in instance '%s' (no %s)\n", path,
 			instance, name);
 		return 1;
 	}
 	if (c) {
-		fprintf(stderr, "rpk stat: %s holds no counters\n", name);
+		fprintf(stderr, "rpk stat: ");
+		rpk_print_escaped(stderr, why);
+		fprintf(stderr, "\n");
 		return 1;
 	}
-	print_page(&page, ln->path, instance);
+	print_page(&page, path, instance, whose(page.pid, name));
 	return 0;
 }

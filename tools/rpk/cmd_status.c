@@ -16,25 +16,50 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rpk status FILE.dts|FILE.dtb --node NAME [--instance ID]\n\n"
+	fprintf(f, "usage: rpk status FILE.dts|FILE.dtb --node NAME [--instance ID]\n"
+		   "                  [--group NAME]\n\n"
 		   "Print the state of a link (offline, running, detached, attached, crashed),\n"
 		   "both sides' processes and sessions, and the vdev handshake.\n\n"
 		   "options:\n"
 		   "  --node NAME       either side of the link (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
 		   "  -h, --help        this text\n");
 }
 
-static void print_side(const char *who, const struct rpk_bell *b)
-{
-	uint32_t session = rpk_bell_session(b);
-	uint32_t pid = __atomic_load_n(&b->pid, __ATOMIC_RELAXED);
+/*
+ * What a bell says of the process that rings it, read once. Anyone who can
+ * write the mailbox can write a pid: it counts as a node of this link only
+ * if that process maps the link's mailbox object.
+ */
+struct side {
+	uint32_t session, pid;
+	int maps; /* rpk_pid_maps() */
+};
 
-	if (!session)
+static void look(struct side *s, const struct rpk_bell *b, const char *mbox)
+{
+	s->session = rpk_bell_session(b);
+	s->pid = __atomic_load_n(&b->pid, __ATOMIC_RELAXED);
+	s->maps = s->session ? rpk_pid_maps(s->pid, mbox) : 0;
+}
+
+static int alive(const struct side *s)
+{
+	return s->session && s->maps == 1;
+}
+
+static void print_side(const char *who, const struct side *s)
+{
+	if (!s->session)
 		printf("  %-7s never started\n", who);
+	else if (s->maps == 1)
+		printf("  %-7s pid %u, session %u, running\n", who, s->pid, s->session);
+	else if (!rpk_pid_alive(s->pid))
+		printf("  %-7s pid %u, session %u, gone\n", who, s->pid, s->session);
 	else
-		printf("  %-7s pid %u, session %u, %s\n", who, pid, session,
-		       rpk_bell_owner_alive(b) ? "running" : "gone");
+		printf("  %-7s pid %u (%s this link: ignored), session %u\n", who, s->pid,
+		       s->maps ? "cannot tell whether it maps" : "does not map", s->session);
 }
 
 static const struct rpk_fw_rsc_vdev *rpmsg_vdev(const uint8_t *tbl)
@@ -57,48 +82,53 @@ static void print_vdev(const struct rpk_fw_rsc_vdev *v)
 	       v->gfeatures);
 }
 
-static int alive(const struct rpk_bell *b)
-{
-	return rpk_bell_session(b) && rpk_bell_owner_alive(b);
-}
-
 /* The state a live master process reports, or NULL. */
-static const char *master_says(const struct observed *o, const char *instance)
+static const char *master_says(const struct observed *o, const char *instance, const char *group)
 {
 	const struct rpk_layout_node *m = link_peer(o->lay, o->ln, RPK_ROLE_MASTER);
 	struct rpk_node_stats_page pg;
+	char why[1024], page[200];
 
-	if (!m || rpk_node_read_stats(instance, m->name, &pg) || !rpk_pid_alive(pg.pid))
+	if (!m || rpk_node_read_stats_group(instance, m->name, group, &pg, why, sizeof(why)))
+		return NULL;
+	/* Its page, if the process it names maps it: a killed master's page
+	 * stays behind, and anyone who can write it can write a pid. */
+	rpk_node_stats_name(page, sizeof(page), instance, m->name);
+	if (rpk_pid_maps(pg.pid, page) != 1)
 		return NULL;
 	return rpk_node_state_name((enum rpk_node_state)pg.state);
 }
 
 /* The state from what shared memory shows (remoteproc's names). */
-static const char *state_of(const struct observed *o, const char *instance, int published,
+static const char *state_of(const struct observed *o, const char *instance, const char *group,
+			    const struct side *remote, const struct side *master, int published,
 			    const struct rpk_fw_rsc_vdev *v)
 {
-	const char *said = master_says(o, instance);
+	const char *said = master_says(o, instance, group);
 
 	if (said)
 		return said;
 	if (!published)
 		return "offline";
-	if (!alive(o->remote_bell))
+	if (!alive(remote))
 		return "crashed"; /* its table outlived it */
-	if (v && (v->status & RPK_VIRTIO_STATUS_DRIVER_OK) && alive(o->master_bell))
+	if (v && (v->status & RPK_VIRTIO_STATUS_DRIVER_OK) && alive(master))
 		return "attached";
 	return "detached";
 }
 
-static int show(const struct rpk_layout *lay, const char *node, const char *instance)
+static int show(const struct rpk_layout *lay, const char *node, const char *instance,
+		const char *group)
 {
 	struct rpk_rsc_problem why;
 	const struct rpk_fw_rsc_vdev *v;
 	struct observed o;
+	struct side remote, master;
 	unsigned long long at;
+	char mbox[200], path[RPK_ESC_SIZE(RPK_LAYOUT_PATH)];
 	int published;
 	uint8_t *tbl;
-	int rc = observe_open(&o, lay, node, instance, "status");
+	int rc = observe_open(&o, lay, node, instance, group, "status");
 
 	if (rc < 0)
 		return 1;
@@ -109,10 +139,14 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 	tbl = observe_table(&o, &published, &why);
 	v = rpmsg_vdev(tbl);
 	at = (unsigned long long)(o.rsc->da + o.rsc->rsc_offset);
-	printf("%s\n", state_of(&o, instance, published, v));
-	printf("  link    %s, instance %s\n", o.ln->path, instance);
-	print_side("remote", o.remote_bell);
-	print_side("master", o.master_bell);
+	rpk_node_shm_name(mbox, sizeof(mbox), instance, &lay->regions[o.ln->mailbox]);
+	look(&remote, o.remote_bell, mbox);
+	look(&master, o.master_bell, mbox);
+	printf("%s\n", state_of(&o, instance, group, &remote, &master, published, v));
+	printf("  link    %s, instance %s\n",
+	       rpk_esc_name(path, sizeof(path), o.ln->path, sizeof(o.ln->path)), instance);
+	print_side("remote", &remote);
+	print_side("master", &master);
 	if (!published) {
 		printf("  table   not published at 0x%llx\n", at);
 	} else if (!tbl) {
@@ -129,8 +163,8 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 int cmd_status(int argc, char **argv)
 {
 	static struct rpk_layout lay;
-	const char *node, *instance;
-	int rc = parse_node_command("status", argc, argv, usage, &lay, &node, &instance);
+	const char *node, *instance, *group;
+	int rc = parse_node_command("status", argc, argv, usage, &lay, &node, &instance, &group);
 
-	return rc >= 0 ? rc : show(&lay, node, instance);
+	return rc >= 0 ? rc : show(&lay, node, instance, group);
 }

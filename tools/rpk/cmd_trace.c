@@ -18,12 +18,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: rpk trace FILE.dts|FILE.dtb --node NAME [--instance ID] [--follow]\n\n"
+	fprintf(f, "usage: rpk trace FILE.dts|FILE.dtb --node NAME [--instance ID] [--group NAME]\n"
+		   "                 [--follow]\n\n"
 		   "Print the remote's trace buffer, found through its resource table\n"
 		   "(the layout's rpk,trace-size gives it one).\n\n"
 		   "options:\n"
 		   "  --node NAME       either side of the link (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
+		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
 		   "  -f, --follow      keep printing new lines until Ctrl-C\n"
 		   "  -h, --help        this text\n");
 }
@@ -72,7 +74,7 @@ static const void *find_trace(struct observed *o, uint32_t *len)
 static int print_new(struct observed *o, const void *buf, uint32_t len,
 		     struct rpk_trace_cursor *cur)
 {
-	char out[4096];
+	static char out[4096], text[RPK_ESC_SIZE(sizeof(out))];
 	uint32_t lost;
 	int n;
 
@@ -82,20 +84,22 @@ static int print_new(struct observed *o, const void *buf, uint32_t len,
 			return -1;
 		if (lost)
 			printf("[rpk trace: %u bytes lost]\n", lost);
-		fwrite(out, 1, (size_t)n, stdout);
+		/* The remote's text: lines, never escape sequences. */
+		fputs(rpk_escape(text, sizeof(text), out, (size_t)n, 1), stdout);
 	} while (n == (int)sizeof(out));
 	fflush(stdout);
 	return 0;
 }
 
-static int trace(const struct rpk_layout *lay, const char *node, const char *instance, int follow)
+static int trace(const struct rpk_layout *lay, const char *node, const char *instance,
+		 const char *group, int follow)
 {
 	struct timespec period = {0, FOLLOW_PERIOD_MS * 1000000L};
 	struct observed o;
 	const void *buf;
 	struct rpk_trace_cursor cur = {0, 0};
 	uint32_t len = 0;
-	int rc = observe_open(&o, lay, node, instance, "trace");
+	int rc = observe_open(&o, lay, node, instance, group, "trace");
 
 	if (rc == 1)
 		fprintf(stderr, "rpk trace: no running link for instance '%s'\n", instance);
@@ -119,12 +123,11 @@ static int trace(const struct rpk_layout *lay, const char *node, const char *ins
 
 int cmd_trace(int argc, char **argv)
 {
-	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
-					     {"instance", required_argument, 0, 'i'},
-					     {"follow", no_argument, 0, 'f'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	const char *node = NULL, *instance = "default";
+	static const struct option opts[] = {
+	    {"node", required_argument, 0, 'n'},  {"instance", required_argument, 0, 'i'},
+	    {"group", required_argument, 0, 'g'}, {"follow", no_argument, 0, 'f'},
+	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0}};
+	const char *node = NULL, *instance = "default", *group = NULL;
 	static struct rpk_layout lay;
 	int follow = 0, c;
 
@@ -136,6 +139,9 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case 'i':
 			instance = optarg;
+			break;
+		case 'g':
+			group = optarg;
 			break;
 		case 'f':
 			follow = 1;
@@ -152,5 +158,5 @@ int cmd_trace(int argc, char **argv)
 	if (c)
 		return c;
 	install_stop_signals();
-	return trace(&lay, node, instance, follow);
+	return trace(&lay, node, instance, group, follow);
 }

@@ -59,12 +59,14 @@ static int control(struct rpk_ept *ept, void *data, size_t len, uint32_t src, vo
 static void link_up(struct rpk_rpmsg *dev, void *arg)
 {
 	struct app *a = arg;
+	char name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 
 	printf("vhost-user: guest driver ready; announcing");
 	for (int i = 0; i < a->ln->num_services; i++) {
 		a->alive[i] = rpk_ept_create(dev, &a->services[i], a->ln->services[i], RPK_ADDR_ANY,
 					     RPK_ADDR_ANY, echo, a) == 0;
-		printf(" \"%s\"", a->ln->services[i]);
+		printf(" \"%s\"",
+		       rpk_esc_name(name, sizeof(name), a->ln->services[i], RPK_NAME_SIZE));
 	}
 	if (a->control) {
 		rpk_ept_create(dev, &a->ctl, "rpk-control", RPK_ADDR_ANY, RPK_ADDR_ANY, control, a);
@@ -162,7 +164,7 @@ int cmd_vhost_user(int argc, char **argv)
 		return 2;
 	}
 	if (rpk_vhu_listen(&v, sock, &ops, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		return 1;
 	}
 	install_stop_signals();

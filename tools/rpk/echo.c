@@ -62,6 +62,14 @@ static void close_node(struct rpk_node *n)
 	rpk_node_close(n);
 }
 
+/* Why the node stopped for good: its message names a region of the layout. */
+static void node_error(const char *who, struct rpk_node *n)
+{
+	fprintf(stderr, "%s: ", who);
+	rpk_print_escaped(stderr, rpk_node_error(n));
+	fprintf(stderr, "\n");
+}
+
 int run_echo_remote(const struct echo_opts *o)
 {
 	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
@@ -69,11 +77,12 @@ int run_echo_remote(const struct echo_opts *o)
 				      .polling = o->polling,
 				      .chaos = o->chaos,
 				      .chaos_every_ms = o->chaos_every_ms,
-				      .booted = o->booted};
+				      .booted = o->booted,
+				      .group = o->group};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
-	char err[1024];
+	char err[1024], name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 	int rc = 0;
 
 	if (!ln || ln->role != RPK_ROLE_REMOTE || !ln->num_services) {
@@ -81,7 +90,7 @@ int run_echo_remote(const struct echo_opts *o)
 		return 2;
 	}
 	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		return 1;
 	}
 	stop_interrupts(n);
@@ -90,7 +99,7 @@ int run_echo_remote(const struct echo_opts *o)
 			       RPK_ADDR_ANY, echo_cb, &st);
 	rc = rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		close_node(n);
 		return rc == -RPK_EINTR ? 130 : 1;
 	}
@@ -98,7 +107,8 @@ int run_echo_remote(const struct echo_opts *o)
 	printf("remote: resource table at 0x%llx, master attached; serving",
 	       (unsigned long long)(rr->da + rr->rsc_offset));
 	for (int i = 0; i < ln->num_services; i++)
-		printf(" \"%s\" at 0x%x", epts[i].name, epts[i].addr);
+		printf(" \"%s\" at 0x%x",
+		       rpk_esc_name(name, sizeof(name), epts[i].name, RPK_NAME_SIZE), epts[i].addr);
 	printf("\n");
 	fflush(stdout);
 	pid_t master = getppid();
@@ -110,7 +120,10 @@ int run_echo_remote(const struct echo_opts *o)
 		if (r == -RPK_EINTR)
 			break;
 		if (r < 0) {
-			fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
+			if (rpk_node_error(n))
+				node_error("remote", n);
+			else
+				fprintf(stderr, "remote: link broken: %s\n", rpk_strerror(r));
 			rc = 1;
 			break;
 		}
@@ -242,11 +255,12 @@ int run_echo_master(const struct check_opts *o)
 				      .ns_bind = on_announce,
 				      .ns_priv = &w,
 				      .chaos = o->chaos,
-				      .chaos_every_ms = o->chaos_every_ms};
-	struct remote_proc rp = {.dt = o->dt, .instance = o->instance};
+				      .chaos_every_ms = o->chaos_every_ms,
+				      .group = o->group};
+	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_hept *h = NULL;
 	struct rpk_node *n;
-	char err[1024];
+	char err[1024], name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 	uint32_t ok;
 	int rc;
 
@@ -266,14 +280,14 @@ int run_echo_master(const struct check_opts *o)
 	}
 
 	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		return 1;
 	}
 	stop_interrupts(n);
 	rc = o->firmware ? boot(n, o, &rp, err, sizeof(err))
 			 : rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "%s", err);
+		rpk_print_escaped(stderr, err);
 		close_node(n);
 		return rc == -RPK_EINTR ? 130 : 1;
 	}
@@ -288,27 +302,34 @@ int run_echo_master(const struct check_opts *o)
 		return rpk_stop ? 130 : 1;
 	}
 	rc = rpk_hept_open(n, &h, w.name, RPK_ADDR_ANY, w.addr);
+	/* Announced by the remote: its name is what it wrote in shared memory. */
+	rpk_esc_name(name, sizeof(name), w.name, sizeof(w.name));
 	if (rc) {
-		fprintf(stderr, "master: cannot bind \"%s\": %s\n", w.name, rpk_strerror(rc));
+		fprintf(stderr, "master: cannot bind \"%s\": %s\n", name, rpk_strerror(rc));
 		close_node(n);
 		return 1;
 	}
-	printf("master: bound \"%s\": 0x%x -> 0x%x\n", w.name, rpk_hept_ept(h)->addr, w.addr);
+	printf("master: bound \"%s\": 0x%x -> 0x%x\n", name, rpk_hept_ept(h)->addr, w.addr);
 	if (!o->count) {
-		/* Not pause(): the signal may run its handler in the event thread. */
-		while (!rpk_stop)
-			nanosleep(&(struct timespec){0, 20000000L}, NULL);
-		rpk_hept_close(h);
-		print_counts(n);
-		close_node(n);
-		return 0;
+		struct timespec period = {0, 20000000};
+
+		/* The event thread runs the link; it stops for good if a region
+		 * shrinks under us. Not pause(): the signal may run its handler in
+		 * the event thread. */
+		while (!rpk_stop && !rpk_node_error(n))
+			nanosleep(&period, NULL);
+		rc = 0;
+	} else {
+		ok = check_echoes(h, o->count, rpk_max_payload(rpk_node_dev(n)));
+		printf("master: %u/%u messages came back intact\n", ok, o->count);
+		rc = ok == o->count ? 0 : rpk_stop ? 130 : 1; /* 130: stopped before the count */
 	}
-	ok = check_echoes(h, o->count, rpk_max_payload(rpk_node_dev(n)));
-	printf("master: %u/%u messages came back intact\n", ok, o->count);
+	if (rpk_node_error(n)) {
+		node_error("master", n);
+		rc = 1;
+	}
 	rpk_hept_close(h);
 	print_counts(n);
 	close_node(n);
-	if (ok != o->count && rpk_stop)
-		return 130; /* interrupted before the count was reached */
-	return ok == o->count ? 0 : 1;
+	return rc;
 }

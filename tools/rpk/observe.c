@@ -9,31 +9,41 @@
 static const struct rpk_port_ops no_ops;
 
 static int map_ro(struct rpk_shm *shm, const char *instance, const struct rpk_region *r,
-		  const char *cmd)
+		  gid_t group, const char *cmd)
 {
-	char name[200];
+	char name[200], why[1024];
 	int rc;
 
 	rpk_node_shm_name(name, sizeof(name), instance, r);
-	rc = rpk_shm_open_readonly(shm, name, r->size);
+	rc = rpk_shm_open_readonly(shm, name, r->size, group, why, sizeof(why));
 	if (rc == -ENOENT)
 		return 1;
-	if (rc)
-		fprintf(stderr, "rpk %s: cannot map %s for %s: %s\n", cmd, name, r->path,
-			rc == -EIO ? "smaller than the region (another layout?)" : strerror(-rc));
+	if (rc) {
+		fprintf(stderr, "rpk %s: ", cmd);
+		rpk_print_escaped(stderr, r->path);
+		fprintf(stderr, ": ");
+		rpk_print_escaped(stderr, why);
+		fprintf(stderr, "\n");
+	}
 	return rc ? -1 : 0;
 }
 
 int observe_open(struct observed *o, const struct rpk_layout *lay, const char *node,
-		 const char *instance, const char *cmd)
+		 const char *instance, const char *group, const char *cmd)
 {
 	const struct rpk_region *mbox;
+	gid_t gid = RPK_NO_GROUP;
+	char why[300];
 	int rc;
 
 	memset(o, 0, sizeof(*o));
 	o->rsc_shm.fd = o->mbox_shm.fd = -1;
 	o->port.ops = &no_ops;
 	o->lay = lay;
+	if (group && rpk_group_lookup(group, &gid, why, sizeof(why))) {
+		fprintf(stderr, "rpk %s: --group: %s\n", cmd, why);
+		return -1;
+	}
 	o->ln = rpk_layout_find(lay, node);
 	if (!o->ln) {
 		fprintf(stderr, "rpk %s: the devicetree has no link node '%s'\n", cmd, node);
@@ -41,9 +51,9 @@ int observe_open(struct observed *o, const struct rpk_layout *lay, const char *n
 	}
 	o->rsc = &lay->regions[o->ln->region[RPK_REG_RSC]];
 	mbox = &lay->regions[o->ln->mailbox];
-	rc = map_ro(&o->rsc_shm, instance, o->rsc, cmd);
+	rc = map_ro(&o->rsc_shm, instance, o->rsc, gid, cmd);
 	if (!rc)
-		rc = map_ro(&o->mbox_shm, instance, mbox, cmd);
+		rc = map_ro(&o->mbox_shm, instance, mbox, gid, cmd);
 	if (rc) {
 		observe_close(o);
 		return rc;

@@ -23,10 +23,11 @@ struct observed {
 	struct rpk_port port; /* no ops: coherent reads */
 };
 
-/* Map node's link for instance. Returns 0, 1 if the link's shared memory does
- * not exist (not running), or -1 after printing why (cmd prefixes messages). */
+/* Map node's link for instance, shared with group (NULL: ours alone; see
+ * docs/access.md). Returns 0, 1 if the link's shared memory does not exist
+ * (not running), or -1 after printing why (cmd prefixes messages). */
 int observe_open(struct observed *o, const struct rpk_layout *lay, const char *node,
-		 const char *instance, const char *cmd);
+		 const char *instance, const char *group, const char *cmd);
 void observe_close(struct observed *o);
 
 /* A validated private copy of the table (free it), or NULL: *published says

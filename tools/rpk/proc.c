@@ -86,7 +86,7 @@ int load_layout(const char *path, struct rpk_layout *lay)
 
 	if (rpk_layout_load(path, lay, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "%s", err);
+	rpk_print_escaped(stderr, err);
 	fprintf(stderr, "rpk: %s: devicetree rejected, nothing was started\n", path);
 	return -1;
 }
@@ -103,16 +103,19 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 }
 
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
-		       struct rpk_layout *lay, const char **node, const char **instance)
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group)
 {
 	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
 					     {"instance", required_argument, 0, 'i'},
+					     {"group", required_argument, 0, 'g'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	int c;
 
 	*node = NULL;
 	*instance = "default";
+	*group = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -121,6 +124,9 @@ int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FIL
 			break;
 		case 'i':
 			*instance = optarg;
+			break;
+		case 'g':
+			*group = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -23,6 +23,19 @@ int cmd_status(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 
+/*
+ * Untrusted text (from shared memory or a file) made printable: each byte
+ * outside 0x20..0x7e as \xNN, a backslash as \\, a newline kept if lines.
+ * len bytes of in go to out (cap bytes; 4 * len + 1 always fit, a shorter
+ * out cuts the text between two escapes). Returns out.
+ */
+const char *rpk_escape(char *out, size_t cap, const void *in, size_t len, int lines);
+/* A name of at most max bytes (stops at a NUL): cap of 4 * max + 1 fits. */
+#define RPK_ESC_SIZE(max) (4 * (max) + 1)
+const char *rpk_esc_name(char *out, size_t cap, const char *name, size_t max);
+/* A message (lines kept) to f. */
+void rpk_print_escaped(FILE *f, const char *text);
+
 /* Set by SIGINT/SIGTERM once install_stop_signals() ran. */
 extern volatile sig_atomic_t rpk_stop;
 void install_stop_signals(void);
@@ -48,10 +61,12 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 		    struct rpk_layout *lay, void (*usage)(FILE *));
 
 /* The whole command line of a command that looks at one node of a running
- * link: FILE --node NAME [--instance ID] [--help]. Returns -1 to go on with
- * the layout loaded, else the exit code. */
+ * link: FILE --node NAME [--instance ID] [--group NAME] [--help]. Returns -1
+ * to go on with the layout loaded, else the exit code. group is NULL unless
+ * given. */
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
-		       struct rpk_layout *lay, const char **node, const char **instance);
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group);
 
 /* A whole file (up to 64 MiB) in an exact-size malloc'd copy, so nothing
  * past it can be read by mistake; NULL after "rpk CMD: PATH: why". */
@@ -77,7 +92,8 @@ struct echo_opts {
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos; /* chaos peer mode (see host/node/chaos.h) */
 	uint32_t chaos_every_ms;
-	int booted; /* the master loaded our firmware: take its installed table */
+	int booted;	   /* the master loaded our firmware: take its installed table */
+	const char *group; /* who may join besides us (docs/access.md), or NULL */
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -93,6 +109,7 @@ struct check_opts {
 	uint32_t chaos_every_ms;
 	const char *firmware; /* boot the remote with this ELF (its node comes from the layout) */
 	const char *dt;	      /* the layout's file, for the booted remote's command line */
+	const char *group;    /* who may join besides us (docs/access.md), or NULL */
 };
 int run_echo_master(const struct check_opts *o);
 
@@ -104,7 +121,7 @@ const struct rpk_layout_node *link_peer(const struct rpk_layout *lay,
 
 /* The remote's processor on the host: a child `rpk run --node NODE --booted`. */
 struct remote_proc {
-	const char *dt, *node, *instance;
+	const char *dt, *node, *instance, *group;
 	pid_t pid;
 	unsigned starts;
 };

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A pid read from shared memory is only a number anyone could have written.
+ * It names a node of a link only if that process maps the link's object: the
+ * same file (device and inode) at the same path in /proc/<pid>/maps.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "posix/rpk_posix.h"
+
+int rpk_pid_maps(uint32_t pid, const char *shm_name)
+{
+	char maps[64], want[300], line[1024];
+	int found = 0, skipping = 0, rc;
+	struct stat st;
+	FILE *f;
+
+	if (pid == 0 || pid > INT_MAX)
+		return 0;
+	snprintf(want, sizeof(want), "/dev/shm%s", shm_name);
+	if (stat(want, &st) < 0)
+		return 0; /* no such object: nobody maps this one */
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", (unsigned)pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+	/* "start-end perms offset major:minor inode   path" */
+	while (!found && fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+		unsigned maj, min;
+		unsigned long long ino;
+		int path_at = -1;
+
+		if (n && line[n - 1] == '\n') {
+			line[--n] = 0;
+		} else if (!feof(f)) {
+			skipping = 1; /* a longer path than ours: not it */
+			continue;
+		}
+		if (skipping) {
+			skipping = 0; /* the end of that long line */
+			continue;
+		}
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu %n", &maj, &min, &ino, &path_at) < 3 ||
+		    path_at < 0)
+			continue;
+		found = ino == (unsigned long long)st.st_ino && makedev(maj, min) == st.st_dev &&
+			!strcmp(line + path_at, want);
+	}
+	rc = ferror(f) ? -1 : found; /* reading another user's maps may be refused */
+	fclose(f);
+	return rc;
+}
