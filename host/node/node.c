@@ -50,12 +50,27 @@ struct rpk_node {
 	int have_device;
 	/* Life of the link: changed under life, read without it (atomic). */
 	pthread_mutex_t life;
-	int state;		    /* enum rpk_node_state */
-	uint32_t peer_session;	    /* the peer's session the link runs with */
-	uint32_t dead_session;	    /* the session we saw go away */
-	uint32_t last_watch_ms;	    /* last look at the peer's process */
-	uint32_t crashes, attaches; /* atomic: read by anyone */
-	uint32_t broken, chaos;	    /* atomic: links the peer broke, corruptions we wrote */
+	int state;		     /* enum rpk_node_state */
+	uint32_t peer_session;	     /* the peer's session the link runs with (0: unsigned) */
+	uint32_t dead_session;	     /* remote: the master's session we saw go away */
+	uint32_t bad_session;	     /* master: a session whose table we could not take */
+	int have_bad;		     /* bad_session is set */
+	int need_reset;		     /* remote: we set NEEDS_RESET, the master has not reset */
+	int saw_reset;		     /* remote: the master reset the status since the link fell */
+	uint32_t last_watch_ms;	     /* last look at the peer's process */
+	uint32_t crashes, attaches;  /* atomic: read by anyone */
+	uint32_t broken, chaos;	     /* atomic: links the peer broke, corruptions we wrote */
+	uint32_t reset_asks;	     /* atomic: NEEDS_RESET set (remote) or seen (master) */
+	uint32_t link_resets;	     /* atomic: resets of a link whose peer lived on */
+	uint32_t bell_fixed;	     /* atomic: our bell's signature found overwritten */
+	uint64_t late_wakeups;	     /* atomic: messages found by the watchdog, not a kick */
+	uint32_t my_pid, my_session; /* what we signed our bell with (0: not yet) */
+	/* The peer's pid as validated (it maps our mailbox): for which pid and
+	 * session, and the answer. Under pid_mu. */
+	pthread_mutex_t pid_mu;
+	uint32_t checked_pid, checked_session;
+	int checked_ok;
+	char mbox_name[160];
 	uint32_t last_chaos_ms;
 	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */
 	struct rpk_shm stats; /* our counters for rpk stat */
@@ -76,6 +91,7 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 static void open_stats(struct rpk_node *n);
 static void init_trace(struct rpk_node *n);
 static void link_lost(struct rpk_node *n, enum rpk_node_state next);
+static uint32_t sign_session(struct rpk_node *n);
 static int start_thread(struct rpk_node *n);
 
 void rpk_node_shm_name(char *buf, size_t len, const char *instance, const struct rpk_region *r)
@@ -152,6 +168,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	pthread_mutex_init(&n->life, &ma);
 	pthread_mutexattr_destroy(&ma);
 	pthread_mutex_init(&n->trace_mu, NULL);
+	pthread_mutex_init(&n->pid_mu, NULL);
 	if (opts)
 		n->opts = *opts;
 	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
@@ -179,6 +196,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	    map_region(n, &n->fw_shm, &lay->regions[ln->firmware], err, errlen))
 		goto fail;
 
+	rpk_node_shm_name(n->mbox_name, sizeof(n->mbox_name), n->instance,
+			  &lay->regions[ln->mailbox]);
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->view[k] = n->shm[k].va;
 	if (n->opts.noncoherent && simulate_caches(n, err, errlen))
@@ -237,6 +256,11 @@ static void publish_stats(struct rpk_node *n)
 	tmp.attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
 	tmp.broken = __atomic_load_n(&n->broken, __ATOMIC_RELAXED);
 	tmp.chaos = __atomic_load_n(&n->chaos, __ATOMIC_RELAXED);
+	tmp.reset_asks = __atomic_load_n(&n->reset_asks, __ATOMIC_RELAXED);
+	tmp.link_resets = __atomic_load_n(&n->link_resets, __ATOMIC_RELAXED);
+	tmp.bell_fixed = __atomic_load_n(&n->bell_fixed, __ATOMIC_RELAXED);
+	tmp.peer_signed = rpk_bell_session(n->port.rx) != 0;
+	tmp.late_wakeups = __atomic_load_n(&n->late_wakeups, __ATOMIC_RELAXED);
 	tmp.rx_wakeups = __atomic_load_n(&n->port.wakeups, __ATOMIC_RELAXED);
 	if (n->have_device)
 		rpk_rpmsg_get_stats(&n->dev, &tmp.rpmsg, tmp.vq);
@@ -320,6 +344,7 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 	    .num_services = NUM_SERVICES,
 	    .ns_bind = n->opts.ns_bind,
 	    .ns_priv = n->opts.ns_priv,
+	    .recheck_ms = WATCH_MS, /* a buffer given back without a kick waits no longer */
 	};
 	int rc;
 
@@ -380,8 +405,7 @@ static int publish_table(struct rpk_node *n, char *err, size_t errlen)
 	init_trace(n);
 	/* A new session tells a master that knew an earlier one that we rebooted. */
 	rpk_node_log(n, "resource table published at 0x%llx, session %u",
-		     (unsigned long long)(rr->da + rr->rsc_offset),
-		     rpk_bell_new_session(n->port.tx));
+		     (unsigned long long)(rr->da + rr->rsc_offset), sign_session(n));
 	rpk_bell_ring(n->port.tx);
 	return 0;
 }
@@ -452,8 +476,7 @@ static int take_installed_table(struct rpk_node *n, char *err, size_t errlen)
 	n->vdev = (struct rpk_fw_rsc_vdev *)((char *)rsc_shared(n) + ((const uint8_t *)v - copy));
 	init_trace(n);
 	rpk_node_log(n, "booted with the table installed at 0x%llx, session %u",
-		     (unsigned long long)(rr->da + rr->rsc_offset),
-		     rpk_bell_new_session(n->port.tx));
+		     (unsigned long long)(rr->da + rr->rsc_offset), sign_session(n));
 	rpk_bell_ring(n->port.tx);
 out:
 	free(copy);
@@ -480,10 +503,10 @@ void rpk_node_log(struct rpk_node *n, const char *fmt, ...)
 	pthread_mutex_unlock(&n->trace_mu);
 }
 
-/* Wait until cond(n) gives a non-zero value (in *val), sleeping on the
+/* Wait until cond(n) holds (its session in *session), sleeping on the
  * doorbell; 0, -RPK_ETIMEDOUT or -RPK_EINTR. */
-static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uint32_t timeout_ms,
-		    uint32_t *val)
+static int wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *, uint32_t *),
+		    uint32_t timeout_ms, uint32_t *session)
 {
 	uint32_t start = rpk_posix_now_ms();
 	struct rpk_port *p = &n->port.port;
@@ -491,8 +514,7 @@ static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uin
 	for (;;) {
 		uint32_t snap = p->ops->event_snapshot(p->ctx), spent;
 
-		*val = cond(n);
-		if (*val)
+		if (cond(n, session))
 			return 0;
 		if (__atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
 			return -RPK_EINTR;
@@ -506,9 +528,14 @@ static int wait_for(struct rpk_node *n, uint32_t (*cond)(struct rpk_node *), uin
 	}
 }
 
+static uint8_t vdev_status(struct rpk_node *n)
+{
+	return rpk_vdev_read_status(n->vdev, &n->port.port);
+}
+
 static int driver_ok(struct rpk_node *n)
 {
-	return rpk_vdev_read_status(n->vdev, &n->port.port) & RPK_VIRTIO_STATUS_DRIVER_OK;
+	return vdev_status(n) & RPK_VIRTIO_STATUS_DRIVER_OK;
 }
 
 static void set_state(struct rpk_node *n, enum rpk_node_state s)
@@ -530,16 +557,91 @@ static void wake_self(struct rpk_node *n)
 	rpk_bell_ring(n->port.rx);
 }
 
+/* ---- who the peer is (docs/host-link.md: sessions) ---- */
+
+/* Sign our bell with our pid and a new session: a peer that knew an earlier
+ * one of ours sees that we started over. */
+static uint32_t sign_session(struct rpk_node *n)
+{
+	uint32_t s = rpk_bell_new_session(n->port.tx);
+
+	n->my_pid = (uint32_t)getpid();
+	__atomic_store_n(&n->my_session, s, __ATOMIC_RELEASE);
+	return s;
+}
+
+/* Our signature is ours to keep: write it again if someone overwrote it
+ * (else the peer would take us for dead, or for a new session forever). */
+static void keep_signature(struct rpk_node *n)
+{
+	struct rpk_bell *b = n->port.tx;
+	uint32_t s = __atomic_load_n(&n->my_session, __ATOMIC_ACQUIRE);
+
+	if (!s || (__atomic_load_n(&b->pid, __ATOMIC_RELAXED) == n->my_pid &&
+		   __atomic_load_n(&b->session, __ATOMIC_RELAXED) == s))
+		return;
+	__atomic_store_n(&b->pid, n->my_pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->session, s, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&n->bell_fixed, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "our doorbell's pid or session was overwritten: signed again");
+	rpk_bell_ring(b);
+}
+
 /*
- * A master we may serve: one that set DRIVER_OK in a session other than the
- * one we saw go away. A master writes status 0 before it signs a new session,
- * so a DRIVER_OK left over from a dead master is never taken for a new one.
+ * Whether the peer of session s lives. A pid in shared memory is only a
+ * number: it counts once that process is seen to map this link's mailbox
+ * (looked up once per pid and session), then as long as it lives. A peer
+ * that does not sign its bell (session 0) cannot be watched this way: its
+ * liveness is unknown and taken as alive; its restarts show in the shared
+ * state (the table and the status) instead.
  */
-static uint32_t master_ready(struct rpk_node *n)
+static int peer_alive(struct rpk_node *n, uint32_t s)
+{
+	uint32_t pid = __atomic_load_n(&n->port.rx->pid, __ATOMIC_RELAXED);
+	int ok;
+
+	if (!s)
+		return 1;
+	pthread_mutex_lock(&n->pid_mu);
+	if (pid != n->checked_pid || s != n->checked_session) {
+		n->checked_pid = pid;
+		n->checked_session = s;
+		/* -1: its maps are not ours to read (another user of the
+		 * link's group); whether it lives is all we can tell. */
+		n->checked_ok = rpk_pid_maps(pid, n->mbox_name) != 0;
+	}
+	ok = n->checked_ok;
+	pthread_mutex_unlock(&n->pid_mu);
+	return ok && rpk_pid_alive(pid);
+}
+
+/* ---- remote: serve the master ---- */
+
+/*
+ * A master we may serve: DRIVER_OK set, our request for a reset (if any)
+ * answered, and either a session other than the one we saw go away or, for a
+ * master that does not sign its bell, a status reset seen since the link
+ * fell. A master writes status 0 before it signs a new session, so a
+ * DRIVER_OK left over from a dead master is never taken for a new one.
+ */
+static int master_ready(struct rpk_node *n, uint32_t *session)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
+	uint8_t st = vdev_status(n);
 
-	return s && s != n->dead_session && driver_ok(n) ? s : 0;
+	if (!(st & RPK_VIRTIO_STATUS_DRIVER_OK)) {
+		n->saw_reset = 1;
+		return 0;
+	}
+	if (st & RPK_VIRTIO_STATUS_NEEDS_RESET)
+		return 0; /* not answered yet */
+	if (n->need_reset) {
+		/* Only a whole new status clears the bit: the master reset us. */
+		n->need_reset = 0;
+		n->saw_reset = 1;
+	}
+	*session = s;
+	return (s && s != n->dead_session) || n->saw_reset;
 }
 
 /* Remote: the master of session s finished its handshake; bring the link up. */
@@ -548,11 +650,18 @@ static int remote_link_up(struct rpk_node *n, uint32_t s)
 	uint32_t features;
 
 	n->peer_session = s;
+	n->saw_reset = 0;
 	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
 	rpk_rpmsg_start(&n->dev, features);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
 	set_state(n, RPK_NODE_ATTACHED);
-	rpk_node_log(n, "master attached (session %u), features 0x%x", n->peer_session, features);
+	if (s)
+		rpk_node_log(n, "master attached (session %u), features 0x%x", s, features);
+	else
+		rpk_node_log(n,
+			     "master attached (it does not sign its doorbell: liveness "
+			     "unknown), features 0x%x",
+			     features);
 	return 0;
 }
 
@@ -566,6 +675,8 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 		return rc;
 	set_state(n, RPK_NODE_DETACHED);
 	pthread_mutex_lock(&n->life);
+	/* A DRIVER_OK in the table before we published it is no master's. */
+	n->saw_reset = 0;
 	rc = wait_for(n, master_ready, timeout_ms, &s);
 	if (rc == -RPK_EINTR)
 		snprintf(err, errlen, "%s: interrupted while waiting for a master\n", n->ln->path);
@@ -580,17 +691,23 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 
 /* ---- master: attach to the remote's table ---- */
 
-/* A table to attach to: published by a live remote, in a session we have
- * not seen go away; returns that session or 0. A remote signs its session
- * after publishing. */
-static uint32_t table_published(struct rpk_node *n)
+/*
+ * A table to attach to, and the remote's session (0: it does not sign its
+ * bell). Signed: published by a live remote (a rebooting one signs after it
+ * published), not a session whose table we could not take. Unsigned: a
+ * published table whose status is reset (a new table, or one we reset).
+ */
+static int table_ready(struct rpk_node *n, uint32_t *session)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
 
-	return s && s != n->dead_session && rpk_bell_owner_alive(n->port.rx) &&
-		       rpk_rsc_is_published(rsc_shared(n), &n->port.port)
-		   ? s
-		   : 0;
+	*session = s;
+	if (!rpk_rsc_is_published(rsc_shared(n), &n->port.port) ||
+	    (n->have_bad && s == n->bad_session))
+		return 0;
+	if (s)
+		return peer_alive(n, s);
+	return !n->vdev || !(vdev_status(n) & RPK_VIRTIO_STATUS_DRIVER_OK);
 }
 
 /* Check the table's vdev against the devicetree; fills num/align. */
@@ -661,7 +778,8 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 		return -RPK_ENOMEM;
 	/* Parse a private copy: the remote cannot change it under us. */
 	rpk_rsc_snapshot(copy, rr->rsc_size, rsc_shared(n), rr->rsc_size, &n->port.port);
-	if (table_published(n) != s) {
+	if (rpk_bell_session(n->port.rx) != s ||
+	    !rpk_rsc_is_published(rsc_shared(n), &n->port.port)) {
 		snprintf(err, errlen, "%s: the remote published its table again meanwhile\n",
 			 rr->path);
 		rc = -RPK_EAGAIN;
@@ -683,7 +801,7 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 	/* A virtio reset first, then our new session: a remote never takes a
 	 * DRIVER_OK of an earlier session for ours. */
 	rpk_vdev_write_status(n->vdev, 0, &n->port.port);
-	rpk_bell_new_session(n->port.tx);
+	sign_session(n);
 	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE, &n->port.port);
 	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER,
 			      &n->port.port);
@@ -692,6 +810,7 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 		rc = init_device(n, num, align, err, errlen);
 	if (rc)
 		goto out;
+	n->have_bad = 0;
 	/* Rings are initialised and receive buffers posted before DRIVER_OK. */
 	rpk_vdev_write_status(n->vdev,
 			      RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER |
@@ -716,7 +835,7 @@ static int wait_and_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, s
 	int rc;
 
 	for (;;) {
-		rc = wait_for(n, table_published, left, &s);
+		rc = wait_for(n, table_ready, left, &s);
 		if (rc == -RPK_EINTR) {
 			snprintf(err, errlen,
 				 "%s: interrupted while waiting for the remote's table\n",
@@ -902,7 +1021,8 @@ static int boot_locked(struct rpk_node *n, uint32_t timeout_ms, char *err, size_
 	if (rc)
 		return rc;
 	/* Whatever session the mailbox holds belongs to an earlier remote. */
-	n->dead_session = rpk_bell_session(n->port.rx);
+	n->bad_session = rpk_bell_session(n->port.rx);
+	n->have_bad = 1;
 	rc = n->opts.start_remote(n->opts.rproc_priv);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the remote: %s\n", rpk_strerror(rc));
@@ -986,44 +1106,153 @@ int rpk_node_stop(struct rpk_node *n)
 
 /* ---- watching the peer ---- */
 
-/* The peer's process died, or it runs a session other than the link's. */
+/*
+ * The peer left the link's session: it restarted (a new session), its
+ * process died, or (slow looks only, they read shared memory) the status
+ * says so: a remote that sees DRIVER_OK gone was reset by its master
+ * (Linux's rproc_virtio_reset), a master that sees it gone has a remote
+ * that laid out a fresh table.
+ */
 static int peer_gone(struct rpk_node *n, int slow)
 {
-	if (rpk_bell_session(n->port.rx) != n->peer_session)
+	uint32_t s = rpk_bell_session(n->port.rx);
+
+	if (s != n->peer_session)
 		return 1;
 	if (!slow)
 		return 0;
-	if (!rpk_bell_owner_alive(n->port.rx))
-		return 1;
-	/* Remote: a master that detached reset the status (Linux's rproc_virtio_reset). */
-	return n->ln->role == RPK_ROLE_REMOTE && !driver_ok(n);
+	return !peer_alive(n, s) || !driver_ok(n);
 }
 
 /* Take the link down; called with life held. */
 static void link_lost(struct rpk_node *n, enum rpk_node_state next)
 {
-	n->dead_session = n->peer_session;
-	rpk_node_log(n, "link reset: the %s of session %u is gone",
-		     n->ln->role == RPK_ROLE_MASTER ? "remote" : "master", n->peer_session);
 	rpk_rpmsg_reset(&n->dev);
 	set_state(n, next);
 	wake_self(n);
 }
 
 /*
- * Our rings broke (the virtqueue layer found indices that make no sense)
- * while the peer lives on in the same session: a buggy or hostile peer. Take
- * the link down as for a crash: users get their errors and unbind callbacks,
- * and the link waits for the peer's next session. Called with life held.
+ * Remote: the link fell without the master resetting it (its rings broke,
+ * or its process looks dead). Tell it through the status, as a virtio device
+ * does (DEVICE_NEEDS_RESET), stop touching the rings, and wait for a reset:
+ * a master that lives answers with one (Linux's ignores the bit: it resets
+ * when it restarts), a dead one is replaced by one that resets anyway.
+ * Called with life held.
+ */
+static void ask_for_reset(struct rpk_node *n, const char *why)
+{
+	uint8_t st = vdev_status(n);
+
+	n->dead_session = n->peer_session;
+	n->need_reset = 1;
+	n->saw_reset = 0;
+	link_lost(n, RPK_NODE_DETACHED);
+	rpk_vdev_write_status(n->vdev, (uint8_t)(st | RPK_VIRTIO_STATUS_NEEDS_RESET),
+			      &n->port.port);
+	rpk_bell_ring(n->port.tx);
+	__atomic_add_fetch(&n->reset_asks, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "link down: %s; asked the master for a reset (status 0x%02x)", why,
+		     (unsigned)(st | RPK_VIRTIO_STATUS_NEEDS_RESET));
+}
+
+/*
+ * Master: reset the device of a remote that lives on and attach again, as
+ * after a detach: status 0 and a new session of ours first (the remote drops
+ * the old session before it can take our zeroed rings for corrupt ones),
+ * then the rings start over. Messages the remote had not consumed are
+ * counted lost. If the table cannot be taken, wait as for a crash.
+ * Called with life held.
+ */
+static void reset_device(struct rpk_node *n, const char *why)
+{
+	uint32_t s = rpk_bell_session(n->port.rx);
+	char err[512];
+
+	rpk_node_log(n, "resetting the link: %s", why);
+	rpk_vdev_write_status(n->vdev, 0, &n->port.port);
+	sign_session(n);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* session seen before zeroed rings */
+	rpk_bell_ring(n->port.tx);
+	link_lost(n, RPK_NODE_CRASHED);
+	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
+	if (attach(n, s, err, sizeof(err)))
+		rpk_node_log(n, "re-attach after the reset failed: %s", err);
+}
+
+/*
+ * Master: the remote is gone (its process died, it restarted, or it laid
+ * out a fresh table). Deliver what it sent before it went, then take the
+ * link down and wait for it to come back. Called with life held.
+ */
+static void remote_gone(struct rpk_node *n)
+{
+	uint32_t s = rpk_bell_session(n->port.rx);
+
+	/* A remote that died in its session published whole entries only:
+	 * deliver them (its last reply, say). A rebooted one may reuse the rings. */
+	if (s == n->peer_session)
+		rpk_rpmsg_poll(&n->dev);
+	rpk_rpmsg_forgive_break(&n->dev);
+	/* A remote that still runs this session (a forged pid, a status
+	 * overwritten) must see the link fall: reset its status as Linux does.
+	 * A new session's table may be laid out differently: not ours to touch. */
+	if (s == n->peer_session)
+		rpk_vdev_write_status(n->vdev, 0, &n->port.port);
+	__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "link down: the remote of session %u is gone", n->peer_session);
+	link_lost(n, RPK_NODE_CRASHED);
+}
+
+/* Remote: the master reset the link or left. Called with life held. */
+static void master_gone(struct rpk_node *n)
+{
+	uint32_t s = rpk_bell_session(n->port.rx);
+	int reset = s != n->peer_session || !driver_ok(n);
+
+	rpk_rpmsg_forgive_break(&n->dev);
+	if (!reset) { /* its process looks dead: if it lives, it must reset us */
+		ask_for_reset(n, "the master's process is gone");
+		return;
+	}
+	n->dead_session = n->peer_session;
+	n->need_reset = 0;
+	n->saw_reset = !driver_ok(n);
+	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "link down: the master of session %u reset it", n->peer_session);
+	link_lost(n, RPK_NODE_DETACHED);
+}
+
+/*
+ * Our rings broke (the virtqueue layer found an entry that makes no sense)
+ * while the peer lives on in the same session: a buggy or hostile peer, or
+ * memory overwritten under both. The link resets and comes back by itself:
+ * a master resets the device at once, a remote asks its master for a reset.
+ * Called with life held.
  */
 static void link_broken(struct rpk_node *n)
 {
 	if (!link_live(n) || !__atomic_load_n(&n->dev.broken, __ATOMIC_RELAXED))
 		return; /* reset meanwhile: the error was the old session's */
 	__atomic_add_fetch(&n->broken, 1, __ATOMIC_RELAXED);
-	rpk_node_log(n, "link broken: the %s of session %u corrupted the rings",
-		     n->ln->role == RPK_ROLE_MASTER ? "remote" : "master", n->peer_session);
-	link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED : RPK_NODE_DETACHED);
+	if (n->ln->role == RPK_ROLE_MASTER)
+		reset_device(n, "the rings made no sense");
+	else
+		ask_for_reset(n, "the rings made no sense");
+}
+
+/* Master: the remote asked for a reset (NEEDS_RESET), or laid out a fresh
+ * table (DRIVER_OK gone). Called with life held, link up. */
+static void check_status(struct rpk_node *n)
+{
+	uint8_t st = vdev_status(n);
+
+	if (st & RPK_VIRTIO_STATUS_NEEDS_RESET) {
+		__atomic_add_fetch(&n->reset_asks, 1, __ATOMIC_RELAXED);
+		reset_device(n, "the remote asked for it (DEVICE_NEEDS_RESET)");
+	} else if (!(st & RPK_VIRTIO_STATUS_DRIVER_OK)) {
+		remote_gone(n);
+	}
 }
 
 /* Chaos mode: one corruption now and then while the link is up. */
@@ -1038,66 +1267,98 @@ static void chaos_tick(struct rpk_node *n, uint32_t now)
 		__atomic_add_fetch(&n->chaos, 1, __ATOMIC_RELAXED);
 }
 
-/* Look at the peer; bring the link down or up as it says. Called often: the
- * fast path is one load of the peer's session. */
+/* Link up: look at the peer; take the link down if it left or asked. */
+static void watch_live(struct rpk_node *n, int slow)
+{
+	if (!peer_gone(n, slow) && !(slow && n->ln->role == RPK_ROLE_MASTER &&
+				     (vdev_status(n) & RPK_VIRTIO_STATUS_NEEDS_RESET)))
+		return;
+	pthread_mutex_lock(&n->life);
+	if (!link_live(n)) {
+		/* taken down meanwhile */
+	} else if (n->ln->role == RPK_ROLE_REMOTE) {
+		if (peer_gone(n, 1))
+			master_gone(n);
+	} else if (rpk_bell_session(n->port.rx) != n->peer_session ||
+		   !peer_alive(n, n->peer_session)) {
+		remote_gone(n);
+	} else {
+		check_status(n);
+	}
+	pthread_mutex_unlock(&n->life);
+}
+
+/* Master, link down: attach again once the remote is back. */
+static void watch_crashed(struct rpk_node *n)
+{
+	char err[512];
+	uint32_t s;
+
+	if (n->fw_img && !n->opts.no_recovery) {
+		pthread_mutex_lock(&n->life);
+		if (rpk_node_state(n) == RPK_NODE_CRASHED)
+			recover(n);
+		pthread_mutex_unlock(&n->life);
+		return;
+	}
+	if (n->opts.no_recovery || !table_ready(n, &s))
+		return;
+	pthread_mutex_lock(&n->life);
+	if (rpk_node_state(n) == RPK_NODE_CRASHED && table_ready(n, &s) &&
+	    attach(n, s, err, sizeof(err)) && rpk_bell_session(n->port.rx) == s) {
+		rpk_node_log(n, "cannot attach to session %u: %s", s, err);
+		n->bad_session = s; /* a bad table: wait for the next session */
+		n->have_bad = 1;
+	}
+	pthread_mutex_unlock(&n->life);
+}
+
+/* Remote, link down: serve the next master. */
+static void watch_detached(struct rpk_node *n)
+{
+	uint32_t s;
+
+	if (n->ln->role != RPK_ROLE_REMOTE)
+		return;
+	pthread_mutex_lock(&n->life);
+	if (rpk_node_state(n) == RPK_NODE_DETACHED && master_ready(n, &s))
+		remote_link_up(n, s);
+	pthread_mutex_unlock(&n->life);
+}
+
+/*
+ * Look at the peer; bring the link down or up as it says. Called often: the
+ * fast path is one load of the peer's session. Once a watchdog period (slow)
+ * it also reads the shared state, and keeps what we own in it as we wrote
+ * it: our bell's signature and the rings' flags.
+ */
 static void watch(struct rpk_node *n, int force)
 {
 	uint32_t now = rpk_posix_now_ms();
 	int slow = force || now - n->last_watch_ms >= WATCH_MS;
-	char err[512];
-	uint32_t s;
 
 	if (slow) {
 		n->last_watch_ms = now;
 		if (n->opts.chaos)
 			chaos_tick(n, now);
+		keep_signature(n);
+		if (__atomic_load_n(&n->have_device, __ATOMIC_ACQUIRE) &&
+		    rpk_rpmsg_refresh(&n->dev))
+			rpk_node_log(n, "our ring flags were overwritten: written again");
 		publish_stats(n);
 	}
 	switch (rpk_node_state(n)) {
 	case RPK_NODE_ATTACHED:
 	case RPK_NODE_RUNNING:
-		if (!peer_gone(n, slow))
-			return;
-		pthread_mutex_lock(&n->life);
-		if (link_live(n) && peer_gone(n, 1)) {
-			/* A remote that died in its session published whole entries
-			 * only: deliver what it sent before it went (its last reply,
-			 * say). A rebooted one may already reuse the rings. */
-			if (n->ln->role == RPK_ROLE_MASTER &&
-			    rpk_bell_session(n->port.rx) == n->peer_session)
-				rpk_rpmsg_poll(&n->dev);
-			rpk_rpmsg_forgive_break(&n->dev);
-			if (n->ln->role == RPK_ROLE_MASTER)
-				__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
-			link_lost(n, n->ln->role == RPK_ROLE_MASTER ? RPK_NODE_CRASHED
-								    : RPK_NODE_DETACHED);
-		}
-		pthread_mutex_unlock(&n->life);
+		watch_live(n, slow);
 		return;
-	case RPK_NODE_CRASHED: /* master: re-attach once the remote is back */
-		if (n->fw_img && !n->opts.no_recovery) {
-			pthread_mutex_lock(&n->life);
-			if (rpk_node_state(n) == RPK_NODE_CRASHED)
-				recover(n);
-			pthread_mutex_unlock(&n->life);
-			return;
-		}
-		if (n->opts.no_recovery || !table_published(n))
-			return;
-		pthread_mutex_lock(&n->life);
-		s = rpk_node_state(n) == RPK_NODE_CRASHED ? table_published(n) : 0;
-		if (s && attach(n, s, err, sizeof(err)) && table_published(n) == s)
-			n->dead_session = s; /* a bad table: wait for the next session */
-		pthread_mutex_unlock(&n->life);
+	case RPK_NODE_CRASHED:
+		if (slow)
+			watch_crashed(n);
 		return;
-	case RPK_NODE_DETACHED: /* remote: serve the next master */
-		if (n->ln->role != RPK_ROLE_REMOTE || !master_ready(n))
-			return;
-		pthread_mutex_lock(&n->life);
-		s = rpk_node_state(n) == RPK_NODE_DETACHED ? master_ready(n) : 0;
-		if (s)
-			remote_link_up(n, s);
-		pthread_mutex_unlock(&n->life);
+	case RPK_NODE_DETACHED:
+		if (slow || rpk_bell_session(n->port.rx) != n->dead_session)
+			watch_detached(n);
 		return;
 	default:
 		return;
@@ -1116,10 +1377,11 @@ int rpk_node_detach(struct rpk_node *n)
 		 * ours), so the rings we zero next never look corrupt to a
 		 * remote that still believes in the old session. */
 		rpk_vdev_write_status(n->vdev, 0, &n->port.port);
-		rpk_bell_new_session(n->port.tx);
+		sign_session(n);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* session seen before zeroed rings */
 		rpk_bell_ring(n->port.tx);
+		rpk_node_log(n, "detached from the remote of session %u", n->peer_session);
 		link_lost(n, RPK_NODE_DETACHED);
-		n->dead_session = 0; /* the remote lives on: attach again to it */
 	}
 	pthread_mutex_unlock(&n->life);
 	return rc;
@@ -1176,18 +1438,29 @@ static int spin_once(struct rpk_node *n, uint32_t timeout_ms)
 	}
 }
 
+/*
+ * Handle what arrived, else sleep on the doorbell for up to timeout_ms and
+ * look again. Messages found after a sleep that no doorbell ended (nobody
+ * rang at all) came without a kick: the watchdog found them, late. A peer
+ * that does that (or memory that lost its flags or our sleepers flag) shows
+ * in late_wakeups instead of only as a slow link.
+ */
 static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 {
 	struct rpk_port *p = &n->port.port;
 	uint32_t snap;
-	int r;
+	int r, w;
 
 	if (n->opts.polling)
 		return spin_once(n, timeout_ms);
 	snap = p->ops->event_snapshot(p->ctx);
 	r = rpk_rpmsg_poll(&n->dev);
-	if (r == 0 && timeout_ms && p->ops->event_wait(p->ctx, snap, timeout_ms) == 0)
-		r = rpk_rpmsg_poll(&n->dev);
+	if (r != 0 || !timeout_ms)
+		return r;
+	w = p->ops->event_wait(p->ctx, snap, timeout_ms);
+	r = rpk_rpmsg_poll(&n->dev);
+	if (w == -RPK_ETIMEDOUT && r > 0 && p->ops->event_snapshot(p->ctx) == snap)
+		__atomic_add_fetch(&n->late_wakeups, (uint64_t)r, __ATOMIC_RELAXED);
 	return r;
 }
 
@@ -1385,6 +1658,7 @@ void rpk_node_close(struct rpk_node *n)
 	free(n->fw_img);
 	pthread_mutex_destroy(&n->life);
 	pthread_mutex_destroy(&n->trace_mu);
+	pthread_mutex_destroy(&n->pid_mu);
 	free(n);
 }
 
@@ -1422,6 +1696,9 @@ void rpk_node_counts(struct rpk_node *n, struct rpk_node_counts *c)
 	c->attaches = __atomic_load_n(&n->attaches, __ATOMIC_RELAXED);
 	c->tx_lost = s.tx_lost;
 	c->broken = __atomic_load_n(&n->broken, __ATOMIC_RELAXED);
+	c->reset_asks = __atomic_load_n(&n->reset_asks, __ATOMIC_RELAXED);
+	c->link_resets = __atomic_load_n(&n->link_resets, __ATOMIC_RELAXED);
+	c->late_wakeups = __atomic_load_n(&n->late_wakeups, __ATOMIC_RELAXED);
 	c->tx_msgs = s.tx_msgs;
 	c->rx_msgs = s.rx_msgs;
 	c->tx_kicks = s.tx_kicks + s.rx_kicks;

@@ -71,7 +71,10 @@ struct rpk_node_counts {
 	uint32_t crashes;	   /* master: times the remote died or rebooted under us */
 	uint32_t attaches;	   /* times the link came up */
 	uint32_t tx_lost;	   /* master: sent, but not consumed when the link went down */
-	uint32_t broken;	   /* times the peer's rings made no sense (link taken down) */
+	uint32_t broken;	   /* times the peer's rings made no sense (link reset) */
+	uint32_t reset_asks;	   /* remote: resets we asked for; master: the remote asked */
+	uint32_t link_resets;	   /* resets of a link whose peer lived on */
+	uint64_t late_wakeups;	   /* messages found by the watchdog, not by a kick */
 };
 
 /*
@@ -172,7 +175,12 @@ struct rpk_node_stats_page {
 	uint32_t state; /* enum rpk_node_state */
 	uint32_t crashes, attaches;
 	uint32_t broken, chaos; /* links broken by the peer; corruptions we wrote (chaos mode) */
+	uint32_t reset_asks;	/* remote: resets we asked for; master: the remote asked */
+	uint32_t link_resets;	/* resets of a link whose peer lived on */
+	uint32_t bell_fixed;	/* our bell's signature found overwritten, and written again */
+	uint32_t peer_signed;	/* the peer signs its bell (0: its liveness is unknown) */
 	uint64_t rx_wakeups;
+	uint64_t late_wakeups; /* messages found by the watchdog, not by a kick */
 	struct rpk_rpmsg_stats rpmsg;
 	struct rpk_vq_stats vq[2];
 };

@@ -101,10 +101,14 @@ struct rpk_rpmsg_stats {
 	    rx_bad_buf;	 /* ring entry rejected (by the virtqueue layer, or longer than a buffer) */
 	uint32_t ns_bad; /* malformed name-service message */
 	uint32_t ns_table_full;
-	uint32_t ns_lost;    /* announcement we could not send */
-	uint32_t tx_bad_buf; /* unusable buffer offered by the peer */
-	uint32_t resets;     /* rpk_rpmsg_reset() calls */
-	uint32_t tx_lost;    /* master: sent, but not consumed when the link reset */
+	uint32_t ns_lost;	 /* announcement we could not send */
+	uint32_t tx_bad_buf;	 /* unusable buffer offered by the peer */
+	uint32_t resets;	 /* rpk_rpmsg_reset() calls */
+	uint32_t tx_lost;	 /* master: sent, but not consumed when the link reset */
+	uint32_t tx_late;	 /* sends that found their buffer only by looking again
+				    after recheck_ms: the peer gave it back without a kick */
+	uint32_t flags_fixed;	 /* our suppression flags found overwritten (rpk_rpmsg_refresh) */
+	uint32_t bufs_recovered; /* buffers a reset took back from the peer's hands */
 };
 
 struct rpk_rpmsg_cfg {
@@ -132,6 +136,10 @@ struct rpk_rpmsg_cfg {
 	uint32_t num_services;
 	rpk_ns_bind_cb ns_bind;
 	void *ns_priv;
+	/* A send waiting for a buffer looks again at least this often (ms), in
+	 * case the peer gave one back without a kick; 0: only when kicked or at
+	 * its deadline. */
+	uint32_t recheck_ms;
 };
 
 struct rpk_rpmsg {
@@ -153,6 +161,7 @@ struct rpk_rpmsg {
 	struct rpk_ept ns_ept;
 	uint32_t next_addr;
 	uint32_t tx_waiters;
+	uint32_t recheck_ms;
 	uint32_t epoch;	     /* bumped by each reset: senders waiting across one give up */
 	uint32_t ns_pending; /* endpoints waiting to be announced */
 	uint16_t spare_head; /* remote: unsent TX buffers, chained through slots */
@@ -219,6 +228,14 @@ int rpk_rpmsg_is_up(const struct rpk_rpmsg *dev);
  * -RPK_EPIPE once the link is broken.
  */
 int rpk_rpmsg_poll(struct rpk_rpmsg *dev);
+
+/*
+ * Write again the ring flags this side owns (whether it wants kicks) if they
+ * were overwritten, counted in stats.flags_fixed. Call it now and then (a
+ * watchdog period): a stray write there would silence the peer's doorbells
+ * for good. Does nothing while the link is down. Returns how many it fixed.
+ */
+int rpk_rpmsg_refresh(struct rpk_rpmsg *dev);
 
 /*
  * Polling mode: ask the peer not to kick us for new messages (1) or to kick

@@ -10,8 +10,10 @@
  *
  * Everything read from the ring is read once into a local and validated
  * before use. A peer that corrupts an entry costs an error code and a counter
- * in struct rpk_vq_stats; one whose indices make no sense any more marks the
- * queue broken and every later call returns -RPK_EPIPE.
+ * in struct rpk_vq_stats, and the buffer goes back. Where no buffer can go
+ * back (an index that makes no sense, an entry naming a descriptor we cannot
+ * take: the real buffer behind it would leak), the queue is marked broken and
+ * every later call returns -RPK_EPIPE until rpk_vq_reset().
  */
 #ifndef RPK_VIRTIO_H
 #define RPK_VIRTIO_H
@@ -124,6 +126,7 @@ struct rpk_vq {
 	uint16_t num_free;   /* driver: free descriptors; device: num - held */
 	uint16_t num_added;  /* driver: added since the last kick_prepare */
 	uint16_t num_posted; /* driver: posted and not yet returned */
+	uint16_t own_flags;  /* the suppression flags this half last wrote */
 	uint8_t role;
 	uint8_t broken;
 	struct rpk_vq_stats stats;
@@ -167,8 +170,8 @@ void rpk_vq_forget_ring(struct rpk_vq *vq);
 
 /*
  * The queue broke because the peer was leaving (a driver zeroes its rings
- * for its next session), not through a corruption: take back the index jump
- * counted when it broke. The queue stays broken until rpk_vq_reset(); a
+ * for its next session), not through a corruption: take back the count
+ * (index jump or bad head) added when it broke. The queue stays broken until rpk_vq_reset(); a
  * second call, or one on a queue that is not broken, does nothing.
  */
 void rpk_vq_forgive_break(struct rpk_vq *vq);
@@ -199,10 +202,10 @@ int rpk_vq_add_buf(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes
 
 /*
  * Take one buffer back from the used ring. Returns 1 with *head, *buf and
- * *len set, 0 if none is pending, or a negative error for a corrupt entry
- * (consumed and counted: call again for the next one). *len is validated
- * against the posted length. The descriptor stays reserved: post it again or
- * free it.
+ * *len set, 0 if none is pending, or -RPK_EPIPE once the queue is broken (an
+ * index jump, or an id that is not a posted descriptor). A used length larger
+ * than the buffer is counted and passed on as 0. The descriptor stays
+ * reserved: post it again or free it.
  */
 int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len);
 
@@ -222,10 +225,11 @@ int rpk_vq_enable_cb(struct rpk_vq *vq);
 /*
  * Take one buffer from the available ring. want_writable says which kind the
  * caller expects (1: the device fills it). Returns 1 with *out set, 0 if none
- * is pending, or a negative error for a corrupt entry: the entry is consumed
- * and counted and, if its head was valid, returned to the used ring (length 0
- * for a device-writable descriptor, the descriptor's length for a readable
- * one) so the driver gets it back. Call again for the next one.
+ * is pending, -RPK_EPIPE once the queue is broken (an index jump, or a head
+ * out of range or already held), or a negative error for a corrupt
+ * descriptor: the entry is consumed, counted and returned to the used ring
+ * (length 0 for a device-writable descriptor, the descriptor's length for a
+ * readable one) so the driver gets it back. Call again for the next one.
  */
 int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *out);
 
@@ -248,6 +252,14 @@ int rpk_vq_need_interrupt(struct rpk_vq *vq);
 void rpk_vq_disable_notify(struct rpk_vq *vq);
 /* Returns 1 if available buffers are already pending. */
 int rpk_vq_enable_notify(struct rpk_vq *vq);
+
+/*
+ * Write again the suppression flags this half owns (driver: avail flags,
+ * device: used flags) if the shared copy no longer says what we last wrote.
+ * A stray write there (a buggy peer, memory corruption) would otherwise
+ * silence the peer's doorbells for good. Returns 1 if it had to repair them.
+ */
+int rpk_vq_restore_flags(struct rpk_vq *vq);
 
 /* State of descriptor head (RPK_SLOT_FREE if out of range). */
 enum rpk_vq_slot_state rpk_vq_slot_state(const struct rpk_vq *vq, uint32_t head);

@@ -131,14 +131,40 @@ static int spin_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t timeo
 	}
 }
 
+/*
+ * The bell's sleepers word says whether any of our threads sleeps on it. It
+ * is in shared memory, so it is a flag we store (set before each sleep,
+ * cleared when the last sleeper leaves) and not a count others could skew: a
+ * 0 written there by someone else costs at most the sleep it came during.
+ */
+static void sleeper_enter(struct rpk_posix_port *p)
+{
+	pthread_mutex_lock(&p->sleep_mu);
+	p->nsleep++;
+	pthread_mutex_unlock(&p->sleep_mu);
+}
+
+static void sleeper_leave(struct rpk_posix_port *p)
+{
+	pthread_mutex_lock(&p->sleep_mu);
+	if (--p->nsleep == 0)
+		__atomic_store_n(&p->rx->sleepers, 0, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&p->sleep_mu);
+}
+
 static int sleep_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t timeout_ms)
 {
 	struct timespec ts, *tsp = NULL;
 	uint32_t start = rpk_posix_now_ms();
 	int err = 0;
 
-	__atomic_fetch_add(&p->rx->sleepers, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&p->rx->seq, __ATOMIC_SEQ_CST) == snapshot) {
+	sleeper_enter(p);
+	for (;;) {
+		/* seq_cst: pairs with the ringer's increment of seq before its
+		 * look at sleepers; one of the two always sees the other. */
+		__atomic_store_n(&p->rx->sleepers, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&p->rx->seq, __ATOMIC_SEQ_CST) != snapshot)
+			break;
 		if (timeout_ms != RPK_WAIT_FOREVER) {
 			uint32_t spent = rpk_posix_now_ms() - start;
 
@@ -152,7 +178,7 @@ static int sleep_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t time
 		}
 		futex(&p->rx->seq, FUTEX_WAIT, snapshot, tsp);
 	}
-	__atomic_fetch_sub(&p->rx->sleepers, 1, __ATOMIC_SEQ_CST);
+	sleeper_leave(p);
 	if (!err)
 		__atomic_fetch_add(&p->wakeups, 1, __ATOMIC_RELAXED);
 	return err;
@@ -214,10 +240,13 @@ void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct r
 	for (int i = 0; i < RPK_LOCK_COUNT; i++)
 		pthread_mutex_init(&p->lock[i], &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&p->sleep_mu, NULL);
+	p->nsleep = 0;
 }
 
 void rpk_posix_port_fini(struct rpk_posix_port *p)
 {
+	pthread_mutex_destroy(&p->sleep_mu);
 	for (int i = 0; i < RPK_LOCK_COUNT; i++)
 		pthread_mutex_destroy(&p->lock[i]);
 }

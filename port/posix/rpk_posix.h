@@ -85,8 +85,9 @@ void rpk_guard_remove(int id);
 
 /*
  * One doorbell channel in the mailbox region: a sequence number the ringer
- * increments, and a count of sleepers so a ring costs no system call when
- * nobody sleeps. Channels are a cache line apart.
+ * increments, and a flag the listener sets while it sleeps, so a ring costs
+ * no system call when nobody sleeps. Channels are a cache line apart. The
+ * layout is part of the host link ABI (docs/host-link.md).
  */
 struct rpk_bell {
 	uint32_t seq;
@@ -107,7 +108,9 @@ struct rpk_posix_port {
 	struct rpk_bell *rx;	     /* the peer rings this one */
 	int polling;		     /* spin instead of sleeping */
 	pthread_mutex_t lock[RPK_LOCK_COUNT];
-	uint64_t wakeups; /* sleeps ended by a ring */
+	pthread_mutex_t sleep_mu; /* nsleep, and the rx bell's sleepers flag */
+	unsigned nsleep;	  /* our threads sleeping on the rx bell */
+	uint64_t wakeups;	  /* sleeps ended by a ring */
 };
 
 /* Set up a port over two bells. Polling spins in event_wait. With cache

@@ -163,6 +163,7 @@ int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
 		dev->services[i].addr = RPK_ADDR_ANY;
 	dev->ns_bind = cfg->ns_bind;
 	dev->ns_priv = cfg->ns_priv;
+	dev->recheck_ms = cfg->recheck_ms;
 	dev->next_addr = RPK_RESERVED_ADDRESSES;
 
 	if (is_master(dev)) {
@@ -256,7 +257,10 @@ static void reset_master_queues(struct rpk_rpmsg *dev)
 		if (s->slots[i].state == RPK_SLOT_POSTED) {
 			s->slots[i].user = 1; /* sent, never consumed: lost */
 			dev->stats.tx_lost++;
+			dev->stats.bufs_recovered++;
 		}
+	for (uint32_t i = 0; i < r->num; i++)
+		dev->stats.bufs_recovered += r->slots[i].state == RPK_SLOT_POSTED;
 	rpk_vq_reset(s);
 	rpk_vq_reset(r);
 	for (uint32_t i = 0; i < s->num; i++)
@@ -286,6 +290,9 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 	if (is_master(dev)) {
 		reset_master_queues(dev);
 	} else {
+		for (uint32_t i = 0; i < dev->rvq->num; i++) /* the master's, held by us */
+			dev->stats.bufs_recovered += (dev->rvq->slots[i].state == RPK_SLOT_HELD) +
+						     (dev->svq->slots[i].state == RPK_SLOT_HELD);
 		rpk_vq_reset(dev->rvq);
 		rpk_vq_reset(dev->svq);
 		/* The spare list is gone: so are its marks, or a head the master
@@ -455,6 +462,20 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 		rpk_ns_flush(dev);
 	r = check_broken(dev);
 	return r ? r : n;
+}
+
+int rpk_rpmsg_refresh(struct rpk_rpmsg *dev)
+{
+	int fixed;
+
+	rpk_dev_lock(dev, RPK_LOCK_RX);
+	rpk_dev_lock(dev, RPK_LOCK_TX);
+	/* Down, the rings are the master's to lay out again: hands off. */
+	fixed = dev->up ? rpk_vq_restore_flags(dev->rvq) + rpk_vq_restore_flags(dev->svq) : 0;
+	dev->stats.flags_fixed += (uint32_t)fixed;
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	rpk_dev_unlock(dev, RPK_LOCK_RX);
+	return fixed;
 }
 
 void rpk_rpmsg_set_polling(struct rpk_rpmsg *dev, int polling)
@@ -669,13 +690,15 @@ static uint32_t now_ms(const struct rpk_port *port)
 }
 
 /*
- * Sleep until the peer kicks or the deadline passes. Called with TX held,
- * returns with TX held. 0 to try again, -RPK_ETIMEDOUT when time is up.
+ * Sleep until the peer kicks, the recheck period passes (*unkicked set: look
+ * again without a kick) or the deadline passes. Called with TX held, returns
+ * with TX held. 0 to try again, -RPK_ETIMEDOUT when time is up.
  */
-static int tx_sleep(struct rpk_rpmsg *dev, uint32_t snapshot, uint32_t start, uint32_t timeout_ms)
+static int tx_sleep(struct rpk_rpmsg *dev, uint32_t snapshot, uint32_t start, uint32_t timeout_ms,
+		    int *unkicked)
 {
 	const struct rpk_port *port = dev->port;
-	uint32_t left = timeout_ms;
+	uint32_t left = timeout_ms, wait;
 	int err;
 
 	if (!port->ops->event_wait)
@@ -687,10 +710,12 @@ static int tx_sleep(struct rpk_rpmsg *dev, uint32_t snapshot, uint32_t start, ui
 			return -RPK_ETIMEDOUT;
 		left = timeout_ms - spent;
 	}
+	wait = dev->recheck_ms && dev->recheck_ms < left ? dev->recheck_ms : left;
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
-	err = port->ops->event_wait(port->ctx, snapshot, left);
+	err = port->ops->event_wait(port->ctx, snapshot, wait);
 	rpk_dev_lock(dev, RPK_LOCK_TX);
-	return err == -RPK_ETIMEDOUT ? err : 0;
+	*unkicked = err == -RPK_ETIMEDOUT;
+	return err == -RPK_ETIMEDOUT && wait == left ? err : 0;
 }
 
 /* Get a transmit buffer, waiting up to timeout_ms. Called and returns with TX held. */
@@ -699,7 +724,7 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 {
 	const struct rpk_port *port = dev->port;
 	uint32_t start = 0, snapshot = 0, epoch = dev->epoch;
-	int waiting = 0, err;
+	int waiting = 0, unkicked = 0, err;
 
 	if (timeout_ms != RPK_NO_WAIT)
 		start = now_ms(port);
@@ -713,6 +738,8 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 		if (port->ops->event_snapshot)
 			snapshot = port->ops->event_snapshot(port->ctx);
 		err = try_get_tx(dev, hdr, head, cap);
+		if (!err && unkicked)
+			dev->stats.tx_late++; /* back without a kick: found by looking again */
 		if (err != -RPK_EAGAIN || timeout_ms == RPK_NO_WAIT)
 			break;
 		if (__atomic_load_n(&dev->interrupted, __ATOMIC_RELAXED)) {
@@ -724,7 +751,7 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 			tx_wait_begin(dev);
 			continue; /* buffers may have come back before the flag was seen */
 		}
-		err = tx_sleep(dev, snapshot, start, timeout_ms);
+		err = tx_sleep(dev, snapshot, start, timeout_ms, &unkicked);
 		if (err) {
 			/* One last look: a kick may have raced with the deadline. */
 			if (try_get_tx(dev, hdr, head, cap) == 0)

@@ -77,16 +77,26 @@ void rpk_vq_forget_ring(struct rpk_vq *vq)
 	vq_invalidate(vq, vq->used, 6u + 8u * vq->num);
 }
 
-/* broken: 0 healthy, VQ_BROKEN counted in stats.bad_idx, VQ_FORGIVEN no longer. */
-#define VQ_BROKEN   1u
-#define VQ_FORGIVEN 2u
+/*
+ * broken: 0 healthy; otherwise why, and so which counter the break added to
+ * (VQ_BROKEN_IDX: stats.bad_idx, VQ_BROKEN_HEAD: stats.bad_head), or
+ * VQ_FORGIVEN once that count was taken back.
+ */
+#define VQ_BROKEN_IDX  1u
+#define VQ_BROKEN_HEAD 2u
+#define VQ_FORGIVEN    3u
 
 void rpk_vq_forgive_break(struct rpk_vq *vq)
 {
-	if (__atomic_load_n(&vq->broken, __ATOMIC_RELAXED) != VQ_BROKEN)
+	uint8_t why = __atomic_load_n(&vq->broken, __ATOMIC_RELAXED);
+
+	if (why != VQ_BROKEN_IDX && why != VQ_BROKEN_HEAD)
 		return;
 	__atomic_store_n(&vq->broken, VQ_FORGIVEN, __ATOMIC_RELAXED);
-	vq->stats.bad_idx--;
+	if (why == VQ_BROKEN_IDX)
+		vq->stats.bad_idx--;
+	else
+		vq->stats.bad_head--;
 }
 
 int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
@@ -125,6 +135,7 @@ int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 
 void rpk_vq_reset(struct rpk_vq *vq)
 {
+	vq->own_flags = 0; /* the driver zeroes the whole ring, flags included */
 	vq->next_avail = vq->next_used = 0;
 	vq->num_added = vq->num_posted = 0;
 	__atomic_store_n(&vq->broken, 0, __ATOMIC_RELAXED);
@@ -255,10 +266,25 @@ static int used_pending(struct rpk_vq *vq)
 	return pending;
 }
 
-static int mark_broken(struct rpk_vq *vq)
+/* The queue makes no sense any more: an index moved impossibly far. */
+static int break_on_index(struct rpk_vq *vq)
 {
-	__atomic_store_n(&vq->broken, VQ_BROKEN, __ATOMIC_RELAXED);
+	__atomic_store_n(&vq->broken, VQ_BROKEN_IDX, __ATOMIC_RELAXED);
 	vq->stats.bad_idx++;
+	return -RPK_EPIPE;
+}
+
+/*
+ * An entry names a descriptor we cannot take (out of range, or not in the
+ * state the entry claims). The real buffer the peer meant is lost behind it
+ * and only a reset gives it back, so the queue breaks, as Linux's BAD_RING
+ * does for a used id that is not a head: a trickle of bad heads would
+ * otherwise starve the other side of buffers, unseen.
+ */
+static int break_on_head(struct rpk_vq *vq)
+{
+	__atomic_store_n(&vq->broken, VQ_BROKEN_HEAD, __ATOMIC_RELAXED);
+	vq->stats.bad_head++;
 	return -RPK_EPIPE;
 }
 
@@ -273,7 +299,7 @@ int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len
 		return -RPK_EPIPE;
 	pending = used_pending(vq);
 	if (pending < 0)
-		return mark_broken(vq);
+		return break_on_index(vq);
 	if (!pending)
 		return 0;
 
@@ -281,12 +307,9 @@ int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len
 	vq_invalidate(vq, e, sizeof(*e));
 	id = read_once32(&e->id);
 	used_len = read_once32(&e->len);
+	if (id >= vq->num || vq->slots[id].state != RPK_SLOT_POSTED)
+		return break_on_head(vq);
 	vq->next_used++;
-
-	if (id >= vq->num || vq->slots[id].state != RPK_SLOT_POSTED) {
-		vq->stats.bad_head++;
-		return -RPK_ERANGE;
-	}
 	s = &vq->slots[id];
 	if (used_len > s->len) {
 		/* The buffer is ours again; only its length is a lie. */
@@ -322,10 +345,32 @@ void rpk_vq_notify(struct rpk_vq *vq)
 		vq->port->ops->notify(vq->port->ctx, vq->notify_id);
 }
 
+/* The suppression flags this half owns: the driver's avail flags, the
+ * device's used flags. */
+static uint16_t *own_flags(struct rpk_vq *vq)
+{
+	return vq->role == RPK_VQ_DRIVER ? &vq->avail->flags : &vq->used->flags;
+}
+
 static void set_flags16(struct rpk_vq *vq, uint16_t *p, uint16_t v)
 {
+	vq->own_flags = v;
 	write_once16(p, v);
 	vq_clean(vq, p, sizeof(*p));
+}
+
+int rpk_vq_restore_flags(struct rpk_vq *vq)
+{
+	uint16_t *p = own_flags(vq);
+
+	vq_invalidate(vq, p, sizeof(*p));
+	if (read_once16(p) == vq->own_flags)
+		return 0;
+	set_flags16(vq, p, vq->own_flags);
+	/* Pairs with the peer's barrier before it reads the flag to decide
+	 * on a kick: from now on it sees what we want. */
+	full_barrier();
+	return 1;
 }
 
 void rpk_vq_disable_cb(struct rpk_vq *vq)
@@ -393,18 +438,16 @@ int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *ou
 		return -RPK_EPIPE;
 	pending = avail_pending(vq);
 	if (pending < 0)
-		return mark_broken(vq);
+		return break_on_index(vq);
 	if (!pending)
 		return 0;
 
 	vq_invalidate(vq, &vq->avail->ring[vq->next_avail & (vq->num - 1)], sizeof(uint16_t));
 	head = read_once16(&vq->avail->ring[vq->next_avail & (vq->num - 1)]);
+	/* Out of range, or a buffer we already hold: nothing to return. */
+	if (head >= vq->num || vq->slots[head].state == RPK_SLOT_HELD)
+		return break_on_head(vq);
 	vq->next_avail++;
-	if (head >= vq->num || vq->slots[head].state == RPK_SLOT_HELD) {
-		/* Out of range, or a buffer we already hold: nothing to return. */
-		vq->stats.bad_head++;
-		return -RPK_ERANGE;
-	}
 
 	d = &vq->desc[head];
 	vq_invalidate(vq, d, sizeof(*d));

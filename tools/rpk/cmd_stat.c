@@ -50,6 +50,16 @@ static void print_page(const struct rpk_node_stats_page *p, const char *path, co
 	printf("  link     attaches %u, crashes %u, broken by the peer %u, resets %u, sent but "
 	       "lost in a reset %u\n",
 	       p->attaches, p->crashes, p->broken, s->resets, s->tx_lost);
+	printf("  resets   of a live link %u, requested (DEVICE_NEEDS_RESET) %u, buffers taken "
+	       "back %u\n",
+	       p->link_resets, p->reset_asks, s->bufs_recovered);
+	printf("  late     messages found by the watchdog %llu, sends that found a buffer late "
+	       "%u\n",
+	       (unsigned long long)p->late_wakeups, s->tx_late);
+	printf("  repaired ring flags %u, our doorbell's signature %u; the peer %s\n",
+	       s->flags_fixed, p->bell_fixed,
+	       p->peer_signed ? "signs its doorbell"
+			      : "does not sign its doorbell (liveness unknown)");
 	if (p->chaos)
 		printf("  chaos    corruptions written %u\n", p->chaos);
 	printf("  dropped  no endpoint %u, bad length %u, bad receive buffer %u, bad transmit "
