@@ -52,7 +52,6 @@ struct rpk_node {
 	pthread_mutex_t life;
 	int state;		     /* enum rpk_node_state */
 	uint32_t peer_session;	     /* the peer's session the link runs with (0: unsigned) */
-	uint32_t dead_session;	     /* remote: the master's session we saw go away */
 	uint32_t bad_session;	     /* master: a session whose table we could not take */
 	int have_bad;		     /* bad_session is set */
 	int need_reset;		     /* remote: we set NEEDS_RESET, the master has not reset */
@@ -501,6 +500,9 @@ void rpk_node_log(struct rpk_node *n, const char *fmt, ...)
 	if (n->trace.hdr)
 		rpk_trace_write(&n->trace, line, (size_t)len);
 	pthread_mutex_unlock(&n->trace_mu);
+	/* A master has no trace buffer: RPK_LOG=1 shows either side's lines. */
+	if (getenv("RPK_LOG") && !strcmp(getenv("RPK_LOG"), "1"))
+		fprintf(stderr, "%s %.*s", n->ln->name, len, line);
 }
 
 /* Wait until cond(n) holds (its session in *session), sleeping on the
@@ -617,18 +619,20 @@ static int peer_alive(struct rpk_node *n, uint32_t s)
 
 /* ---- remote: serve the master ---- */
 
+static void ask_for_reset(struct rpk_node *n, const char *why);
+
 /*
- * A master we may serve: DRIVER_OK set, our request for a reset (if any)
- * answered, and either a session other than the one we saw go away or, for a
- * master that does not sign its bell, a status reset seen since the link
- * fell. A master writes status 0 before it signs a new session, so a
- * DRIVER_OK left over from a dead master is never taken for a new one.
+ * A master we may serve: it reset us since the link fell (we saw DRIVER_OK
+ * gone, or the DEVICE_NEEDS_RESET we set cleared by a whole new status),
+ * then set DRIVER_OK, and both rings were laid out anew. A session number
+ * alone proves nothing (anyone can write one), and a master that runs a
+ * session we cannot join (it did not reset us) is asked for a reset.
  */
 static int master_ready(struct rpk_node *n, uint32_t *session)
 {
-	uint32_t s = rpk_bell_session(n->port.rx);
 	uint8_t st = vdev_status(n);
 
+	*session = rpk_bell_session(n->port.rx);
 	if (!(st & RPK_VIRTIO_STATUS_DRIVER_OK)) {
 		n->saw_reset = 1;
 		return 0;
@@ -636,12 +640,14 @@ static int master_ready(struct rpk_node *n, uint32_t *session)
 	if (st & RPK_VIRTIO_STATUS_NEEDS_RESET)
 		return 0; /* not answered yet */
 	if (n->need_reset) {
-		/* Only a whole new status clears the bit: the master reset us. */
 		n->need_reset = 0;
 		n->saw_reset = 1;
 	}
-	*session = s;
-	return (s && s != n->dead_session) || n->saw_reset;
+	if (n->saw_reset && rpk_rpmsg_rings_reset(&n->dev))
+		return 1;
+	ask_for_reset(n, n->saw_reset ? "the master did not lay the rings out anew"
+				      : "the master runs a session we did not see start");
+	return 0;
 }
 
 /* Remote: the master of session s finished its handshake; bring the link up. */
@@ -651,6 +657,7 @@ static int remote_link_up(struct rpk_node *n, uint32_t s)
 
 	n->peer_session = s;
 	n->saw_reset = 0;
+	n->need_reset = 0;
 	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
 	rpk_rpmsg_start(&n->dev, features);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
@@ -675,8 +682,9 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 		return rc;
 	set_state(n, RPK_NODE_DETACHED);
 	pthread_mutex_lock(&n->life);
-	/* A DRIVER_OK in the table before we published it is no master's. */
-	n->saw_reset = 0;
+	/* The table's status was 0 when it was laid out: a DRIVER_OK from now
+	 * on is a master's that took this table and laid its rings out. */
+	n->saw_reset = 1;
 	rc = wait_for(n, master_ready, timeout_ms, &s);
 	if (rc == -RPK_EINTR)
 		snprintf(err, errlen, "%s: interrupted while waiting for a master\n", n->ln->path);
@@ -1093,11 +1101,13 @@ int rpk_node_stop(struct rpk_node *n)
 	    (s != RPK_NODE_RUNNING && s != RPK_NODE_CRASHED)) {
 		rc = -RPK_EINVAL;
 	} else {
-		if (s == RPK_NODE_RUNNING) {
+		/* Reset the device, stop the processor, then the rings start
+		 * over: a remote still running could write them after that. */
+		if (s == RPK_NODE_RUNNING)
 			rpk_vdev_write_status(n->vdev, 0, &n->port.port);
-			link_lost(n, RPK_NODE_OFFLINE);
-		}
 		n->opts.stop_remote(n->opts.rproc_priv);
+		if (s == RPK_NODE_RUNNING)
+			link_lost(n, RPK_NODE_OFFLINE);
 		set_state(n, RPK_NODE_OFFLINE);
 	}
 	pthread_mutex_unlock(&n->life);
@@ -1144,10 +1154,11 @@ static void ask_for_reset(struct rpk_node *n, const char *why)
 {
 	uint8_t st = vdev_status(n);
 
-	n->dead_session = n->peer_session;
+	if (link_live(n)) {
+		link_lost(n, RPK_NODE_DETACHED);
+	}
 	n->need_reset = 1;
 	n->saw_reset = 0;
-	link_lost(n, RPK_NODE_DETACHED);
 	rpk_vdev_write_status(n->vdev, (uint8_t)(st | RPK_VIRTIO_STATUS_NEEDS_RESET),
 			      &n->port.port);
 	rpk_bell_ring(n->port.tx);
@@ -1204,20 +1215,26 @@ static void remote_gone(struct rpk_node *n)
 	link_lost(n, RPK_NODE_CRASHED);
 }
 
-/* Remote: the master reset the link or left. Called with life held. */
+/*
+ * Remote: the master reset the link (DRIVER_OK gone: Linux's
+ * rproc_virtio_reset, or our detach), or it left in a way we cannot take
+ * for a reset (a new session number alone, a dead process): then it is asked
+ * for one. Called with life held.
+ */
 static void master_gone(struct rpk_node *n)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
-	int reset = s != n->peer_session || !driver_ok(n);
 
 	rpk_rpmsg_forgive_break(&n->dev);
-	if (!reset) { /* its process looks dead: if it lives, it must reset us */
-		ask_for_reset(n, "the master's process is gone");
+	/* A new session alone proves nothing (anyone can write one); with
+	 * both rings laid out anew since we used them, the master did reset. */
+	if (driver_ok(n) && (s == n->peer_session || !rpk_rpmsg_rings_reset(&n->dev))) {
+		ask_for_reset(n, s != n->peer_session ? "the master signed a new session"
+						      : "the master's process is gone");
 		return;
 	}
-	n->dead_session = n->peer_session;
 	n->need_reset = 0;
-	n->saw_reset = !driver_ok(n);
+	n->saw_reset = 1;
 	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
 	rpk_node_log(n, "link down: the master of session %u reset it", n->peer_session);
 	link_lost(n, RPK_NODE_DETACHED);
@@ -1342,22 +1359,23 @@ static void watch(struct rpk_node *n, int force)
 		if (n->opts.chaos)
 			chaos_tick(n, now);
 		keep_signature(n);
-		if (__atomic_load_n(&n->have_device, __ATOMIC_ACQUIRE) &&
-		    rpk_rpmsg_refresh(&n->dev))
-			rpk_node_log(n, "our ring flags were overwritten: written again");
 		publish_stats(n);
 	}
 	switch (rpk_node_state(n)) {
 	case RPK_NODE_ATTACHED:
 	case RPK_NODE_RUNNING:
 		watch_live(n, slow);
+		/* Only on rings of a session that still runs: a master that just
+		 * reset them zeroed our flags too. */
+		if (slow && link_live(n) && rpk_rpmsg_refresh(&n->dev))
+			rpk_node_log(n, "our ring flags were overwritten: written again");
 		return;
 	case RPK_NODE_CRASHED:
 		if (slow)
 			watch_crashed(n);
 		return;
 	case RPK_NODE_DETACHED:
-		if (slow || rpk_bell_session(n->port.rx) != n->dead_session)
+		if (slow || n->ln->role == RPK_ROLE_REMOTE)
 			watch_detached(n);
 		return;
 	default:

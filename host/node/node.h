@@ -143,7 +143,8 @@ int rpk_node_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t e
 void rpk_node_interrupt(struct rpk_node *n);
 int rpk_node_interrupted(const struct rpk_node *n);
 
-/* Remote: a line in the trace buffer (if the layout gives one; see `rpk trace`). */
+/* Remote: a line in the trace buffer (if the layout gives one; see `rpk trace`).
+ * Either side: also on stderr when the environment has RPK_LOG=1. */
 void rpk_node_log(struct rpk_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 enum rpk_node_state rpk_node_state(const struct rpk_node *n);

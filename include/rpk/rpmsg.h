@@ -208,6 +208,12 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
 void rpk_rpmsg_reset(struct rpk_rpmsg *dev);
 
 /*
+ * Remote, link down: whether the master has reset both rings since we last
+ * used them (rpk_vq_laid_out_anew); start only on rings that were.
+ */
+int rpk_rpmsg_rings_reset(struct rpk_rpmsg *dev);
+
+/*
  * The peer had already left when a queue was found broken: the break was its
  * leaving (a master zeroes the rings before its next session), not a
  * corruption. Takes back the index jump each broken queue counted

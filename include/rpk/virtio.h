@@ -267,6 +267,15 @@ enum rpk_vq_slot_state rpk_vq_slot_state(const struct rpk_vq *vq, uint32_t head)
 /* The buffer at head if it is in the given state, else NULL. */
 void *rpk_vq_slot_buf(const struct rpk_vq *vq, uint32_t head, enum rpk_vq_slot_state state);
 
+/*
+ * Device: whether the driver has laid the ring out anew since we last used
+ * it. Only the device writes the used index, and the driver zeroes it when it
+ * resets the ring: a used index of 0 after we published entries is the
+ * driver's reset (as is any ring we took nothing from). A device that went
+ * on over a ring that was not reset would take old entries for new ones.
+ */
+int rpk_vq_laid_out_anew(struct rpk_vq *vq);
+
 /* Number of entries the peer has published that we have not consumed
  * (driver: used, device: available); -1 if its index is impossible. */
 int rpk_vq_pending(struct rpk_vq *vq);

@@ -309,6 +309,11 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 }
 
+int rpk_rpmsg_rings_reset(struct rpk_rpmsg *dev)
+{
+	return rpk_vq_laid_out_anew(&dev->vq[0]) && rpk_vq_laid_out_anew(&dev->vq[1]);
+}
+
 static void forgive_queue(struct rpk_rpmsg *dev, struct rpk_vq *vq, enum rpk_lock lock)
 {
 	rpk_dev_lock(dev, lock);

@@ -556,6 +556,16 @@ void *rpk_vq_slot_buf(const struct rpk_vq *vq, uint32_t head, enum rpk_vq_slot_s
 	return vq->slots[head].buf;
 }
 
+int rpk_vq_laid_out_anew(struct rpk_vq *vq)
+{
+	vq_invalidate(vq, &vq->used->idx, sizeof(uint16_t));
+	if (load_acquire16(&vq->used->idx) != 0)
+		return 0;
+	/* We published entries since our last reset and the index says none:
+	 * the driver zeroed it. Or we took nothing there: nothing to redo. */
+	return vq->next_used != 0 || vq->next_avail == 0;
+}
+
 int rpk_vq_pending(struct rpk_vq *vq)
 {
 	if (vq_broken(vq))
