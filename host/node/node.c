@@ -1458,10 +1458,10 @@ static int spin_once(struct rpk_node *n, uint32_t timeout_ms)
 
 /*
  * Handle what arrived, else sleep on the doorbell for up to timeout_ms and
- * look again. Messages found after a sleep that no doorbell ended (nobody
- * rang at all) came without a kick: the watchdog found them, late. A peer
- * that does that (or memory that lost its flags or our sleepers flag) shows
- * in late_wakeups instead of only as a slow link.
+ * look again. Messages found after a sleep that no doorbell ended came
+ * without a kick (or with a ring that did not wake us): the watchdog found
+ * them, late. A peer that does that (or memory that lost its flags or our
+ * sleepers flag) shows in late_wakeups instead of only as a slow link.
  */
 static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 {
@@ -1477,7 +1477,7 @@ static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 		return r;
 	w = p->ops->event_wait(p->ctx, snap, timeout_ms);
 	r = rpk_rpmsg_poll(&n->dev);
-	if (w == -RPK_ETIMEDOUT && r > 0 && p->ops->event_snapshot(p->ctx) == snap)
+	if (w == -RPK_ETIMEDOUT && r > 0)
 		__atomic_add_fetch(&n->late_wakeups, (uint64_t)r, __ATOMIC_RELAXED);
 	return r;
 }

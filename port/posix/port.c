@@ -176,7 +176,12 @@ static int sleep_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t time
 			ts.tv_nsec = (long)((timeout_ms - spent) % 1000u) * 1000000L;
 			tsp = &ts;
 		}
-		futex(&p->rx->seq, FUTEX_WAIT, snapshot, tsp);
+		/* Ended by the clock: say so even if the bell moved meanwhile,
+		 * it rang without waking us (a late wakeup). */
+		if (futex(&p->rx->seq, FUTEX_WAIT, snapshot, tsp) < 0 && errno == ETIMEDOUT) {
+			err = -RPK_ETIMEDOUT;
+			break;
+		}
 	}
 	sleeper_leave(p);
 	if (!err)
