@@ -34,7 +34,8 @@ static void usage(FILE *f)
  */
 struct side {
 	uint32_t session, pid;
-	int maps; /* rpk_pid_maps() */
+	int maps;   /* rpk_pid_maps() */
+	int active; /* the shared state shows it at work (a table, DRIVER_OK) */
 };
 
 static void look(struct side *s, const struct rpk_bell *b, const char *mbox)
@@ -44,14 +45,21 @@ static void look(struct side *s, const struct rpk_bell *b, const char *mbox)
 	s->maps = s->session ? rpk_pid_maps(s->pid, mbox) : 0;
 }
 
+/* 1: a node of this link runs it; -1: a peer that does not sign its bell
+ * is at work (whether it lives cannot be told); 0: none. */
 static int alive(const struct side *s)
 {
-	return s->session && s->maps == 1;
+	if (!s->session)
+		return s->active ? -1 : 0;
+	return s->maps == 1;
 }
 
 static void print_side(const char *who, const struct side *s)
 {
-	if (!s->session)
+	if (!s->session && s->active)
+		printf("  %-7s does not sign its doorbell (docs/host-link.md): liveness unknown\n",
+		       who);
+	else if (!s->session)
 		printf("  %-7s never started\n", who);
 	else if (s->maps == 1)
 		printf("  %-7s pid %u, session %u, running\n", who, s->pid, s->session);
@@ -108,6 +116,8 @@ static const char *state_of(const struct observed *o, const char *instance, cons
 
 	if (said)
 		return said;
+	/* A side that does not sign counts as there while the shared state
+	 * shows it at work: it may have died, nothing here can tell. */
 	if (!published)
 		return "offline";
 	if (!alive(remote))
@@ -142,6 +152,8 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 	rpk_node_shm_name(mbox, sizeof(mbox), instance, &lay->regions[o.ln->mailbox]);
 	look(&remote, o.remote_bell, mbox);
 	look(&master, o.master_bell, mbox);
+	remote.active = published;
+	master.active = v && (v->status & RPK_VIRTIO_STATUS_DRIVER_OK);
 	printf("%s\n", state_of(&o, instance, group, &remote, &master, published, v));
 	printf("  link    %s, instance %s\n",
 	       rpk_esc_name(path, sizeof(path), o.ln->path, sizeof(o.ln->path)), instance);
