@@ -1284,6 +1284,21 @@ static void chaos_tick(struct rpk_node *n, uint32_t now)
 		__atomic_add_fetch(&n->chaos, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Master: a remote we attached to while its bell was unsigned signs it now.
+ * Ours publish the table, then sign: a master can come in between. A remote
+ * that restarted would have laid out a fresh table (the status back to 0),
+ * so with our DRIVER_OK still there and a process of this link behind the
+ * signature, it is the same remote.
+ */
+static int remote_signs_now(struct rpk_node *n)
+{
+	uint32_t s = rpk_bell_session(n->port.rx);
+
+	return !n->peer_session && s && (vdev_status(n) & RPK_VIRTIO_STATUS_DRIVER_OK) &&
+	       peer_alive(n, s);
+}
+
 /* Link up: look at the peer; take the link down if it left or asked. */
 static void watch_live(struct rpk_node *n, int slow)
 {
@@ -1296,6 +1311,9 @@ static void watch_live(struct rpk_node *n, int slow)
 	} else if (n->ln->role == RPK_ROLE_REMOTE) {
 		if (peer_gone(n, 1))
 			master_gone(n);
+	} else if (remote_signs_now(n)) {
+		n->peer_session = rpk_bell_session(n->port.rx);
+		rpk_node_log(n, "the remote signs its doorbell now: session %u", n->peer_session);
 	} else if (rpk_bell_session(n->port.rx) != n->peer_session ||
 		   !peer_alive(n, n->peer_session)) {
 		remote_gone(n);
