@@ -567,7 +567,7 @@ static uint32_t sign_session(struct rpk_node *n)
 {
 	uint32_t s = rpk_bell_new_session(n->port.tx);
 
-	n->my_pid = (uint32_t)getpid();
+	__atomic_store_n(&n->my_pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&n->my_session, s, __ATOMIC_RELEASE);
 	return s;
 }
@@ -578,11 +578,12 @@ static void keep_signature(struct rpk_node *n)
 {
 	struct rpk_bell *b = n->port.tx;
 	uint32_t s = __atomic_load_n(&n->my_session, __ATOMIC_ACQUIRE);
+	uint32_t pid = __atomic_load_n(&n->my_pid, __ATOMIC_RELAXED);
 
-	if (!s || (__atomic_load_n(&b->pid, __ATOMIC_RELAXED) == n->my_pid &&
+	if (!s || (__atomic_load_n(&b->pid, __ATOMIC_RELAXED) == pid &&
 		   __atomic_load_n(&b->session, __ATOMIC_RELAXED) == s))
 		return;
-	__atomic_store_n(&b->pid, n->my_pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->pid, pid, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->session, s, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&n->bell_fixed, 1, __ATOMIC_RELAXED);
 	rpk_node_log(n, "our doorbell's pid or session was overwritten: signed again");
@@ -1336,7 +1337,7 @@ static void watch_crashed(struct rpk_node *n)
 		pthread_mutex_unlock(&n->life);
 		return;
 	}
-	if (n->opts.no_recovery || !table_ready(n, &s))
+	if (n->opts.no_recovery)
 		return;
 	pthread_mutex_lock(&n->life);
 	if (rpk_node_state(n) == RPK_NODE_CRASHED && table_ready(n, &s) &&

@@ -143,78 +143,62 @@ int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size, gid_t group
 	return map_fd(shm, fd, size, 1, path, err, errlen);
 }
 
-int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
-			  char *err, size_t errlen)
+/*
+ * Map an existing object (fd, or the -errno of opening it) after the access
+ * check: at least size bytes, else too_small (an errno) with what it holds.
+ */
+static int map_existing(struct rpk_shm *shm, int fd, const char *path, size_t size, gid_t group,
+			int writable, int too_small, const char *expected, char *err, size_t errlen)
 {
-	char path[300];
 	struct stat st;
-	int fd, rc;
+	int rc;
 
-	shm_path(path, sizeof(path), name);
-	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0) {
-		rc = -errno;
-		if (rc == -EACCES)
+		if (fd == -EACCES)
 			rpk_access_denied(path, group, err, errlen);
 		else
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
+			snprintf(err, errlen, "%s: %s", path, strerror(-fd));
+		return fd;
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		goto fail;
 	}
-	rc = rpk_check_stat(&st, path, group, 0, err, errlen);
+	rc = rpk_check_stat(&st, path, group, writable, err, errlen);
 	if (rc)
 		goto fail;
 	if ((size_t)st.st_size < size) {
-		snprintf(
-		    err, errlen,
-		    "%s: %lld bytes, smaller than the %zu the layout gives it (another layout, "
-		    "or not sized yet)",
-		    path, (long long)st.st_size, size);
-		rc = -EIO;
+		snprintf(err, errlen, "%s: %lld bytes, smaller than the %zu %s", path,
+			 (long long)st.st_size, size, expected);
+		rc = -too_small;
 		goto fail;
 	}
-	return map_fd(shm, fd, size, 0, path, err, errlen);
+	return map_fd(shm, fd, size, writable, path, err, errlen);
 fail:
 	close(fd);
 	return rc;
 }
 
+int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
+			  char *err, size_t errlen)
+{
+	char path[300];
+	int fd;
+
+	shm_path(path, sizeof(path), name);
+	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+	return map_existing(shm, fd < 0 ? -errno : fd, path, size, group, 0, EIO,
+			    "the layout gives it (another layout, or not sized yet)", err, errlen);
+}
+
 int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t group, char *err,
 		  size_t errlen)
 {
-	struct stat st;
-	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC), rc;
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0) {
-		rc = -errno;
-		if (rc == -EACCES)
-			rpk_access_denied(path, group, err, errlen);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		goto fail;
-	}
-	rc = rpk_check_stat(&st, path, group, 1, err, errlen);
-	if (rc)
-		goto fail;
-	if ((size_t)st.st_size < size) {
-		snprintf(err, errlen, "%s: %lld bytes, smaller than the %zu it must hold", path,
-			 (long long)st.st_size, size);
-		rc = -EINVAL;
-		goto fail;
-	}
-	return map_fd(shm, fd, size, 1, path, err, errlen);
-fail:
-	close(fd);
-	return rc;
+	return map_existing(shm, fd < 0 ? -errno : fd, path, size, group, 1, EINVAL, "it must hold",
+			    err, errlen);
 }
 
 int rpk_shm_shrunk(const struct rpk_shm *shm, size_t *now)

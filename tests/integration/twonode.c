@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -225,6 +227,25 @@ void twonode_wait_stats(struct twonode *t, const char *node, twonode_stats_pred 
 		 "rx_bad_buf %u, ns_bad %u)",
 		 node, what, rpk_node_state_name((enum rpk_node_state)out->state), out->broken,
 		 out->rpmsg.rx_bad_len, out->rpmsg.rx_bad_buf, out->rpmsg.ns_bad);
+}
+
+void *twonode_map(const struct twonode *t, int region, size_t *size)
+{
+	const struct rpk_region *r = &t->lay.regions[region];
+	char name[200], path[260];
+	void *va;
+	int fd;
+
+	rpk_node_shm_name(name, sizeof(name), t->instance, r);
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	va = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	assert_true(va != MAP_FAILED);
+	if (size)
+		*size = r->size;
+	return va;
 }
 
 void twonode_down(struct twonode *t)

@@ -62,6 +62,11 @@ typedef int (*twonode_stats_pred)(const struct rpk_node_stats_page *p);
 void twonode_wait_stats(struct twonode *t, const char *node, twonode_stats_pred pred,
 			const char *what, struct rpk_node_stats_page *out);
 
+/* The test's own read-write mapping of a region of the link (index into
+ * t->lay.regions), as a third party writing shared memory would have;
+ * *size (if not NULL) gets its size. munmap() it. */
+void *twonode_map(const struct twonode *t, int region, size_t *size);
+
 /* Tell the remote to quit, wait for it; asserts it exited 0. Closes the master. */
 void twonode_down(struct twonode *t);
 

@@ -131,25 +131,6 @@ struct shared {
 	size_t vdev_off; /* of the rpmsg vdev in the rsc region */
 };
 
-static void *map_object(const struct twonode *t, int region, size_t *size)
-{
-	const struct rpk_region *r = &t->lay.regions[region];
-	char name[200], path[260];
-	void *va;
-	int fd;
-
-	rpk_node_shm_name(name, sizeof(name), t->instance, r);
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
-	fd = open(path, O_RDWR);
-	assert_true(fd >= 0);
-	va = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	assert_true(va != MAP_FAILED);
-	if (size)
-		*size = r->size;
-	return va;
-}
-
 static void shared_open(struct shared *s, const struct twonode *t)
 {
 	const struct rpk_region *rr;
@@ -160,9 +141,9 @@ static void shared_open(struct shared *s, const struct twonode *t)
 	s->m = rpk_layout_find(&t->lay, "master");
 	s->r = rpk_layout_find(&t->lay, "remote");
 	for (int q = 0; q < 2; q++)
-		s->vring[q] = map_object(t, s->r->region[RPK_REG_VRING0 + q], NULL);
-	s->rsc = map_object(t, s->r->region[RPK_REG_RSC], &s->rsc_size);
-	s->mbox = map_object(t, s->r->mailbox, &s->mbox_size);
+		s->vring[q] = twonode_map(t, s->r->region[RPK_REG_VRING0 + q], NULL);
+	s->rsc = twonode_map(t, s->r->region[RPK_REG_RSC], &s->rsc_size);
+	s->mbox = twonode_map(t, s->r->mailbox, &s->mbox_size);
 	rr = &t->lay.regions[s->r->region[RPK_REG_RSC]];
 	tbl = s->rsc + rr->rsc_offset;
 	idx = rpk_rsc_find_vdev(tbl, RPK_VIRTIO_ID_RPMSG);

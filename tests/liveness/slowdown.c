@@ -30,23 +30,6 @@
 #define BOUND_MS  20000u
 #define MAX_TRIES 200
 
-static void *map_region(const struct twonode *t, int region)
-{
-	const struct rpk_region *r = &t->lay.regions[region];
-	char name[200], path[260];
-	void *va;
-	int fd;
-
-	rpk_node_shm_name(name, sizeof(name), t->instance, r);
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
-	fd = open(path, O_RDWR);
-	assert_true(fd >= 0);
-	va = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	assert_true(va != MAP_FAILED);
-	return va;
-}
-
 static const struct rpk_layout_node *node(const struct twonode *t, const char *name)
 {
 	return rpk_layout_find(&t->lay, name);
@@ -152,7 +135,7 @@ static void test_master_flag_repaired(void **state)
 	(void)state;
 	up(&t);
 	m = node(&t, "master");
-	vring0 = map_region(&t, m->region[RPK_REG_VRING0]);
+	vring0 = twonode_map(&t, m->region[RPK_REG_VRING0], NULL);
 	until_late16(&t, "master", avail_flags(vring0), RPK_VRING_AVAIL_F_NO_INTERRUPT);
 	until_equal16(avail_flags(vring0), 0, "vring0's avail flags");
 	until_fixed(&t, "master", avail_flags(vring0), RPK_VRING_AVAIL_F_NO_INTERRUPT);
@@ -172,7 +155,7 @@ static void test_remote_flag_repaired(void **state)
 	(void)state;
 	up(&t);
 	r = node(&t, "remote");
-	vring1 = map_region(&t, r->region[RPK_REG_VRING1]);
+	vring1 = twonode_map(&t, r->region[RPK_REG_VRING1], NULL);
 	until_late16(&t, "remote", used_flags(vring1), RPK_VRING_USED_F_NO_NOTIFY);
 	until_equal16(used_flags(vring1), 0, "vring1's used flags");
 	until_fixed(&t, "remote", used_flags(vring1), RPK_VRING_USED_F_NO_NOTIFY);
@@ -197,7 +180,7 @@ static void test_sleepers_restored(void **state)
 	(void)state;
 	up(&t);
 	m = node(&t, "master");
-	mbox = map_region(&t, m->mailbox);
+	mbox = twonode_map(&t, m->mailbox, NULL);
 	b = (struct rpk_bell *)(void *)(mbox + m->rx_chan * RPK_BELL_STRIDE);
 	until_equal32(&b->sleepers, 1, "the master's sleepers flag");
 	before = stats(&t, "master").late_wakeups;
