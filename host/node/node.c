@@ -562,7 +562,7 @@ static void wake_self(struct rpk_node *n)
 /* ---- who the peer is (docs/host-link.md: sessions) ---- */
 
 /* Sign our bell with our pid and a new session: a peer that knew an earlier
- * one of ours sees that we started over. */
+ * one of ours sees that we started over. Called with life held. */
 static uint32_t sign_session(struct rpk_node *n)
 {
 	uint32_t s = rpk_bell_new_session(n->port.tx);
@@ -577,17 +577,22 @@ static uint32_t sign_session(struct rpk_node *n)
 static void keep_signature(struct rpk_node *n)
 {
 	struct rpk_bell *b = n->port.tx;
-	uint32_t s = __atomic_load_n(&n->my_session, __ATOMIC_ACQUIRE);
-	uint32_t pid = __atomic_load_n(&n->my_pid, __ATOMIC_RELAXED);
+	uint32_t s, pid;
 
-	if (!s || (__atomic_load_n(&b->pid, __ATOMIC_RELAXED) == pid &&
-		   __atomic_load_n(&b->session, __ATOMIC_RELAXED) == s))
-		return;
-	__atomic_store_n(&b->pid, pid, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->session, s, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&n->bell_fixed, 1, __ATOMIC_RELAXED);
-	rpk_node_log(n, "our doorbell's pid or session was overwritten: signed again");
-	rpk_bell_ring(b);
+	/* Under life, as every signing: a new session being signed is not a
+	 * signature overwritten. */
+	pthread_mutex_lock(&n->life);
+	s = __atomic_load_n(&n->my_session, __ATOMIC_ACQUIRE);
+	pid = __atomic_load_n(&n->my_pid, __ATOMIC_RELAXED);
+	if (s && (__atomic_load_n(&b->pid, __ATOMIC_RELAXED) != pid ||
+		  __atomic_load_n(&b->session, __ATOMIC_RELAXED) != s)) {
+		__atomic_store_n(&b->pid, pid, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->session, s, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&n->bell_fixed, 1, __ATOMIC_RELAXED);
+		rpk_node_log(n, "our doorbell's pid or session was overwritten: signed again");
+		rpk_bell_ring(b);
+	}
+	pthread_mutex_unlock(&n->life);
 }
 
 /*
@@ -676,13 +681,15 @@ static int remote_link_up(struct rpk_node *n, uint32_t s)
 static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t errlen)
 {
 	uint32_t s;
-	int rc =
-	    n->opts.booted ? take_installed_table(n, err, errlen) : publish_table(n, err, errlen);
+	int rc;
 
-	if (rc)
-		return rc;
-	set_state(n, RPK_NODE_DETACHED);
 	pthread_mutex_lock(&n->life);
+	rc = n->opts.booted ? take_installed_table(n, err, errlen) : publish_table(n, err, errlen);
+	if (rc) {
+		pthread_mutex_unlock(&n->life);
+		return rc;
+	}
+	set_state(n, RPK_NODE_DETACHED);
 	/* The table's status was 0 when it was laid out: a DRIVER_OK from now
 	 * on is a master's that took this table and laid its rings out. */
 	n->saw_reset = 1;
