@@ -22,6 +22,7 @@
 #define SUPPORTED_FEATURES (1u << RPK_VIRTIO_RPMSG_F_NS)
 #define WATCH_MS	   50u	  /* how often a sleeping node looks whether its peer lives */
 #define RECOVER_MS	   20000u /* a restarted remote takes its table within this */
+#define PID_RECHECK_MS	   1000u  /* how often a peer's pid is seen to map the link again */
 
 struct rpk_node {
 	const struct rpk_layout *lay;
@@ -52,10 +53,13 @@ struct rpk_node {
 	pthread_mutex_t life;
 	int state;		     /* enum rpk_node_state */
 	uint32_t peer_session;	     /* the peer's session the link runs with (0: unsigned) */
+	uint32_t bell_seen;	     /* unsigned peer: what its bell held when the link came up */
 	uint32_t bad_session;	     /* master: a session whose table we could not take */
 	int have_bad;		     /* bad_session is set */
+	int need_signed;	     /* master, booting: wait for the remote's signature */
 	int need_reset;		     /* remote: we set NEEDS_RESET, the master has not reset */
-	int saw_reset;		     /* remote: the master reset the status since the link fell */
+	int asked_used;		     /* remote: a used index was ours when we asked (not 0) */
+	int saw_reset;		     /* remote: the master reset us since the link fell */
 	uint32_t last_watch_ms;	     /* last look at the peer's process */
 	uint32_t crashes, attaches;  /* atomic: read by anyone */
 	uint32_t broken, chaos;	     /* atomic: links the peer broke, corruptions we wrote */
@@ -67,7 +71,7 @@ struct rpk_node {
 	/* The peer's pid as validated (it maps our mailbox): for which pid and
 	 * session, and the answer. Under pid_mu. */
 	pthread_mutex_t pid_mu;
-	uint32_t checked_pid, checked_session;
+	uint32_t checked_pid, checked_session, checked_ms;
 	int checked_ok;
 	char mbox_name[160];
 	uint32_t last_chaos_ms;
@@ -81,7 +85,8 @@ struct rpk_node {
 
 	/* A region shrank under us: failed is set (atomic) once failure says
 	 * which; the sizes are looked at once a watchdog period. */
-	int failed;
+	int failed, taken_down;	 /* atomic */
+	pthread_mutex_t fail_mu; /* writing failure */
 	char failure[512];
 	uint32_t last_size_ms;
 };
@@ -168,6 +173,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	pthread_mutexattr_destroy(&ma);
 	pthread_mutex_init(&n->trace_mu, NULL);
 	pthread_mutex_init(&n->pid_mu, NULL);
+	pthread_mutex_init(&n->fail_mu, NULL);
 	if (opts)
 		n->opts = *opts;
 	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
@@ -356,13 +362,14 @@ static int init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *e
 		cfg.slots[q] = n->slots[q];
 	}
 	rc = rpk_rpmsg_init(&n->dev, &cfg);
-	__atomic_store_n(&n->have_device, 1, __ATOMIC_RELEASE); /* rpk_node_interrupt looks */
+	__atomic_store_n(&n->have_device, 1, __ATOMIC_SEQ_CST); /* rpk_node_interrupt looks */
 	if (rc)
 		snprintf(err, errlen, "%s: cannot set up rpmsg: %s\n", n->ln->path,
 			 rpk_strerror(rc));
 	else if (n->opts.polling)
 		rpk_rpmsg_set_polling(&n->dev, 1); /* the peer need not ring us */
-	if (!rc && __atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
+	/* seq_cst, as in rpk_node_interrupt: one of the two sees the other. */
+	if (!rc && __atomic_load_n(&n->interrupted, __ATOMIC_SEQ_CST))
 		rpk_rpmsg_interrupt(&n->dev); /* it came while the device was set up */
 	return rc;
 }
@@ -611,12 +618,18 @@ static int peer_alive(struct rpk_node *n, uint32_t s)
 	if (!s)
 		return 1;
 	pthread_mutex_lock(&n->pid_mu);
-	if (pid != n->checked_pid || s != n->checked_session) {
+	/* Looked at again now and then: a pid the peer left behind may come
+	 * to name another process. */
+	if (pid != n->checked_pid || s != n->checked_session ||
+	    rpk_posix_now_ms() - n->checked_ms >= PID_RECHECK_MS) {
+		int maps = rpk_pid_maps(pid, n->mbox_name);
+
 		n->checked_pid = pid;
 		n->checked_session = s;
-		/* -1: its maps are not ours to read (another user of the
-		 * link's group); whether it lives is all we can tell. */
-		n->checked_ok = rpk_pid_maps(pid, n->mbox_name) != 0;
+		n->checked_ms = rpk_posix_now_ms();
+		/* -1: its maps are not ours to read: only another user of the
+		 * link's group may be that; whether it lives is all we can tell. */
+		n->checked_ok = maps == 1 || (maps < 0 && n->group != RPK_NO_GROUP);
 	}
 	ok = n->checked_ok;
 	pthread_mutex_unlock(&n->pid_mu);
@@ -636,6 +649,7 @@ static void ask_for_reset(struct rpk_node *n, const char *why);
  */
 static int master_ready(struct rpk_node *n, uint32_t *session)
 {
+	/* The status first: a master signs its session before DRIVER_OK. */
 	uint8_t st = vdev_status(n);
 
 	*session = rpk_bell_session(n->port.rx);
@@ -643,8 +657,12 @@ static int master_ready(struct rpk_node *n, uint32_t *session)
 		n->saw_reset = 1;
 		return 0;
 	}
-	if (st & RPK_VIRTIO_STATUS_NEEDS_RESET)
-		return 0; /* not answered yet */
+	/* Not answered yet; unless the rings were laid out anew since we
+	 * asked: a master that sets its status bit by bit (Linux's
+	 * virtio_add_status) may carry our bit into the new one. */
+	if ((st & RPK_VIRTIO_STATUS_NEEDS_RESET) &&
+	    !(n->need_reset && n->asked_used && rpk_rpmsg_rings_reset(&n->dev)))
+		return 0;
 	if (n->need_reset) {
 		n->need_reset = 0;
 		n->saw_reset = 1;
@@ -662,6 +680,7 @@ static int remote_link_up(struct rpk_node *n, uint32_t s)
 	uint32_t features;
 
 	n->peer_session = s;
+	n->bell_seen = rpk_bell_session(n->port.rx);
 	n->saw_reset = 0;
 	n->need_reset = 0;
 	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
@@ -708,6 +727,32 @@ static int start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size
 /* ---- master: attach to the remote's table ---- */
 
 /*
+ * Master: the published table is one no master took yet: its rpmsg vdev,
+ * found in a private copy (a rebooted remote may lay it out differently),
+ * has a status without DRIVER_OK.
+ */
+static int table_laid_out_anew(struct rpk_node *n)
+{
+	const struct rpk_region *rr = region(n, RPK_REG_RSC);
+	const struct rpk_fw_rsc_vdev *v;
+	struct rpk_rsc_problem why;
+	uint8_t *copy = malloc(rr->rsc_size);
+	int idx, fresh = 0;
+
+	if (!copy)
+		return 0;
+	rpk_rsc_snapshot(copy, rr->rsc_size, rsc_shared(n), rr->rsc_size, &n->port.port);
+	if (rpk_rsc_validate(copy, rr->rsc_size, &why) >= 0 &&
+	    (idx = rpk_rsc_find_vdev(copy, RPK_VIRTIO_ID_RPMSG)) >= 0) {
+		v = rpk_rsc_entry(copy, (uint32_t)idx, NULL);
+		fresh =
+		    !(v->status & (RPK_VIRTIO_STATUS_DRIVER_OK | RPK_VIRTIO_STATUS_NEEDS_RESET));
+	}
+	free(copy);
+	return fresh;
+}
+
+/*
  * A table to attach to, and the remote's session (0: it does not sign its
  * bell). Signed: published by a live remote (a rebooting one signs after it
  * published), not a session whose table we could not take. Unsigned: a
@@ -719,11 +764,17 @@ static int table_ready(struct rpk_node *n, uint32_t *session)
 
 	*session = s;
 	if (!rpk_rsc_is_published(rsc_shared(n), &n->port.port) ||
-	    (n->have_bad && s == n->bad_session))
+	    (n->have_bad && s == n->bad_session && (s || n->need_signed)))
 		return 0;
-	if (s)
-		return peer_alive(n, s);
-	return !n->vdev || !(vdev_status(n) & RPK_VIRTIO_STATUS_DRIVER_OK);
+	if (s && peer_alive(n, s))
+		return 1;
+	if (n->need_signed)
+		return 0;
+	/* Unsigned, or signed by a process that is gone (an earlier remote;
+	 * ours sign just after they publish): a table laid out anew is a
+	 * remote's that does not sign, or not yet. */
+	*session = 0;
+	return table_laid_out_anew(n);
 }
 
 /* Check the table's vdev against the devicetree; fills num/align. */
@@ -802,6 +853,7 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 		goto out;
 	}
 	n->peer_session = s;
+	n->bell_seen = rpk_bell_session(n->port.rx);
 	rc = table_vdev(n, copy, "resource table", &v, &num, &align, err, errlen);
 	if (rc)
 		goto out;
@@ -824,9 +876,12 @@ static int attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 	rpk_vdev_write_gfeatures(n->vdev, features, &n->port.port);
 	if (!n->have_device)
 		rc = init_device(n, num, align, err, errlen);
+	else /* what a remote wrote since our reset must not survive into this session */
+		rpk_rpmsg_lay_out(&n->dev);
 	if (rc)
 		goto out;
 	n->have_bad = 0;
+	n->need_signed = 0;
 	/* Rings are initialised and receive buffers posted before DRIVER_OK. */
 	rpk_vdev_write_status(n->vdev,
 			      RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER |
@@ -1039,6 +1094,9 @@ static int boot_locked(struct rpk_node *n, uint32_t timeout_ms, char *err, size_
 	/* Whatever session the mailbox holds belongs to an earlier remote. */
 	n->bad_session = rpk_bell_session(n->port.rx);
 	n->have_bad = 1;
+	/* The table is ours until the remote takes it: only its signature
+	 * says it did (an unsigned firmware cannot be booted on the host). */
+	n->need_signed = 1;
 	rc = n->opts.start_remote(n->opts.rproc_priv);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the remote: %s\n", rpk_strerror(rc));
@@ -1135,6 +1193,8 @@ static int peer_gone(struct rpk_node *n, int slow)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
 
+	if (!n->peer_session) /* it does not sign: only a new signature is news */
+		return s != n->bell_seen || (slow && !driver_ok(n));
 	if (s != n->peer_session)
 		return 1;
 	if (!slow)
@@ -1162,9 +1222,9 @@ static void ask_for_reset(struct rpk_node *n, const char *why)
 {
 	uint8_t st = vdev_status(n);
 
-	if (link_live(n)) {
+	n->asked_used = !rpk_rpmsg_rings_reset(&n->dev);
+	if (link_live(n))
 		link_lost(n, RPK_NODE_DETACHED);
-	}
 	n->need_reset = 1;
 	n->saw_reset = 0;
 	rpk_vdev_write_status(n->vdev, (uint8_t)(st | RPK_VIRTIO_STATUS_NEEDS_RESET),
@@ -1213,11 +1273,9 @@ static void remote_gone(struct rpk_node *n)
 	if (s == n->peer_session)
 		rpk_rpmsg_poll(&n->dev);
 	rpk_rpmsg_forgive_break(&n->dev);
-	/* A remote that still runs this session (a forged pid, a status
-	 * overwritten) must see the link fall: reset its status as Linux does.
-	 * A new session's table may be laid out differently: not ours to touch. */
-	if (s == n->peer_session)
-		rpk_vdev_write_status(n->vdev, 0, &n->port.port);
+	/* The status stays as it is: a table with DRIVER_OK is not taken for
+	 * a new one. A remote that in fact lives on (its pid was forged) signs
+	 * again, and the attach that follows resets it. */
 	__atomic_add_fetch(&n->crashes, 1, __ATOMIC_RELAXED);
 	rpk_node_log(n, "link down: the remote of session %u is gone", n->peer_session);
 	link_lost(n, RPK_NODE_CRASHED);
@@ -1249,6 +1307,22 @@ static void master_gone(struct rpk_node *n)
 }
 
 /*
+ * Remote: a used index moved under us: the master laid the rings out anew
+ * (it reset us and set DRIVER_OK again between two looks), or memory was
+ * overwritten. Either way the old session is over: down, and up again once
+ * the rings are laid out anew (else we ask). Called with life held.
+ */
+static void rings_relaid(struct rpk_node *n)
+{
+	rpk_rpmsg_forgive_break(&n->dev);
+	n->need_reset = 0;
+	n->saw_reset = 1;
+	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "link down: the rings of session %u were laid out anew", n->peer_session);
+	link_lost(n, RPK_NODE_DETACHED);
+}
+
+/*
  * Our rings broke (the virtqueue layer found an entry that makes no sense)
  * while the peer lives on in the same session: a buggy or hostile peer, or
  * memory overwritten under both. The link resets and comes back by itself:
@@ -1259,6 +1333,10 @@ static void link_broken(struct rpk_node *n)
 {
 	if (!link_live(n) || !__atomic_load_n(&n->dev.broken, __ATOMIC_RELAXED))
 		return; /* reset meanwhile: the error was the old session's */
+	if (n->ln->role == RPK_ROLE_REMOTE && rpk_rpmsg_rings_moved(&n->dev)) {
+		rings_relaid(n); /* a reset we missed, not a corruption */
+		return;
+	}
 	__atomic_add_fetch(&n->broken, 1, __ATOMIC_RELAXED);
 	if (n->ln->role == RPK_ROLE_MASTER)
 		reset_device(n, "the rings made no sense");
@@ -1293,37 +1371,65 @@ static void chaos_tick(struct rpk_node *n, uint32_t now)
 }
 
 /*
- * Master: a remote we attached to while its bell was unsigned signs it now.
- * Ours publish the table, then sign: a master can come in between. A remote
- * that restarted would have laid out a fresh table (the status back to 0),
- * so with our DRIVER_OK still there and a process of this link behind the
- * signature, it is the same remote.
+ * A peer we linked with while its bell was unsigned signs it now. Our
+ * remotes publish the table, then sign: a master can come in between. A
+ * peer that restarted would have reset the status (a remote's fresh table,
+ * a master's reset), so with DRIVER_OK still there and a process of this
+ * link behind the signature, it is the same peer. A signature of no live
+ * process of the link is ignored: such a peer's bell says nothing.
  */
-static int remote_signs_now(struct rpk_node *n)
+static int peer_signs_now(struct rpk_node *n, uint32_t *session)
 {
 	uint32_t s = rpk_bell_session(n->port.rx);
 
-	return !n->peer_session && s && (vdev_status(n) & RPK_VIRTIO_STATUS_DRIVER_OK) &&
-	       peer_alive(n, s);
+	*session = s;
+	return !n->peer_session && s && s != n->bell_seen &&
+	       (vdev_status(n) & RPK_VIRTIO_STATUS_DRIVER_OK) && peer_alive(n, s);
+}
+
+/*
+ * A signature appeared on an unsigned peer's bell, but no live process of
+ * the link is behind it. A master takes it for its remote, which signed
+ * (ours do, just after they publish) and died: booted by us, it may die
+ * before we saw it alive. A remote ignores it: its master (Linux, say) does
+ * not sign, and would not answer a request for a reset either.
+ */
+static int dead_signature(struct rpk_node *n)
+{
+	uint32_t s = rpk_bell_session(n->port.rx);
+
+	if (n->peer_session || s == n->bell_seen)
+		return 0;
+	if (n->ln->role == RPK_ROLE_MASTER)
+		return 1;
+	n->bell_seen = s;
+	return 0;
 }
 
 /* Link up: look at the peer; take the link down if it left or asked. */
 static void watch_live(struct rpk_node *n, int slow)
 {
-	if (!peer_gone(n, slow) && !(slow && n->ln->role == RPK_ROLE_MASTER &&
-				     (vdev_status(n) & RPK_VIRTIO_STATUS_NEEDS_RESET)))
+	uint32_t s;
+
+	/* Fast: one load of the session; the rest once a watchdog period. */
+	if (!slow && !peer_gone(n, 0))
 		return;
 	pthread_mutex_lock(&n->life);
 	if (!link_live(n)) {
 		/* taken down meanwhile */
+	} else if (peer_signs_now(n, &s)) {
+		n->peer_session = s;
+		rpk_node_log(n, "the %s signs its doorbell now: session %u",
+			     n->ln->role == RPK_ROLE_MASTER ? "remote" : "master", s);
+	} else if (dead_signature(n)) {
+		remote_gone(n);
 	} else if (n->ln->role == RPK_ROLE_REMOTE) {
 		if (peer_gone(n, 1))
 			master_gone(n);
-	} else if (remote_signs_now(n)) {
-		n->peer_session = rpk_bell_session(n->port.rx);
-		rpk_node_log(n, "the remote signs its doorbell now: session %u", n->peer_session);
-	} else if (rpk_bell_session(n->port.rx) != n->peer_session ||
-		   !peer_alive(n, n->peer_session)) {
+		else if (rpk_rpmsg_rings_moved(&n->dev))
+			rings_relaid(n);
+	} else if (n->peer_session && (rpk_bell_session(n->port.rx) != n->peer_session ||
+				       !peer_alive(n, n->peer_session))) {
 		remote_gone(n);
 	} else {
 		check_status(n);
@@ -1347,11 +1453,16 @@ static void watch_crashed(struct rpk_node *n)
 	if (n->opts.no_recovery)
 		return;
 	pthread_mutex_lock(&n->life);
-	if (rpk_node_state(n) == RPK_NODE_CRASHED && table_ready(n, &s) &&
-	    attach(n, s, err, sizeof(err)) && rpk_bell_session(n->port.rx) == s) {
-		rpk_node_log(n, "cannot attach to session %u: %s", s, err);
-		n->bad_session = s; /* a bad table: wait for the next session */
-		n->have_bad = 1;
+	if (rpk_node_state(n) == RPK_NODE_CRASHED && table_ready(n, &s)) {
+		int rc = attach(n, s, err, sizeof(err));
+
+		/* A bad table: wait for the signer's next session. One that
+		 * does not sign changes its table instead: tried again. */
+		if (rc && rc != -RPK_EAGAIN && s && rpk_bell_session(n->port.rx) == s) {
+			rpk_node_log(n, "cannot attach to session %u: %s", s, err);
+			n->bad_session = s;
+			n->have_bad = 1;
+		}
 	}
 	pthread_mutex_unlock(&n->life);
 }
@@ -1508,28 +1619,15 @@ static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 	return r;
 }
 
-/*
- * A region whose object shrank under us (someone truncated it): the SIGBUS
- * guard absorbed the faults, but the link is gone. Take it down so blocked
- * callers return, and keep saying why. Looked at once a watchdog period, or
- * now (force).
- */
-static int regions_shrank(struct rpk_node *n, int force)
+/* The first region whose object shrank under us, said in msg; 0 if none. */
+static int find_shrunk(struct rpk_node *n, char *msg, size_t len)
 {
 	const struct rpk_shm *shm[RPK_REG_COUNT + 2];
 	const struct rpk_region *r[RPK_REG_COUNT + 2];
-	uint32_t now = rpk_posix_now_ms();
-	int count = 0, rc = 0;
+	int count = 0;
 	char name[160];
 	size_t size;
 
-	if (__atomic_load_n(&n->failed, __ATOMIC_ACQUIRE))
-		return -RPK_EIO;
-	if (!force) { /* the run loop's own clock: other threads force */
-		if (now - n->last_size_ms < WATCH_MS)
-			return 0;
-		n->last_size_ms = now;
-	}
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		shm[count] = &n->shm[k];
 		r[count++] = region(n, k);
@@ -1540,29 +1638,74 @@ static int regions_shrank(struct rpk_node *n, int force)
 		shm[count] = &n->fw_shm;
 		r[count++] = &n->lay->regions[n->ln->firmware];
 	}
-	pthread_mutex_lock(&n->life);
-	for (int i = 0; i < count && !n->failed; i++) {
+	for (int i = 0; i < count; i++) {
 		if (!rpk_shm_shrunk(shm[i], &size))
 			continue;
 		rpk_node_shm_name(name, sizeof(name), n->instance, r[i]);
-		snprintf(n->failure, sizeof(n->failure),
+		snprintf(msg, len,
 			 "region %s (/dev/shm%s) shrank to %zu bytes under us, the layout gives it "
 			 "%llu: the link is gone",
 			 r[i]->path, name, size, (unsigned long long)r[i]->size);
-		if (n->have_device)
-			rpk_rpmsg_reset(&n->dev); /* senders and receivers return */
-		set_state(n, RPK_NODE_OFFLINE);
-		wake_self(n);
-		__atomic_store_n(&n->failed, 1, __ATOMIC_RELEASE);
+		return 1;
 	}
-	rc = n->failed ? -RPK_EIO : 0;
-	pthread_mutex_unlock(&n->life);
-	return rc;
+	return 0;
 }
 
+/* The first failure found is the one said, by any thread. */
+static void publish_failure(struct rpk_node *n, const char *msg)
+{
+	pthread_mutex_lock(&n->fail_mu);
+	if (!__atomic_load_n(&n->failed, __ATOMIC_ACQUIRE)) {
+		snprintf(n->failure, sizeof(n->failure), "%s", msg);
+		__atomic_store_n(&n->failed, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&n->fail_mu);
+}
+
+/*
+ * A region whose object shrank under us (someone truncated it): the SIGBUS
+ * guard absorbed the faults, but the link is gone. Take it down so blocked
+ * callers return, and keep saying why. Looked at once a watchdog period, or
+ * now (force).
+ */
+static int regions_shrank(struct rpk_node *n, int force)
+{
+	uint32_t now = rpk_posix_now_ms();
+	char msg[sizeof(n->failure)];
+
+	if (!__atomic_load_n(&n->failed, __ATOMIC_ACQUIRE)) {
+		if (!force) { /* the run loop's own clock: other threads force */
+			if (now - n->last_size_ms < WATCH_MS)
+				return 0;
+			n->last_size_ms = now;
+		}
+		if (!find_shrunk(n, msg, sizeof(msg)))
+			return 0;
+		publish_failure(n, msg);
+	}
+	if (!__atomic_load_n(&n->taken_down, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&n->life);
+		if (!n->taken_down) {
+			if (n->have_device)
+				rpk_rpmsg_reset(&n->dev); /* senders and receivers return */
+			set_state(n, RPK_NODE_OFFLINE);
+			wake_self(n);
+			__atomic_store_n(&n->taken_down, 1, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&n->life);
+	}
+	return -RPK_EIO;
+}
+
+/* Never waits for life: a caller may be in a receive callback while
+ * another thread holds life and waits for the receive lock. */
 const char *rpk_node_error(struct rpk_node *n)
 {
-	return regions_shrank(n, 1) ? n->failure : NULL;
+	char msg[sizeof(n->failure)];
+
+	if (!__atomic_load_n(&n->failed, __ATOMIC_ACQUIRE) && find_shrunk(n, msg, sizeof(msg)))
+		publish_failure(n, msg); /* the run loop takes the link down */
+	return __atomic_load_n(&n->failed, __ATOMIC_ACQUIRE) ? n->failure : NULL;
 }
 
 static int run_once(struct rpk_node *n, uint32_t timeout_ms)
@@ -1622,8 +1765,8 @@ static int start_thread(struct rpk_node *n)
 
 void rpk_node_interrupt(struct rpk_node *n)
 {
-	__atomic_store_n(&n->interrupted, 1, __ATOMIC_RELEASE);
-	if (__atomic_load_n(&n->have_device, __ATOMIC_ACQUIRE))
+	__atomic_store_n(&n->interrupted, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&n->have_device, __ATOMIC_SEQ_CST))
 		rpk_rpmsg_interrupt(&n->dev);
 	wake_self(n); /* an atomic add and a futex wake: fine in a signal handler */
 }
@@ -1703,6 +1846,7 @@ void rpk_node_close(struct rpk_node *n)
 	pthread_mutex_destroy(&n->life);
 	pthread_mutex_destroy(&n->trace_mu);
 	pthread_mutex_destroy(&n->pid_mu);
+	pthread_mutex_destroy(&n->fail_mu);
 	free(n);
 }
 

@@ -208,10 +208,27 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
 void rpk_rpmsg_reset(struct rpk_rpmsg *dev);
 
 /*
- * Remote, link down: whether the master has reset both rings since we last
- * used them (rpk_vq_laid_out_anew); start only on rings that were.
+ * Remote: whether the master has reset both rings since we last used them
+ * (rpk_vq_laid_out_anew); start only on rings that were.
  */
 int rpk_rpmsg_rings_reset(struct rpk_rpmsg *dev);
+
+/*
+ * Remote, link up: whether a used index is no longer what we published
+ * (rpk_vq_used_moved): the master laid the rings out anew without our
+ * seeing its reset (a master that resets and sets DRIVER_OK again within
+ * a look), or memory was overwritten.
+ */
+int rpk_rpmsg_rings_moved(struct rpk_rpmsg *dev);
+
+/*
+ * Master, link down: lay both rings out anew (zeroed, receive buffers
+ * posted), as rpk_rpmsg_reset() did. Call it right before DRIVER_OK: a
+ * remote that had not yet seen the reset may have written the rings since,
+ * and nothing of that may reach the new session. Returns 0, or -RPK_EBUSY
+ * (a remote, or the link is up).
+ */
+int rpk_rpmsg_lay_out(struct rpk_rpmsg *dev);
 
 /*
  * The peer had already left when a queue was found broken: the break was its

@@ -268,6 +268,13 @@ enum rpk_vq_slot_state rpk_vq_slot_state(const struct rpk_vq *vq, uint32_t head)
 void *rpk_vq_slot_buf(const struct rpk_vq *vq, uint32_t head, enum rpk_vq_slot_state state);
 
 /*
+ * Device: whether the used index is no longer the one we published last.
+ * Only the device writes it: it moved because the driver laid the ring out
+ * anew (a reset we may have missed), or because memory was overwritten.
+ */
+int rpk_vq_used_moved(struct rpk_vq *vq);
+
+/*
  * Device: whether the driver has laid the ring out anew since we last used
  * it. Only the device writes the used index, and the driver zeroes it when it
  * resets the ring: a used index of 0 after we published entries is the

@@ -248,6 +248,38 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 static void reclaim_tx(struct rpk_rpmsg *dev);
 
 /* Master: drop what the remote had, repost receive buffers nobody holds. */
+/* Master: both rings zeroed, receive buffers nobody holds posted again. */
+static void lay_out_master_rings(struct rpk_rpmsg *dev)
+{
+	struct rpk_vq *s = dev->svq, *r = dev->rvq;
+
+	rpk_vq_reset(s);
+	rpk_vq_reset(r);
+	/* Held receive buffers (user set) stay out until released. */
+	for (uint32_t i = 0; i < dev->nbufs; i++)
+		if (rpk_vq_slot_state(r, i) == RPK_SLOT_RESERVED && !r->slots[i].user)
+			rpk_vq_post(r, (uint16_t)i, dev->rbufs + (size_t)i * dev->buf_size,
+				    dev->buf_size, 1);
+	rpk_vq_disable_cb(s);
+	if (dev->polling) /* before the remote can look: no kick for its first message */
+		rpk_vq_disable_cb(r);
+}
+
+int rpk_rpmsg_lay_out(struct rpk_rpmsg *dev)
+{
+	int rc = 0;
+
+	rpk_dev_lock(dev, RPK_LOCK_RX);
+	rpk_dev_lock(dev, RPK_LOCK_TX);
+	if (!is_master(dev) || dev->up)
+		rc = -RPK_EBUSY;
+	else
+		lay_out_master_rings(dev);
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	rpk_dev_unlock(dev, RPK_LOCK_RX);
+	return rc;
+}
+
 static void reset_master_queues(struct rpk_rpmsg *dev)
 {
 	struct rpk_vq *s = dev->svq, *r = dev->rvq;
@@ -261,21 +293,12 @@ static void reset_master_queues(struct rpk_rpmsg *dev)
 		}
 	for (uint32_t i = 0; i < r->num; i++)
 		dev->stats.bufs_recovered += r->slots[i].state == RPK_SLOT_POSTED;
-	rpk_vq_reset(s);
-	rpk_vq_reset(r);
+	lay_out_master_rings(dev);
 	for (uint32_t i = 0; i < s->num; i++)
 		if (s->slots[i].user) {
 			s->slots[i].user = 0;
 			rpk_vq_free_desc(s, (uint16_t)i);
 		}
-	/* Held receive buffers (user set) stay out until released. */
-	for (uint32_t i = 0; i < dev->nbufs; i++)
-		if (rpk_vq_slot_state(r, i) == RPK_SLOT_RESERVED && !r->slots[i].user)
-			rpk_vq_post(r, (uint16_t)i, dev->rbufs + (size_t)i * dev->buf_size,
-				    dev->buf_size, 1);
-	rpk_vq_disable_cb(s);
-	if (dev->polling) /* before the remote can look: no kick for its first message */
-		rpk_vq_disable_cb(r);
 }
 
 void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
@@ -309,9 +332,29 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 }
 
+/* Under RX then TX: each queue's records move with its own sends and
+ * returns, and an invalidate must not cross a publish not yet cleaned. */
+static int both_queues(struct rpk_rpmsg *dev, int (*check)(struct rpk_vq *), int all)
+{
+	int a, b;
+
+	rpk_dev_lock(dev, RPK_LOCK_RX);
+	rpk_dev_lock(dev, RPK_LOCK_TX);
+	a = check(&dev->vq[0]);
+	b = check(&dev->vq[1]);
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	rpk_dev_unlock(dev, RPK_LOCK_RX);
+	return all ? a && b : a || b;
+}
+
 int rpk_rpmsg_rings_reset(struct rpk_rpmsg *dev)
 {
-	return rpk_vq_laid_out_anew(&dev->vq[0]) && rpk_vq_laid_out_anew(&dev->vq[1]);
+	return both_queues(dev, rpk_vq_laid_out_anew, 1);
+}
+
+int rpk_rpmsg_rings_moved(struct rpk_rpmsg *dev)
+{
+	return both_queues(dev, rpk_vq_used_moved, 0);
 }
 
 static void forgive_queue(struct rpk_rpmsg *dev, struct rpk_vq *vq, enum rpk_lock lock)

@@ -556,6 +556,12 @@ void *rpk_vq_slot_buf(const struct rpk_vq *vq, uint32_t head, enum rpk_vq_slot_s
 	return vq->slots[head].buf;
 }
 
+int rpk_vq_used_moved(struct rpk_vq *vq)
+{
+	vq_invalidate(vq, &vq->used->idx, sizeof(uint16_t));
+	return load_acquire16(&vq->used->idx) != vq->next_used;
+}
+
 int rpk_vq_laid_out_anew(struct rpk_vq *vq)
 {
 	vq_invalidate(vq, &vq->used->idx, sizeof(uint16_t));
