@@ -60,14 +60,21 @@ static int locate_parts(const struct rpk_vq_cfg *cfg, struct rpk_vring_parts *p)
 	return 0;
 }
 
+/*
+ * The used ring first: a device that still runs the old session and finds
+ * the avail index gone back (an index jump) then also finds the used index
+ * at 0, and takes it for the reset it is (rpk_vq_used_moved), not for a
+ * corruption.
+ */
 static void zero_ring(struct rpk_vq *vq)
 {
-	__builtin_memset(vq->desc, 0, 16u * vq->num);
-	__builtin_memset(vq->avail, 0, 6u + 2u * vq->num);
 	__builtin_memset(vq->used, 0, 6u + 8u * vq->num);
-	vq_clean(vq, vq->desc, 16u * vq->num);
-	vq_clean(vq, vq->avail, 6u + 2u * vq->num);
 	vq_clean(vq, vq->used, 6u + 8u * vq->num);
+	full_barrier(); /* pairs with the device's acquire of the avail index */
+	__builtin_memset(vq->avail, 0, 6u + 2u * vq->num);
+	__builtin_memset(vq->desc, 0, 16u * vq->num);
+	vq_clean(vq, vq->avail, 6u + 2u * vq->num);
+	vq_clean(vq, vq->desc, 16u * vq->num);
 }
 
 void rpk_vq_forget_ring(struct rpk_vq *vq)
