@@ -230,10 +230,6 @@ static int get_avail(struct fz *f, int want, int touch_it, struct rpk_vq_buf *ou
 		CHECK(f->dev.broken);
 		CHECK(f->dev.next_avail == next_avail);
 		break;
-	case -RPK_ERANGE:
-		CHECK(f->dev.next_avail == (uint16_t)(next_avail + 1));
-		CHECK(f->dev.next_used == next_used);
-		break;
 	case -RPK_EBADMSG:
 	case -RPK_EFAULT: {
 		/* Consumed and handed straight back: nothing written into a
@@ -335,10 +331,9 @@ static void op_drv_reap(struct fz *f)
 		uint32_t len;
 		int r = rpk_vq_get_used(&f->drv, &head, &buf, &len);
 
-		if (r == 1)
-			rpk_vq_free_desc(&f->drv, head);
-		else if (r != -RPK_ERANGE)
-			break;
+		if (r != 1)
+			break; /* none left, or broken */
+		rpk_vq_free_desc(&f->drv, head);
 	}
 }
 
@@ -375,7 +370,29 @@ static void op_flags(struct fz *f)
 	unsigned fired = f->hook_fired;
 	int r, exp;
 
-	switch (v % 5) {
+	switch (v % 7) {
+	case 5: {
+		/* A stray write over our own flags: written back as we last
+		 * wrote them, and said so. */
+		uint16_t stray = in_u16(&f->in), own = f->dev.own_flags;
+
+		f->used->flags = stray;
+		r = rpk_vq_restore_flags(&f->dev);
+		if (fired == f->hook_fired)
+			CHECK(r == (stray != own) && f->used->flags == own);
+		CHECK(f->dev.own_flags == own);
+		break;
+	}
+	case 6:
+		/* Our used index is what we published, unless someone moved it. */
+		r = rpk_vq_used_moved(&f->dev);
+		if (fired == f->hook_fired)
+			CHECK(r == (f->used->idx != f->dev.next_used));
+		r = rpk_vq_laid_out_anew(&f->dev);
+		if (fired == f->hook_fired)
+			CHECK(r == (f->used->idx == 0 &&
+				    (f->dev.next_used != 0 || f->dev.next_avail == 0)));
+		break;
 	case 0:
 		rpk_vq_disable_notify(&f->dev);
 		CHECK(f->used->flags == RPK_VRING_USED_F_NO_NOTIFY);
