@@ -1281,6 +1281,16 @@ static void remote_gone(struct rpk_node *n)
 	link_lost(n, RPK_NODE_CRASHED);
 }
 
+/* Remote: the master reset the link; we wait for its DRIVER_OK. Life held. */
+static void reset_by_master(struct rpk_node *n, const char *how)
+{
+	n->need_reset = 0;
+	n->saw_reset = 1;
+	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
+	rpk_node_log(n, "link down: the master of session %u %s", n->peer_session, how);
+	link_lost(n, RPK_NODE_DETACHED);
+}
+
 /*
  * Remote: the master reset the link (DRIVER_OK gone: Linux's
  * rproc_virtio_reset, or our detach), or it left in a way we cannot take
@@ -1299,11 +1309,7 @@ static void master_gone(struct rpk_node *n)
 						      : "the master's process is gone");
 		return;
 	}
-	n->need_reset = 0;
-	n->saw_reset = 1;
-	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
-	rpk_node_log(n, "link down: the master of session %u reset it", n->peer_session);
-	link_lost(n, RPK_NODE_DETACHED);
+	reset_by_master(n, "reset it");
 }
 
 /*
@@ -1315,11 +1321,7 @@ static void master_gone(struct rpk_node *n)
 static void rings_relaid(struct rpk_node *n)
 {
 	rpk_rpmsg_forgive_break(&n->dev);
-	n->need_reset = 0;
-	n->saw_reset = 1;
-	__atomic_add_fetch(&n->link_resets, 1, __ATOMIC_RELAXED);
-	rpk_node_log(n, "link down: the rings of session %u were laid out anew", n->peer_session);
-	link_lost(n, RPK_NODE_DETACHED);
+	reset_by_master(n, "laid the rings out anew");
 }
 
 /*

@@ -427,6 +427,17 @@ static void master_handshake(struct foreign *f, int first)
 	rpk_bell_ring(f->port.tx);
 }
 
+/* The handshake again, until our remote announced its service anew. */
+static void master_comes_back(struct foreign *f)
+{
+	f->peer_addr = 0;
+	master_handshake(f, 0);
+	for (unsigned ms = 0; !f->peer_addr; ms++) {
+		assert_true(ms < WAIT_MS);
+		serve(f, 1);
+	}
+}
+
 static void master_find_vdev(struct foreign *f)
 {
 	const struct rpk_region *rr = region(f, RPK_REG_RSC);
@@ -542,12 +553,7 @@ static void test_foreign_master(void **state)
 	rpk_vdev_write_status(f.vdev, 0, &f.port.port);
 	rpk_rpmsg_reset(&f.dev);
 	until_page(instance, "remote", remote_down, "the reset");
-	f.peer_addr = 0;
-	master_handshake(&f, 0);
-	for (unsigned ms = 0; !f.peer_addr; ms++) {
-		assert_true(ms < WAIT_MS);
-		serve(&f, 1);
-	}
+	master_comes_back(&f);
 	master_echoes(&f, 50);
 	until_page(instance, "remote", remote_back, "the link back after the reset");
 	assert_int_equal(page_of(instance, "remote").broken, 0);
@@ -556,12 +562,7 @@ static void test_foreign_master(void **state)
 	 * the status: the rings it laid out anew tell our remote instead. */
 	rpk_vdev_write_status(f.vdev, 0, &f.port.port);
 	rpk_rpmsg_reset(&f.dev);
-	f.peer_addr = 0;
-	master_handshake(&f, 0);
-	for (unsigned ms = 0; !f.peer_addr; ms++) {
-		assert_true(ms < WAIT_MS);
-		serve(&f, 1);
-	}
+	master_comes_back(&f);
 	master_echoes(&f, 50);
 	until_page(instance, "remote", remote_back_twice, "the link back after a fast reset");
 	assert_int_equal(page_of(instance, "remote").reset_asks, 0);
