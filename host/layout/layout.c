@@ -11,7 +11,7 @@
 #include <rpk/errno.h>
 #include <rpk/virtio.h>
 
-#include "layout/layout.h"
+#include <rpk/layout.h>
 #include "posix/rpk_posix.h"
 
 #define MAX_DTB (1u << 20)

@@ -11,8 +11,7 @@
 
 #include <rpk/errno.h>
 
-#include "node/chaos.h"
-#include "node/node.h"
+#include "node/node_internal.h"
 
 #define SEND_WAIT_MS 1000u
 
@@ -294,4 +293,10 @@ int rpk_node_chaos(struct rpk_node *n, enum rpk_chaos c)
 	if (!r)
 		rpk_vq_notify(dev->svq);
 	return r;
+}
+
+void rpk_node_set_chaos(struct rpk_node *n, enum rpk_chaos c, uint32_t every_ms)
+{
+	n->chaos_every_ms = every_ms;
+	n->chaos_class = c;
 }

@@ -45,6 +45,13 @@ int rpk_chaos_role_ok(enum rpk_chaos c, enum rpk_role r);
 void rpk_chaos_list(FILE *f);
 
 /*
+ * Make n a chaos peer: while the link is up, it writes one corruption of
+ * class c every every_ms (0: 1000) at its watchdog's pace. RPK_CHAOS_NONE
+ * stops it. For tests and `rpk run --chaos`; not part of the installed API.
+ */
+void rpk_node_set_chaos(struct rpk_node *n, enum rpk_chaos c, uint32_t every_ms);
+
+/*
  * Write one corruption of class c into the attached link, now. Returns 0,
  * -RPK_EINVAL if this node's role does not write what c corrupts,
  * -RPK_ENOTCONN if the link is down, -RPK_EAGAIN if no buffer was free for

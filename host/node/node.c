@@ -29,9 +29,11 @@ static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_
 
 	rpk_node_shm_name(name, sizeof(name), n->instance, r);
 	rc = rpk_shm_open(shm, name, r->size, n->group, why, sizeof(why));
-	if (rc)
-		snprintf(err, errlen, "%s: %s\n", r->path, why);
-	return rc;
+	if (!rc)
+		return 0;
+	snprintf(err, errlen, "%s: %s\n", r->path, why);
+	/* RPK_E* values are Linux's errno values: keep the ones we name. */
+	return rc == -EACCES || rc == -EINVAL || rc == -ENOMEM || rc == -ENOENT ? rc : -RPK_EIO;
 }
 
 /*
@@ -72,6 +74,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	const struct rpk_layout_node *ln = rpk_layout_find(lay, name);
 	struct rpk_node *n;
 	struct rpk_bell *bells;
+	int rc = 0;
 
 	if (!ln) {
 		snprintf(err, errlen, "no link node named '%s' in the devicetree\n", name);
@@ -107,23 +110,25 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
 		snprintf(err, errlen, "no group named '%s' to share the link with\n",
 			 n->opts.group);
+		rc = -RPK_EINVAL;
 		goto fail;
 	}
 
-	for (int k = 0; k < RPK_REG_COUNT; k++)
-		if (map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen))
-			goto fail;
-	if (map_region(n, &n->mbox, &lay->regions[ln->mailbox], err, errlen))
-		goto fail;
-	if (ln->firmware >= 0 &&
-	    map_region(n, &n->fw_shm, &lay->regions[ln->firmware], err, errlen))
+	for (int k = 0; k < RPK_REG_COUNT && !rc; k++)
+		rc = map_region(n, &n->shm[k], &lay->regions[ln->region[k]], err, errlen);
+	if (!rc)
+		rc = map_region(n, &n->mbox, &lay->regions[ln->mailbox], err, errlen);
+	if (!rc && ln->firmware >= 0)
+		rc = map_region(n, &n->fw_shm, &lay->regions[ln->firmware], err, errlen);
+	if (rc)
 		goto fail;
 
 	rpk_node_shm_name(n->mbox_name, sizeof(n->mbox_name), n->instance,
 			  &lay->regions[ln->mailbox]);
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->view[k] = n->shm[k].va;
-	if (n->opts.noncoherent && simulate_caches(n, err, errlen))
+	rc = n->opts.noncoherent ? simulate_caches(n, err, errlen) : 0;
+	if (rc)
 		goto fail;
 	bells = n->mbox.va;
 	rpk_posix_port_init(&n->port,
@@ -139,14 +144,15 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	node_open_stats(n);
 	/* The remote knows its rings from the devicetree and can take endpoints
 	 * at once; the master learns them from the table in rpk_node_start(). */
-	if (ln->role == RPK_ROLE_REMOTE &&
-	    node_init_device(n, ln->vring_num, ln->vring_align, err, errlen))
+	if (ln->role == RPK_ROLE_REMOTE)
+		rc = node_init_device(n, ln->vring_num, ln->vring_align, err, errlen);
+	if (rc)
 		goto fail;
 	*out = n;
 	return 0;
 fail:
 	rpk_node_close(n);
-	return -RPK_EIO;
+	return rc;
 }
 
 const struct rpk_region *node_region(const struct rpk_node *n, int k)

@@ -15,7 +15,8 @@
 #include <rpk/rsc_table.h>
 #include <rpk/trace.h>
 
-#include "node/node.h"
+#include <rpk/node.h>
+#include "node/chaos.h"
 #include "posix/rpk_posix.h"
 
 #define NUM_BUCKETS	   1024u
@@ -76,6 +77,8 @@ struct rpk_node {
 	uint32_t checked_pid, checked_session, checked_ms;
 	int checked_ok;
 	char mbox_name[160];
+	enum rpk_chaos chaos_class; /* a test peer's (rpk_node_set_chaos), or none */
+	uint32_t chaos_every_ms;
 	uint32_t last_chaos_ms;
 	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */
 	struct rpk_shm stats; /* our counters for rpk stat */

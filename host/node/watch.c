@@ -141,12 +141,12 @@ void node_link_broken(struct rpk_node *n)
 /* Chaos mode: one corruption now and then while the link is up. */
 static void chaos_tick(struct rpk_node *n, uint32_t now)
 {
-	uint32_t every = n->opts.chaos_every_ms ? n->opts.chaos_every_ms : 1000u;
+	uint32_t every = n->chaos_every_ms ? n->chaos_every_ms : 1000u;
 
 	if (now - n->last_chaos_ms < every || !node_link_live(n))
 		return;
 	n->last_chaos_ms = now;
-	if (rpk_node_chaos(n, n->opts.chaos) == 0)
+	if (rpk_node_chaos(n, n->chaos_class) == 0)
 		__atomic_add_fetch(&n->chaos, 1, __ATOMIC_RELAXED);
 }
 
@@ -273,7 +273,7 @@ void node_watch(struct rpk_node *n, int force)
 
 	if (slow) {
 		n->last_watch_ms = now;
-		if (n->opts.chaos)
+		if (n->chaos_class)
 			chaos_tick(n, now);
 		keep_signature(n);
 		node_publish_stats(n);

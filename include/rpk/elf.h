@@ -15,6 +15,10 @@
 
 #include <rpk/mem.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RPK_PT_LOAD    1u
 #define RPK_SHT_NOBITS 8u /* a section with no bytes in the image (.bss) */
 
@@ -68,5 +72,9 @@ int rpk_elf_find_section(struct rpk_elf *e, const char *name, struct rpk_elf_sec
  * -RPK_EFAULT if a segment is not inside one window (e->why names it).
  */
 int rpk_elf_load(struct rpk_elf *e, const struct rpk_mem *mem);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

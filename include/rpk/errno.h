@@ -8,9 +8,14 @@
 #ifndef RPK_ERRNO_H
 #define RPK_ERRNO_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RPK_OK	       0
 #define RPK_ENOENT     2   /* no such endpoint, service or entry */
 #define RPK_EIO	       5   /* the platform failed (mapping, doorbell) */
+#define RPK_EACCES     13  /* refused: an object another user may write (docs/access.md) */
 #define RPK_EAGAIN     11  /* nothing available now: retry */
 #define RPK_ENOMEM     12  /* caller-provided storage is exhausted */
 #define RPK_EFAULT     14  /* an address is outside every memory window */
@@ -33,5 +38,9 @@
 
 /* Short English description of an RPK_E* code (positive or negative). */
 const char *rpk_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

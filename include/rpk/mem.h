@@ -9,6 +9,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct rpk_mem_window {
 	uint64_t da;   /* device address as the peer sees it */
 	uint64_t size; /* bytes */
@@ -31,5 +35,9 @@ void *rpk_mem_to_va(const struct rpk_mem *mem, uint64_t da, uint64_t len);
  * set, -RPK_EFAULT if the range is not inside one window.
  */
 int rpk_mem_to_da(const struct rpk_mem *mem, const void *va, uint64_t len, uint64_t *da);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Largest data cache line the core allows for (buffer alignment with caches). */
 #define RPK_CACHE_LINE 64u
 
@@ -55,5 +59,9 @@ struct rpk_port {
 	const struct rpk_port_ops *ops;
 	void *ctx;
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

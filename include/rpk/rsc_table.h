@@ -16,6 +16,10 @@
 
 #include <rpk/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RPK_RSC_CARVEOUT     0u
 #define RPK_RSC_DEVMEM	     1u
 #define RPK_RSC_TRACE	     2u
@@ -186,5 +190,9 @@ void rpk_vdev_write_gfeatures(struct rpk_fw_rsc_vdev *shared, uint32_t features,
 			      const struct rpk_port *port);
 void rpk_vdev_write_status(struct rpk_fw_rsc_vdev *shared, uint8_t status,
 			   const struct rpk_port *port);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,6 +18,10 @@
 
 #include <rpk/port.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RPK_TRACE_MAGIC	   0x544b5052u /* "RPKT" little-endian */
 #define RPK_TRACE_HDR_SIZE 16u
 
@@ -63,5 +67,9 @@ void rpk_trace_write(struct rpk_trace *t, const char *s, size_t n);
  */
 int rpk_trace_read(const void *buf, uint32_t len, struct rpk_trace_cursor *cur, char *out,
 		   size_t cap, uint32_t *lost, const struct rpk_port *port);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,8 @@ const char *rpk_strerror(int err)
 		return "no such endpoint, service or entry";
 	case RPK_EIO:
 		return "platform I/O error";
+	case RPK_EACCES:
+		return "access refused";
 	case RPK_EAGAIN:
 		return "no buffer available now";
 	case RPK_ENOMEM:

@@ -8,6 +8,7 @@ seed=$data/../examples/dts/seed-tcc807x.dts
 . "$(dirname "$0")/lib.sh"
 
 expect 0 'commands:' -- "$rpk" --help
+expect 0 '^rpk \(rpmsg-kit\) [0-9]+\.[0-9]+\.[0-9]+$' -- "$rpk" --version
 expect 2 'usage: rpk' -- "$rpk"
 expect 2 "unknown command 'bogus'" -- "$rpk" bogus
 for cmd in run demo ping vhost-user gen rsc; do

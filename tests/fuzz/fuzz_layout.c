@@ -17,7 +17,7 @@
 
 #include "fuzz_common.h"
 
-#include "layout/layout.h"
+#include <rpk/layout.h>
 #include "posix/rpk_posix.h"
 
 #define PAGE 0x1000u

@@ -22,8 +22,8 @@
 
 #include <rpk/errno.h>
 
-#include "layout/layout.h"
-#include "node/node.h"
+#include <rpk/layout.h>
+#include <rpk/node.h>
 
 #define WAIT_MS 20000u
 
@@ -145,22 +145,22 @@ static void wait_state(struct fixture *f, enum rpk_node_state s)
 /* The booted remote echoes on its announced service. */
 static void echoes(struct fixture *f, int count)
 {
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	struct timespec ts = {0, 1000000};
 	char in[64], out[64];
 
-	assert_int_equal(rpk_hept_open(f->master, &h, "rpk-echo", RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
-	for (unsigned ms = 0; ms < WAIT_MS && rpk_ept_get_dst(rpk_hept_ept(h)) == RPK_ADDR_ANY;
+	assert_int_equal(rpk_inbox_open(f->master, &h, "rpk-echo", RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
+	for (unsigned ms = 0; ms < WAIT_MS && rpk_ept_get_dst(rpk_inbox_ept(h)) == RPK_ADDR_ANY;
 	     ms++)
 		nanosleep(&ts, NULL);
 	for (int i = 0; i < count; i++) {
 		int n = snprintf(out, sizeof(out), "boot %d", i);
 
-		assert_int_equal(rpk_send(rpk_hept_ept(h), out, (size_t)n, WAIT_MS), 0);
-		assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, WAIT_MS), n);
+		assert_int_equal(rpk_send(rpk_inbox_ept(h), out, (size_t)n, WAIT_MS), 0);
+		assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, WAIT_MS), n);
 		assert_memory_equal(in, out, (size_t)n);
 	}
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 }
 
 static void test_boot_stop_boot(void **state)

@@ -170,13 +170,13 @@ static void test_zero_copy(void **state)
 {
 	struct twonode *t = *state;
 	struct rpk_rpmsg *dev;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	uint8_t in[RPK_RPMSG_MAX_PAYLOAD];
 	char want[64];
 
 	twonode_up(t, "link16.dts", &ops, NULL, NULL);
 	dev = rpk_node_dev(t->master);
-	assert_int_equal(rpk_hept_open(t->master, &h, NULL, RPK_ADDR_ANY, ECHO_ADDR), 0);
+	assert_int_equal(rpk_inbox_open(t->master, &h, NULL, RPK_ADDR_ANY, ECHO_ADDR), 0);
 	for (unsigned i = 0; i < 5 * NBUFS; i++) {
 		uint32_t size;
 		uint8_t *buf;
@@ -184,11 +184,11 @@ static void test_zero_copy(void **state)
 		assert_int_equal(rpk_get_tx_buffer(dev, (void **)&buf, &size, 5000), 0);
 		assert_int_equal(size, RPK_RPMSG_MAX_PAYLOAD);
 		fill(buf, size, i);
-		assert_int_equal(rpk_send_nocopy(rpk_hept_ept(h), ECHO_ADDR, buf, size), 0);
+		assert_int_equal(rpk_send_nocopy(rpk_inbox_ept(h), ECHO_ADDR, buf, size), 0);
 		/* The buffer is the peer's now: sending it again is refused. */
-		assert_int_equal(rpk_send_nocopy(rpk_hept_ept(h), ECHO_ADDR, buf, size),
+		assert_int_equal(rpk_send_nocopy(rpk_inbox_ept(h), ECHO_ADDR, buf, size),
 				 -RPK_EINVAL);
-		assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, 5000), size);
+		assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, 5000), size);
 		assert_true(check(in, size, i));
 	}
 	for (unsigned i = 0; i < 3 * NBUFS; i++) {
@@ -203,14 +203,14 @@ static void test_zero_copy(void **state)
 
 	/* The remote sends zero-copy to us. */
 	/* One buffer short of all, so the reply still fits while we hold them. */
-	snprintf(want, sizeof(want), "zc %u %u", rpk_hept_ept(h)->addr, NBUFS - 1);
+	snprintf(want, sizeof(want), "zc %u %u", rpk_inbox_ept(h)->addr, NBUFS - 1);
 	assert_string_equal(twonode_cmd(t, "%s", want), "0");
 	for (unsigned i = 0; i < NBUFS - 1; i++) {
-		assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, 5000), 64);
+		assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, 5000), 64);
 		assert_int_equal(in[0], (uint8_t)i);
 		assert_true(check(in + 1, 63, i));
 	}
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	twonode_down(t);
 }
 
@@ -222,25 +222,25 @@ static void test_zero_copy(void **state)
 static void test_remote_holds_our_buffers(void **state)
 {
 	struct twonode *t = *state;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	uint8_t msg[100];
 	char buf[64];
 
 	twonode_up(t, "link16.dts", &ops, NULL, NULL);
-	assert_int_equal(rpk_hept_open(t->master, &h, NULL, RPK_ADDR_ANY, HOLDER_ADDR), 0);
+	assert_int_equal(rpk_inbox_open(t->master, &h, NULL, RPK_ADDR_ANY, HOLDER_ADDR), 0);
 	for (unsigned i = 0; i < NBUFS; i++) {
 		msg[0] = (uint8_t)i;
 		fill(msg + 1, sizeof(msg) - 1, i);
-		assert_int_equal(rpk_send(rpk_hept_ept(h), msg, sizeof(msg), 5000), 0);
+		assert_int_equal(rpk_send(rpk_inbox_ept(h), msg, sizeof(msg), 5000), 0);
 	}
-	assert_int_equal(rpk_trysend(rpk_hept_ept(h), msg, sizeof(msg)), -RPK_EAGAIN);
-	assert_int_equal(rpk_send(rpk_hept_ept(h), msg, sizeof(msg), 100), -RPK_ETIMEDOUT);
+	assert_int_equal(rpk_trysend(rpk_inbox_ept(h), msg, sizeof(msg)), -RPK_EAGAIN);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), msg, sizeof(msg), 100), -RPK_ETIMEDOUT);
 
 	twonode_signal(t); /* the remote releases what it holds */
-	assert_int_equal(rpk_send(rpk_hept_ept(h), msg, 1, 10000), 0);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), msg, 1, 10000), 0);
 	snprintf(buf, sizeof(buf), "%s", twonode_cmd(t, "held"));
 	assert_string_equal(buf, "held 1 corrupt 0");
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	twonode_down(t);
 }
 
@@ -252,27 +252,27 @@ static void test_remote_holds_our_buffers(void **state)
 static void test_master_holds_remote_buffers(void **state)
 {
 	struct twonode *t = *state;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	uint8_t in[64];
 	char want[64];
 	int n;
 
 	twonode_up(t, "link16.dts", &ops, NULL, NULL);
-	assert_int_equal(rpk_hept_open(t->master, &h, NULL, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
+	assert_int_equal(rpk_inbox_open(t->master, &h, NULL, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
 	/* The reply waits for a free buffer: send the command, read later. */
-	snprintf(want, sizeof(want), "fill %u", rpk_hept_ept(h)->addr);
-	assert_int_equal(rpk_send(rpk_hept_ept(t->ctl), want, strlen(want), 5000), 0);
+	snprintf(want, sizeof(want), "fill %u", rpk_inbox_ept(h)->addr);
+	assert_int_equal(rpk_send(rpk_inbox_ept(t->ctl), want, strlen(want), 5000), 0);
 	snprintf(want, sizeof(want), "sent %u try %d timed %d", NBUFS, -RPK_EAGAIN, -RPK_ETIMEDOUT);
 	assert_string_equal(twonode_read_note(t, 20000), want);
 	/* Reading releases; what we held was never overwritten. */
 	for (n = 0; n < (int)NBUFS; n++) {
-		assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, 10000), 32);
+		assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, 10000), 32);
 		assert_int_equal(in[0], (uint8_t)n);
 		assert_true(check(in + 1, 31, (unsigned)n));
 	}
-	n = rpk_hept_recv(t->ctl, want, sizeof(want) - 1, NULL, 10000);
+	n = rpk_inbox_recv(t->ctl, want, sizeof(want) - 1, NULL, 10000);
 	assert_int_equal(n, 4);
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	twonode_down(t);
 }
 
@@ -280,19 +280,19 @@ static void test_master_holds_remote_buffers(void **state)
 static void test_receive_timeout(void **state)
 {
 	struct twonode *t = *state;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	uint8_t in[16];
 
 	twonode_up(t, "link16.dts", &ops, NULL, NULL);
-	assert_int_equal(rpk_hept_open(t->master, &h, NULL, RPK_ADDR_ANY, ECHO_ADDR), 0);
-	assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, 50), -RPK_ETIMEDOUT);
+	assert_int_equal(rpk_inbox_open(t->master, &h, NULL, RPK_ADDR_ANY, ECHO_ADDR), 0);
+	assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, 50), -RPK_ETIMEDOUT);
 	/* ...and the endpoint still works afterwards; a short buffer is refused
 	 * without losing the message. */
-	assert_int_equal(rpk_send(rpk_hept_ept(h), "0123456789", 10, 5000), 0);
-	assert_int_equal(rpk_hept_recv(h, in, 4, NULL, 5000), -RPK_EMSGSIZE);
-	assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, 5000), 10);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), "0123456789", 10, 5000), 0);
+	assert_int_equal(rpk_inbox_recv(h, in, 4, NULL, 5000), -RPK_EMSGSIZE);
+	assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, 5000), 10);
 	assert_memory_equal(in, "0123456789", 10);
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	twonode_down(t);
 }
 

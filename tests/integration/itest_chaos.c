@@ -24,6 +24,7 @@
 
 #include <rpk/errno.h>
 
+#include "node/chaos.h"
 #include "twonode.h"
 
 #define WAIT_MS	     20000u
@@ -135,7 +136,7 @@ static void breaking_class(enum rpk_chaos c, const char *finder, const char *oth
 	if (!strcmp(other, "master"))
 		assert_int_equal(p.reset_asks, 1); /* the remote asked */
 	/* Readers saw the reset once; the control channel works again. */
-	assert_int_equal(rpk_hept_recv(t.ctl, buf, sizeof(buf), NULL, WAIT_MS), -RPK_ECONNRESET);
+	assert_int_equal(rpk_inbox_recv(t.ctl, buf, sizeof(buf), NULL, WAIT_MS), -RPK_ECONNRESET);
 	still_serving(&t);
 	teardown(&t);
 }

@@ -125,7 +125,7 @@ static int teardown(void **state)
 static void test_remote_announces_then_destroys(void **state)
 {
 	struct twonode *t = *state;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	char buf[64];
 	int n;
 
@@ -134,16 +134,16 @@ static void test_remote_announces_then_destroys(void **state)
 	assert_string_equal(an.name, "svc-a");
 	assert_true(an.addr >= RPK_RESERVED_ADDRESSES);
 
-	assert_int_equal(rpk_hept_open(t->master, &h, "svc-a", RPK_ADDR_ANY, an.addr), 0);
-	rpk_ept_set_unbind(rpk_hept_ept(h), master_unbound);
-	assert_int_equal(rpk_send(rpk_hept_ept(h), "hello", 5, 5000), 0);
-	n = rpk_hept_recv(h, buf, sizeof(buf), NULL, 5000);
+	assert_int_equal(rpk_inbox_open(t->master, &h, "svc-a", RPK_ADDR_ANY, an.addr), 0);
+	rpk_ept_set_unbind(rpk_inbox_ept(h), master_unbound);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), "hello", 5, 5000), 0);
+	n = rpk_inbox_recv(h, buf, sizeof(buf), NULL, 5000);
 	assert_int_equal(n, 5);
 	assert_memory_equal(buf, "hello", 5);
 
 	assert_string_equal(twonode_cmd(t, "destroy svc-a"), "ok");
 	wait_until(&an.unbound, 1);
-	assert_int_equal(rpk_hept_ept(h)->dst, RPK_ADDR_ANY);
+	assert_int_equal(rpk_inbox_ept(h)->dst, RPK_ADDR_ANY);
 	/* The service is forgotten: a new endpoint by that name stays unbound. */
 	struct rpk_ept late;
 	assert_int_equal(rpk_ept_create(rpk_node_dev(t->master), &late, "svc-a", RPK_ADDR_ANY,
@@ -151,7 +151,7 @@ static void test_remote_announces_then_destroys(void **state)
 			 0);
 	assert_int_equal(late.dst, RPK_ADDR_ANY);
 	rpk_ept_destroy(&late);
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	twonode_down(t);
 }
 
@@ -159,21 +159,21 @@ static void test_remote_announces_then_destroys(void **state)
 static void test_master_announces_then_destroys(void **state)
 {
 	struct twonode *t = *state;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	char want[64], buf[64];
 	int n;
 
 	twonode_up(t, "link16.dts", &ops, master_ns_bind, NULL);
-	assert_int_equal(rpk_hept_open(t->master, &h, "svc-m", RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
+	assert_int_equal(rpk_inbox_open(t->master, &h, "svc-m", RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
 	/* The remote learned our address from the announcement and talks to it. */
-	snprintf(want, sizeof(want), "svc-m 1 0x%x", rpk_hept_ept(h)->addr);
+	snprintf(want, sizeof(want), "svc-m 1 0x%x", rpk_inbox_ept(h)->addr);
 	assert_string_equal(twonode_cmd(t, "bound?"), want);
 	/* ...and its endpoint's default destination is ours. */
 	assert_string_equal(twonode_cmd(t, "say"), "ok");
-	n = rpk_hept_recv(h, buf, sizeof(buf), NULL, 5000);
+	n = rpk_inbox_recv(h, buf, sizeof(buf), NULL, 5000);
 	assert_int_equal(n, 2);
 	assert_memory_equal(buf, "hi", 2);
-	rpk_hept_close(h); /* announces the destroy */
+	rpk_inbox_close(h); /* announces the destroy */
 	snprintf(want, sizeof(want), "svc-m 2 0x%x", RPK_ADDR_ANY);
 	assert_string_equal(twonode_cmd(t, "bound?"), want);
 	twonode_down(t);

@@ -38,7 +38,7 @@ struct link {
 	char instance[64];
 	char dts[512];
 	struct rpk_node *master;
-	struct rpk_hept *echo;
+	struct rpk_inbox *echo;
 	pid_t remote;
 };
 
@@ -95,13 +95,13 @@ static void link_up(struct link *l, int threaded)
 		fail_msg("master: %s", err);
 	/* Bound by name: binds again each time the remote announces it. */
 	assert_int_equal(
-	    rpk_hept_open(l->master, &l->echo, ECHO_SERVICE, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
+	    rpk_inbox_open(l->master, &l->echo, ECHO_SERVICE, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
 }
 
 static void link_down(struct link *l)
 {
 	kill_remote(l);
-	rpk_hept_close(l->echo);
+	rpk_inbox_close(l->echo);
 	rpk_node_close(l->master);
 	rpk_node_unlink_all(&l->lay, l->instance);
 }
@@ -113,7 +113,7 @@ static void wait_bound(struct link *l)
 
 	for (unsigned ms = 0; ms < BIND_WAIT_MS; ms++) {
 		if (rpk_node_state(l->master) == RPK_NODE_ATTACHED &&
-		    rpk_ept_get_dst(rpk_hept_ept(l->echo)) != RPK_ADDR_ANY)
+		    rpk_ept_get_dst(rpk_inbox_ept(l->echo)) != RPK_ADDR_ANY)
 			return;
 		nanosleep(&ts, NULL);
 	}
@@ -188,13 +188,13 @@ static int burst(struct link *l, struct tally *t, uint32_t count)
 		if (t->next_seq - t->echoed < WINDOW && (!count || t->next_seq < count)) {
 			size_t len = make_msg(out, t->cycle, t->next_seq);
 
-			rc = rpk_send(rpk_hept_ept(l->echo), out, len, RECV_WAIT_MS);
+			rc = rpk_send(rpk_inbox_ept(l->echo), out, len, RECV_WAIT_MS);
 			if (rc)
 				return rc;
 			t->next_seq++;
 			continue;
 		}
-		rc = rpk_hept_recv(l->echo, in, sizeof(in), NULL, RECV_WAIT_MS);
+		rc = rpk_inbox_recv(l->echo, in, sizeof(in), NULL, RECV_WAIT_MS);
 		if (rc < 0)
 			return rc;
 		check_echo(t, in, rc);
@@ -207,7 +207,7 @@ static void drain(struct link *l, struct tally *t)
 	uint8_t in[RPK_RPMSG_MAX_PAYLOAD];
 	int rc;
 
-	while ((rc = rpk_hept_recv(l->echo, in, sizeof(in), NULL, 0)) >= 0)
+	while ((rc = rpk_inbox_recv(l->echo, in, sizeof(in), NULL, 0)) >= 0)
 		check_echo(t, in, rc);
 }
 
@@ -290,7 +290,7 @@ static void *send_forever(void *arg)
 {
 	struct blocked *b = arg;
 
-	b->rc = rpk_send(rpk_hept_ept(b->l->echo), "stuck", 5, RPK_WAIT_FOREVER);
+	b->rc = rpk_send(rpk_inbox_ept(b->l->echo), "stuck", 5, RPK_WAIT_FOREVER);
 	return NULL;
 }
 
@@ -307,7 +307,7 @@ static void test_blocked_sender_fails_on_crash(void **state)
 	wait_bound(&l);
 	b.l = &l;
 	assert_int_equal(kill(l.remote, SIGSTOP), 0); /* it consumes nothing more */
-	while ((rc = rpk_trysend(rpk_hept_ept(l.echo), "fill", 4)) == 0)
+	while ((rc = rpk_trysend(rpk_inbox_ept(l.echo), "fill", 4)) == 0)
 		n++;
 	assert_int_equal(rc, -RPK_EAGAIN);
 	assert_true(n > 0);
@@ -318,17 +318,17 @@ static void test_blocked_sender_fails_on_crash(void **state)
 	assert_int_equal(rpk_node_state(l.master), RPK_NODE_CRASHED);
 	/* The reader learns it once, then waits normally again. */
 	uint8_t in[RPK_RPMSG_MAX_PAYLOAD];
-	assert_int_equal(rpk_hept_recv(l.echo, in, sizeof(in), NULL, RECV_WAIT_MS),
+	assert_int_equal(rpk_inbox_recv(l.echo, in, sizeof(in), NULL, RECV_WAIT_MS),
 			 -RPK_ECONNRESET);
-	assert_int_equal(rpk_hept_recv(l.echo, in, sizeof(in), NULL, 0), -RPK_ETIMEDOUT);
-	assert_int_equal(rpk_send(rpk_hept_ept(l.echo), "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
+	assert_int_equal(rpk_inbox_recv(l.echo, in, sizeof(in), NULL, 0), -RPK_ETIMEDOUT);
+	assert_int_equal(rpk_send(rpk_inbox_ept(l.echo), "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
 
 	/* Recovery: the rings start over; all 16 buffers are there again. */
 	l.remote = spawn_remote(&l);
 	wait_bound(&l);
 	for (int i = 0; i < 16; i++) {
-		assert_int_equal(rpk_send(rpk_hept_ept(l.echo), "again", 5, RECV_WAIT_MS), 0);
-		assert_int_equal(rpk_hept_recv(l.echo, in, sizeof(in), NULL, RECV_WAIT_MS), 5);
+		assert_int_equal(rpk_send(rpk_inbox_ept(l.echo), "again", 5, RECV_WAIT_MS), 0);
+		assert_int_equal(rpk_inbox_recv(l.echo, in, sizeof(in), NULL, RECV_WAIT_MS), 5);
 		assert_memory_equal(in, "again", 5);
 	}
 	link_down(&l);
@@ -397,15 +397,15 @@ static uint32_t announcements(struct bound_to *b)
 	return n;
 }
 
-static void echo_some(struct rpk_hept *h, int count)
+static void echo_some(struct rpk_inbox *h, int count)
 {
 	char out[32], in[RPK_RPMSG_MAX_PAYLOAD];
 
 	for (int i = 0; i < count; i++) {
 		int len = snprintf(out, sizeof(out), "message %d", i);
 
-		assert_int_equal(rpk_send(rpk_hept_ept(h), out, (size_t)len, RECV_WAIT_MS), 0);
-		assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, RECV_WAIT_MS), len);
+		assert_int_equal(rpk_send(rpk_inbox_ept(h), out, (size_t)len, RECV_WAIT_MS), 0);
+		assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, RECV_WAIT_MS), len);
 		assert_memory_equal(in, out, (size_t)len);
 	}
 }
@@ -421,7 +421,7 @@ static void test_detach_and_reattach(void **state)
 	struct remote_ops ops = {.setup = svc_setup, .command = svc_command, .arg = &svc};
 	struct bound_to b = {.mu = PTHREAD_MUTEX_INITIALIZER};
 	struct twonode t;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	char before[128], err[512];
 	uint8_t in[16];
 
@@ -430,7 +430,7 @@ static void test_detach_and_reattach(void **state)
 	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(&b) < 1; ms++)
 		usleep(1000);
 	assert_int_equal(announcements(&b), 1);
-	assert_int_equal(rpk_hept_open(t.master, &h, NULL, RPK_ADDR_ANY, b.addr), 0);
+	assert_int_equal(rpk_inbox_open(t.master, &h, NULL, RPK_ADDR_ANY, b.addr), 0);
 	echo_some(h, 50);
 	snprintf(before, sizeof(before), "%s", twonode_cmd(&t, "info"));
 	assert_non_null(strstr(before, "attaches=1 state=attached"));
@@ -438,11 +438,11 @@ static void test_detach_and_reattach(void **state)
 	assert_int_equal(rpk_node_detach(t.master), 0);
 	assert_int_equal(rpk_node_state(t.master), RPK_NODE_DETACHED);
 	assert_int_equal(rpk_node_detach(t.master), -RPK_EINVAL);
-	assert_int_equal(rpk_send(rpk_hept_ept(h), "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
-	assert_int_equal(rpk_hept_recv(h, in, sizeof(in), NULL, RECV_WAIT_MS), -RPK_ECONNRESET);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), "x", 1, RPK_NO_WAIT), -RPK_ENOTCONN);
+	assert_int_equal(rpk_inbox_recv(h, in, sizeof(in), NULL, RECV_WAIT_MS), -RPK_ECONNRESET);
 
 	/* The control channel heard of the reset too. */
-	assert_int_equal(rpk_hept_recv(t.ctl, in, sizeof(in), NULL, 0), -RPK_ECONNRESET);
+	assert_int_equal(rpk_inbox_recv(t.ctl, in, sizeof(in), NULL, 0), -RPK_ECONNRESET);
 	if (rpk_node_attach(t.master, BIND_WAIT_MS, err, sizeof(err)))
 		fail_msg("attach: %s", err);
 	assert_int_equal(rpk_node_state(t.master), RPK_NODE_ATTACHED);
@@ -466,7 +466,7 @@ static void test_detach_and_reattach(void **state)
 	twonode_wait_stats(&t, "remote", remote_was_reset, "the reset", &page);
 	assert_int_equal(page.broken, 0);
 	assert_int_equal(page.vq[0].bad_idx + page.vq[1].bad_idx, 0);
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	twonode_down(&t);
 }
 

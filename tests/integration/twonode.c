@@ -137,7 +137,7 @@ void twonode_up(struct twonode *t, const char *dts, const struct remote_ops *ops
 	if (rpk_node_open(&t->master, &t->lay, "master", &o, err, sizeof(err)) ||
 	    rpk_node_start(t->master, START_TIMEOUT_MS, err, sizeof(err)))
 		fail_msg("master: %s", err);
-	assert_int_equal(rpk_hept_open(t->master, &t->ctl, NULL, RPK_ADDR_ANY, CTL_ADDR), 0);
+	assert_int_equal(rpk_inbox_open(t->master, &t->ctl, NULL, RPK_ADDR_ANY, CTL_ADDR), 0);
 }
 
 const char *twonode_cmd(struct twonode *t, const char *fmt, ...)
@@ -150,8 +150,8 @@ const char *twonode_cmd(struct twonode *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	assert_int_equal(rpk_send(rpk_hept_ept(t->ctl), cmd, strlen(cmd), CMD_TIMEOUT_MS), 0);
-	n = rpk_hept_recv(t->ctl, reply, sizeof(reply) - 1, NULL, CMD_TIMEOUT_MS);
+	assert_int_equal(rpk_send(rpk_inbox_ept(t->ctl), cmd, strlen(cmd), CMD_TIMEOUT_MS), 0);
+	n = rpk_inbox_recv(t->ctl, reply, sizeof(reply) - 1, NULL, CMD_TIMEOUT_MS);
 	if (n < 0)
 		fail_msg("no reply to '%s': %s", cmd, rpk_strerror(n));
 	reply[n] = 0;
@@ -251,7 +251,7 @@ void *twonode_map(const struct twonode *t, int region, size_t *size)
 void twonode_down(struct twonode *t)
 {
 	assert_string_equal(twonode_cmd(t, "quit"), "ok");
-	rpk_hept_close(t->ctl);
+	rpk_inbox_close(t->ctl);
 	t->ctl = NULL;
 	assert_int_equal(wait_child(t->child, CMD_TIMEOUT_MS), 0);
 	t->child = 0;

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "layout/layout.h"
-#include "node/node.h"
+#include <rpk/layout.h>
+#include <rpk/node.h>
 
 #define CTL_ADDR 100u
 
@@ -24,7 +24,7 @@ struct twonode {
 	pid_t child;
 	int note_fd; /* parent: read end of the child's note pipe */
 	struct rpk_node *master;
-	struct rpk_hept *ctl; /* master's end of the control channel */
+	struct rpk_inbox *ctl; /* master's end of the control channel */
 };
 
 /* Remote side: called after the remote node is open (create endpoints

@@ -286,7 +286,7 @@ static void corrupt(struct shared *s, enum corruption c, unsigned r)
 /* ---- the master: sends the stream, checks the echoes ---- */
 
 struct master_side {
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	uint32_t next;	   /* next sequence number to send */
 	uint64_t sent;	   /* sends that returned 0 */
 	int64_t last_echo; /* highest echo seen */
@@ -303,7 +303,7 @@ static int send_one(struct master_side *m)
 {
 	uint8_t buf[MAX_LEN];
 	size_t len = make_msg(buf, m->next);
-	int rc = rpk_send(rpk_hept_ept(m->h), buf, len, 50);
+	int rc = rpk_send(rpk_inbox_ept(m->h), buf, len, 50);
 
 	if (rc == 0) {
 		m->next++;
@@ -319,7 +319,7 @@ static int take_echoes(struct master_side *m, uint32_t wait_ms)
 	int got = 0;
 
 	for (;;) {
-		int n = rpk_hept_recv(m->h, buf, sizeof(buf), NULL, wait_ms);
+		int n = rpk_inbox_recv(m->h, buf, sizeof(buf), NULL, wait_ms);
 		int64_t seq;
 
 		if (n == -RPK_ECONNRESET) {
@@ -428,7 +428,7 @@ static void test_corruption_rounds(void **state)
 	fflush(stdout);
 	srand(seed);
 	twonode_up(&t, "link16.dts", &ops, NULL, NULL);
-	assert_int_equal(rpk_hept_open(t.master, &m.h, NULL, RPK_ADDR_ANY, STREAM_ADDR), 0);
+	assert_int_equal(rpk_inbox_open(t.master, &m.h, NULL, RPK_ADDR_ANY, STREAM_ADDR), 0);
 	shared_open(&sh, &t);
 	the_link = &t;
 	the_shared = &sh;
@@ -457,7 +457,7 @@ static void test_corruption_rounds(void **state)
 	/* Drain: the control command travels behind the last stream message;
 	 * its channel saw the resets too (once). */
 	take_echoes(&m, 100);
-	while (rpk_hept_recv(t.ctl, (char[8]){0}, 8, NULL, 0) == -RPK_ECONNRESET)
+	while (rpk_inbox_recv(t.ctl, (char[8]){0}, 8, NULL, 0) == -RPK_ECONNRESET)
 		;
 	assert_int_equal(sscanf(twonode_cmd(&t, "stream"), "%llu %llu %llu %llu %lld", &rrecv,
 				&rdups, &rcorrupt, &rgaps, &rlast),
@@ -488,7 +488,7 @@ static void test_corruption_rounds(void **state)
 
 	shared_close(&sh, &t);
 	free(took);
-	rpk_hept_close(m.h);
+	rpk_inbox_close(m.h);
 	twonode_down(&t);
 }
 

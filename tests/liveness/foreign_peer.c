@@ -248,28 +248,28 @@ static void until_page(const char *instance, const char *node, page_pred pred, c
 }
 
 /* Round trips through a hosted endpoint bound to the peer's service. */
-static void echoes(struct rpk_hept *h, int count)
+static void echoes(struct rpk_inbox *h, int count)
 {
 	char in[64], out[64];
 
 	for (int i = 0; i < count; i++) {
 		int n = snprintf(out, sizeof(out), "echo %d", i), got;
 
-		assert_int_equal(rpk_send(rpk_hept_ept(h), out, (size_t)n, WAIT_MS), 0);
+		assert_int_equal(rpk_send(rpk_inbox_ept(h), out, (size_t)n, WAIT_MS), 0);
 		do
-			got = rpk_hept_recv(h, in, sizeof(in), NULL, WAIT_MS);
+			got = rpk_inbox_recv(h, in, sizeof(in), NULL, WAIT_MS);
 		while (got == -RPK_ECONNRESET);
 		assert_int_equal(got, n);
 		assert_memory_equal(in, out, (size_t)n);
 	}
 }
 
-static void until_bound(struct rpk_hept *h)
+static void until_bound(struct rpk_inbox *h)
 {
-	for (unsigned ms = 0; ms < WAIT_MS && rpk_ept_get_dst(rpk_hept_ept(h)) == RPK_ADDR_ANY;
+	for (unsigned ms = 0; ms < WAIT_MS && rpk_ept_get_dst(rpk_inbox_ept(h)) == RPK_ADDR_ANY;
 	     ms++)
 		usleep(1000);
-	assert_int_not_equal(rpk_ept_get_dst(rpk_hept_ept(h)), RPK_ADDR_ANY);
+	assert_int_not_equal(rpk_ept_get_dst(rpk_inbox_ept(h)), RPK_ADDR_ANY);
 }
 
 static void load(struct rpk_layout *lay, char *instance, size_t len, const char *tag)
@@ -332,7 +332,7 @@ static void test_foreign_remote(void **state)
 	struct rpk_node_opts o = {.threaded = 1};
 	struct rpk_layout lay;
 	struct rpk_node *n;
-	struct rpk_hept *h;
+	struct rpk_inbox *h;
 	char instance[64], err[1024];
 	pid_t child;
 	int st;
@@ -344,7 +344,7 @@ static void test_foreign_remote(void **state)
 	if (rpk_node_open(&n, &lay, "master", &o, err, sizeof(err)) ||
 	    rpk_node_start(n, WAIT_MS, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_int_equal(rpk_hept_open(n, &h, ECHO_SVC, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
+	assert_int_equal(rpk_inbox_open(n, &h, ECHO_SVC, RPK_ADDR_ANY, RPK_ADDR_ANY), 0);
 	until_bound(h);
 	echoes(h, 100);
 	/* Several watchdog periods: no reset of a link nobody signs. */
@@ -353,15 +353,15 @@ static void test_foreign_remote(void **state)
 	status_says_unknown(instance, "remote");
 
 	/* It reboots: a fresh table, the status back to 0. */
-	assert_int_equal(rpk_send(rpk_hept_ept(h), "reboot", 6, WAIT_MS), 0);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), "reboot", 6, WAIT_MS), 0);
 	until_page(instance, "master", master_back, "the remote back after its reboot");
 	until_bound(h);
 	echoes(h, 50);
 
-	assert_int_equal(rpk_send(rpk_hept_ept(h), "quit", 4, WAIT_MS), 0);
+	assert_int_equal(rpk_send(rpk_inbox_ept(h), "quit", 4, WAIT_MS), 0);
 	assert_int_equal(waitpid(child, &st, 0), child);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	rpk_node_close(n);
 	rpk_node_unlink_all(&lay, instance);
 }

@@ -17,7 +17,7 @@
 
 #include <rpk/errno.h>
 
-#include "layout/layout.h"
+#include <rpk/layout.h>
 
 #define SEED_DTS      RPK_EXAMPLES_DIR "/seed-tcc807x.dts"
 #define FIXTURE(name) RPK_TEST_DATA "/unit/dts/" name

@@ -10,7 +10,7 @@
 
 #include <rpk/errno.h>
 
-#include "node/node.h"
+#include <rpk/node.h>
 #include "posix/rpk_posix.h"
 #include "rpk_tool.h"
 

@@ -73,12 +73,8 @@ static void node_error(const char *who, struct rpk_node *n)
 int run_echo_remote(const struct echo_opts *o)
 {
 	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
-	struct rpk_node_opts nopts = {.instance = o->instance,
-				      .polling = o->polling,
-				      .chaos = o->chaos,
-				      .chaos_every_ms = o->chaos_every_ms,
-				      .booted = o->booted,
-				      .group = o->group};
+	struct rpk_node_opts nopts = {
+	    .instance = o->instance, .polling = o->polling, .booted = o->booted, .group = o->group};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -94,6 +90,8 @@ int run_echo_remote(const struct echo_opts *o)
 		return 1;
 	}
 	stop_interrupts(n);
+	if (o->chaos)
+		rpk_node_set_chaos(n, o->chaos, o->chaos_every_ms);
 	for (int i = 0; i < ln->num_services; i++)
 		rpk_ept_create(rpk_node_dev(n), &epts[i], ln->services[i], RPK_ADDR_ANY,
 			       RPK_ADDR_ANY, echo_cb, &st);
@@ -194,14 +192,14 @@ static size_t make_msg(uint8_t *buf, uint32_t i, uint32_t max)
 	return len;
 }
 
-static uint32_t check_echoes(struct rpk_hept *h, uint32_t count, uint32_t max)
+static uint32_t check_echoes(struct rpk_inbox *h, uint32_t count, uint32_t max)
 {
 	uint8_t out[RPK_RPMSG_MAX_PAYLOAD], in[RPK_RPMSG_MAX_PAYLOAD];
 	uint32_t ok = 0;
 
 	for (uint32_t i = 0; i < count && !rpk_stop; i++) {
 		size_t len = make_msg(out, i, max);
-		int rc = rpk_send(rpk_hept_ept(h), out, len, ECHO_SEND_TIMEOUT_MS);
+		int rc = rpk_send(rpk_inbox_ept(h), out, len, ECHO_SEND_TIMEOUT_MS);
 
 		if (rc == -RPK_EINTR)
 			break;
@@ -209,7 +207,7 @@ static uint32_t check_echoes(struct rpk_hept *h, uint32_t count, uint32_t max)
 			fprintf(stderr, "master: send %u failed: %s\n", i, rpk_strerror(rc));
 			break;
 		}
-		rc = rpk_hept_recv(h, in, sizeof(in), NULL, ECHO_RECV_TIMEOUT_MS);
+		rc = rpk_inbox_recv(h, in, sizeof(in), NULL, ECHO_RECV_TIMEOUT_MS);
 		if (rc == -RPK_EINTR)
 			break;
 		if (rc < 0) {
@@ -254,11 +252,9 @@ int run_echo_master(const struct check_opts *o)
 				      .threaded = 1,
 				      .ns_bind = on_announce,
 				      .ns_priv = &w,
-				      .chaos = o->chaos,
-				      .chaos_every_ms = o->chaos_every_ms,
 				      .group = o->group};
 	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
-	struct rpk_hept *h = NULL;
+	struct rpk_inbox *h = NULL;
 	struct rpk_node *n;
 	char err[1024], name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 	uint32_t ok;
@@ -284,6 +280,8 @@ int run_echo_master(const struct check_opts *o)
 		return 1;
 	}
 	stop_interrupts(n);
+	if (o->chaos)
+		rpk_node_set_chaos(n, o->chaos, o->chaos_every_ms);
 	rc = o->firmware ? boot(n, o, &rp, err, sizeof(err))
 			 : rpk_node_start(n, o->start_timeout_ms, err, sizeof(err));
 	if (rc) {
@@ -301,7 +299,7 @@ int run_echo_master(const struct check_opts *o)
 		close_node(n);
 		return rpk_stop ? 130 : 1;
 	}
-	rc = rpk_hept_open(n, &h, w.name, RPK_ADDR_ANY, w.addr);
+	rc = rpk_inbox_open(n, &h, w.name, RPK_ADDR_ANY, w.addr);
 	/* Announced by the remote: its name is what it wrote in shared memory. */
 	rpk_esc_name(name, sizeof(name), w.name, sizeof(w.name));
 	if (rc) {
@@ -309,7 +307,7 @@ int run_echo_master(const struct check_opts *o)
 		close_node(n);
 		return 1;
 	}
-	printf("master: bound \"%s\": 0x%x -> 0x%x\n", name, rpk_hept_ept(h)->addr, w.addr);
+	printf("master: bound \"%s\": 0x%x -> 0x%x\n", name, rpk_inbox_ept(h)->addr, w.addr);
 	if (!o->count) {
 		struct timespec period = {0, 20000000};
 
@@ -328,7 +326,7 @@ int run_echo_master(const struct check_opts *o)
 		node_error("master", n);
 		rc = 1;
 	}
-	rpk_hept_close(h);
+	rpk_inbox_close(h);
 	print_counts(n);
 	close_node(n);
 	return rc;

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rpk/version.h>
+
 #include "rpk_tool.h"
 
 static const struct {
@@ -23,7 +25,8 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpk COMMAND [OPTIONS]   (rpk COMMAND --help for its options)\n\n"
-		   "rpmsg-kit: RPMsg over shared memory, in both roles, on this host.\n\n"
+		   "rpmsg-kit: RPMsg over shared memory, in both roles, on this host.\n"
+		   "rpk --version prints the version.\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
@@ -34,6 +37,10 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("rpk (rpmsg-kit) %s\n", rpk_version());
+		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);

@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "layout/layout.h"
-#include "node/node.h"
+#include <rpk/layout.h>
+#include <rpk/node.h>
+
+#include "node/chaos.h"
 
 #define RPK_DEFAULT_DT RPK_EXAMPLES_DIR "/seed-tcc807x.dts"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A link's layout, read from a devicetree (see docs/devicetree.md):
+ * A link's layout, read from a devicetree (docs/bindings, and the README's "Describing a link"):
  * reserved-memory regions, shared-memory mailboxes, and one node per side of
  * the link naming its role, its regions and its doorbells.
  */
@@ -11,6 +11,10 @@
 #include <stdint.h>
 
 #include <rpk/rpmsg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define RPK_LAYOUT_MAX_REGIONS	32
 #define RPK_LAYOUT_MAX_NODES	16
@@ -71,5 +75,9 @@ const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, cons
 
 /* Bytes of buffer pool a ring of num entries needs (Linux: 2 * min(num, 256) * 512). */
 uint64_t rpk_layout_pool_size(uint32_t num);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -17,7 +17,7 @@
 
 #include <rpk/errno.h>
 
-#include "node/node.h"
+#include <rpk/node.h>
 
 #define INTERRUPT_SLICE_MS 50u
 
@@ -27,7 +27,7 @@ struct held_msg {
 	uint32_t src;
 };
 
-struct rpk_hept {
+struct rpk_inbox {
 	struct rpk_ept ept;
 	struct rpk_rpmsg *dev;
 	pthread_mutex_t mu;
@@ -38,9 +38,9 @@ struct rpk_hept {
 	uint64_t dropped;
 };
 
-static int hept_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
+static int inbox_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
 {
-	struct rpk_hept *h = priv;
+	struct rpk_inbox *h = priv;
 
 	(void)ept;
 	pthread_mutex_lock(&h->mu);
@@ -58,9 +58,9 @@ static int hept_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, vo
 	return 0;
 }
 
-static void hept_unbind(struct rpk_ept *ept)
+static void inbox_unbind(struct rpk_ept *ept)
 {
-	struct rpk_hept *h = ept->priv;
+	struct rpk_inbox *h = ept->priv;
 
 	pthread_mutex_lock(&h->mu);
 	if (!rpk_rpmsg_is_up(h->dev)) { /* a reset, not just a service gone */
@@ -74,11 +74,11 @@ static void hept_unbind(struct rpk_ept *ept)
 	pthread_mutex_unlock(&h->mu);
 }
 
-int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, uint32_t src,
-		  uint32_t dst)
+int rpk_inbox_open(struct rpk_node *n, struct rpk_inbox **out, const char *name, uint32_t src,
+		   uint32_t dst)
 {
 	struct rpk_rpmsg *dev = rpk_node_dev(n);
-	struct rpk_hept *h = calloc(1, sizeof(*h));
+	struct rpk_inbox *h = calloc(1, sizeof(*h));
 	pthread_condattr_t ca;
 	int rc;
 
@@ -96,7 +96,7 @@ int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, u
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	rc = rpk_ept_create(dev, &h->ept, name, src, dst, hept_rx, h);
+	rc = rpk_ept_create(dev, &h->ept, name, src, dst, inbox_rx, h);
 	if (rc) {
 		pthread_cond_destroy(&h->cv);
 		pthread_mutex_destroy(&h->mu);
@@ -104,12 +104,12 @@ int rpk_hept_open(struct rpk_node *n, struct rpk_hept **out, const char *name, u
 		free(h);
 		return rc;
 	}
-	rpk_ept_set_unbind(&h->ept, hept_unbind);
+	rpk_ept_set_unbind(&h->ept, inbox_unbind);
 	*out = h;
 	return 0;
 }
 
-struct rpk_ept *rpk_hept_ept(struct rpk_hept *h)
+struct rpk_ept *rpk_inbox_ept(struct rpk_inbox *h)
 {
 	return &h->ept;
 }
@@ -130,7 +130,7 @@ static int before(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint32_t timeout_ms)
+int rpk_inbox_recv(struct rpk_inbox *h, void *buf, size_t cap, uint32_t *src, uint32_t timeout_ms)
 {
 	struct held_msg m;
 	struct timespec dl;
@@ -182,7 +182,7 @@ int rpk_hept_recv(struct rpk_hept *h, void *buf, size_t cap, uint32_t *src, uint
 	return rc;
 }
 
-void rpk_hept_close(struct rpk_hept *h)
+void rpk_inbox_close(struct rpk_inbox *h)
 {
 	if (!h)
 		return;
