@@ -18,9 +18,9 @@
 #include <rpk/elf.h>
 #include <rpk/errno.h>
 #include <rpk/rsc_table.h>
+#include <rpk/observe.h>
 #include <rpk/virtio.h>
 
-#include "observe.h"
 #include "rpk_tool.h"
 
 #define MAX_RANGES 128
@@ -252,27 +252,36 @@ static int dump_file(const char *path)
 static int dump_live(const char *dt, const char *node, const char *instance, const char *group)
 {
 	static struct rpk_layout lay;
-	struct observed o;
-	char origin[300];
+	const struct rpk_region *rr;
+	struct rpk_observer *o;
+	char origin[300], err[1024];
 	uint8_t *copy;
 	int rc;
 
 	if (load_layout(dt, &lay))
 		return -1;
-	rc = observe_open(&o, &lay, node, instance, group, "rsc");
-	if (rc == 1)
+	rc = rpk_observer_open(&o, &lay, node, instance, group, err, sizeof(err));
+	if (rc == -RPK_ENOENT) {
 		fprintf(stderr, "rpk rsc: no running link for instance '%s'\n", instance);
-	if (rc)
 		return -1;
+	}
+	if (rc) {
+		fprintf(stderr, "rpk rsc: ");
+		rpk_print_escaped(stderr, err);
+		fprintf(stderr, "\n");
+		return -1;
+	}
+	rr = rpk_observer_table_region(o);
 	/* Raw, not validated: the dump reports what is wrong with it. */
-	copy = malloc(o.rsc->rsc_size);
+	copy = malloc(rr->rsc_size);
 	if (copy)
-		memcpy(copy, (const uint8_t *)o.rsc_shm.va + o.rsc->rsc_offset, o.rsc->rsc_size);
-	snprintf(origin, sizeof(origin), "%s (instance %s): table at 0x%llx", o.ln->path, instance,
-		 (unsigned long long)(o.rsc->da + o.rsc->rsc_offset));
-	rc = copy ? dump_table(copy, o.rsc->rsc_size, origin) : -1;
+		rpk_observer_table_raw(o, copy, rr->rsc_size);
+	snprintf(origin, sizeof(origin), "%s (instance %s): table at 0x%llx",
+		 rpk_observer_node(o)->path, instance,
+		 (unsigned long long)(rr->da + rr->rsc_offset));
+	rc = copy ? dump_table(copy, rr->rsc_size, origin) : -1;
 	free(copy);
-	observe_close(&o);
+	rpk_observer_close(o);
 	return rc;
 }
 

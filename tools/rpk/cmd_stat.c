@@ -11,7 +11,8 @@
 #include <rpk/errno.h>
 
 #include <rpk/node.h>
-#include "posix/rpk_posix.h"
+#include <rpk/observe.h>
+
 #include "rpk_tool.h"
 
 static void usage(FILE *f)
@@ -76,11 +77,11 @@ static void print_page(const struct rpk_node_stats_page *p, const char *path, co
  * write a pid). */
 static const char *whose(uint32_t pid, const char *page)
 {
-	int maps = rpk_pid_maps(pid, page);
+	int alive, maps = rpk_observe_pid(pid, page, &alive);
 
 	if (maps == 1)
 		return "";
-	if (!rpk_pid_alive(pid))
+	if (!alive)
 		return " (gone: its last counters)";
 	return maps ? " (cannot tell whether it keeps this page)"
 		    : " (does not map this page: not its counters)";

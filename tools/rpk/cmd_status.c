@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "observe.h"
+#include <rpk/errno.h>
+#include <rpk/observe.h>
+
 #include "rpk_tool.h"
 
 static void usage(FILE *f)
@@ -27,47 +29,38 @@ static void usage(FILE *f)
 		   "  -h, --help        this text\n");
 }
 
-/*
- * What a bell says of the process that rings it, read once. Anyone who can
- * write the mailbox can write a pid: it counts as a node of this link only
- * if that process maps the link's mailbox object.
- */
+/* What a side's doorbell says (checked: rpk_observer_sides), and whether the
+ * shared state shows it at work (a table, DRIVER_OK). */
 struct side {
-	uint32_t session, pid;
-	int maps;   /* rpk_pid_maps() */
-	int active; /* the shared state shows it at work (a table, DRIVER_OK) */
+	struct rpk_observed_side bell;
+	int active;
 };
-
-static void look(struct side *s, const struct rpk_bell *b, const char *mbox)
-{
-	s->session = rpk_bell_session(b);
-	s->pid = __atomic_load_n(&b->pid, __ATOMIC_RELAXED);
-	s->maps = s->session ? rpk_pid_maps(s->pid, mbox) : 0;
-}
 
 /* 1: a node of this link runs it; -1: a peer that does not sign its bell
  * is at work (whether it lives cannot be told); 0: none. */
 static int alive(const struct side *s)
 {
-	if (!s->session)
+	if (!s->bell.session)
 		return s->active ? -1 : 0;
-	return s->maps == 1;
+	return s->bell.maps == 1;
 }
 
 static void print_side(const char *who, const struct side *s)
 {
-	if (!s->session && s->active)
+	const struct rpk_observed_side *b = &s->bell;
+
+	if (!b->session && s->active)
 		printf("  %-7s does not sign its doorbell (docs/host-link.md): liveness unknown\n",
 		       who);
-	else if (!s->session)
+	else if (!b->session)
 		printf("  %-7s never started\n", who);
-	else if (s->maps == 1)
-		printf("  %-7s pid %u, session %u, running\n", who, s->pid, s->session);
-	else if (!rpk_pid_alive(s->pid))
-		printf("  %-7s pid %u, session %u, gone\n", who, s->pid, s->session);
+	else if (b->maps == 1)
+		printf("  %-7s pid %u, session %u, running\n", who, b->pid, b->session);
+	else if (!b->alive)
+		printf("  %-7s pid %u, session %u, gone\n", who, b->pid, b->session);
 	else
-		printf("  %-7s pid %u (%s this link: ignored), session %u\n", who, s->pid,
-		       s->maps ? "cannot tell whether it maps" : "does not map", s->session);
+		printf("  %-7s pid %u (%s this link: ignored), session %u\n", who, b->pid,
+		       b->maps ? "cannot tell whether it maps" : "does not map", b->session);
 }
 
 static const struct rpk_fw_rsc_vdev *rpmsg_vdev(const uint8_t *tbl)
@@ -91,28 +84,31 @@ static void print_vdev(const struct rpk_fw_rsc_vdev *v)
 }
 
 /* The state a live master process reports, or NULL. */
-static const char *master_says(const struct observed *o, const char *instance, const char *group)
+static const char *master_says(const struct rpk_layout *lay, struct rpk_observer *o,
+			       const char *instance, const char *group)
 {
-	const struct rpk_layout_node *m = link_peer(o->lay, o->ln, RPK_ROLE_MASTER);
+	const struct rpk_layout_node *m = link_peer(lay, rpk_observer_node(o), RPK_ROLE_MASTER);
 	struct rpk_node_stats_page pg;
 	char why[1024], page[200];
+	int alive;
 
 	if (!m || rpk_node_read_stats_group(instance, m->name, group, &pg, why, sizeof(why)))
 		return NULL;
 	/* Its page, if the process it names maps it: a killed master's page
 	 * stays behind, and anyone who can write it can write a pid. */
 	rpk_node_stats_name(page, sizeof(page), instance, m->name);
-	if (rpk_pid_maps(pg.pid, page) != 1)
+	if (rpk_observe_pid(pg.pid, page, &alive) != 1)
 		return NULL;
 	return rpk_node_state_name((enum rpk_node_state)pg.state);
 }
 
 /* The state from what shared memory shows (remoteproc's names). */
-static const char *state_of(const struct observed *o, const char *instance, const char *group,
-			    const struct side *remote, const struct side *master, int published,
+static const char *state_of(const struct rpk_layout *lay, struct rpk_observer *o,
+			    const char *instance, const char *group, const struct side *remote,
+			    const struct side *master, int published,
 			    const struct rpk_fw_rsc_vdev *v)
 {
-	const char *said = master_says(o, instance, group);
+	const char *said = master_says(lay, o, instance, group);
 
 	if (said)
 		return said;
@@ -132,31 +128,37 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 {
 	struct rpk_rsc_problem why;
 	const struct rpk_fw_rsc_vdev *v;
-	struct observed o;
+	const struct rpk_layout_node *ln;
+	const struct rpk_region *rr;
+	struct rpk_observer *o;
 	struct side remote, master;
 	unsigned long long at;
-	char mbox[200], path[RPK_ESC_SIZE(RPK_LAYOUT_PATH)];
+	char err[1024], path[RPK_ESC_SIZE(RPK_LAYOUT_PATH)];
 	int published;
 	uint8_t *tbl;
-	int rc = observe_open(&o, lay, node, instance, group, "status");
+	int rc = rpk_observer_open(&o, lay, node, instance, group, err, sizeof(err));
 
-	if (rc < 0)
-		return 1;
-	if (rc == 1) {
+	if (rc == -RPK_ENOENT) {
 		printf("offline\n  no shared memory for instance '%s'\n", instance);
 		return 0;
 	}
-	tbl = observe_table(&o, &published, &why);
+	if (rc) {
+		fprintf(stderr, "rpk status: ");
+		rpk_print_escaped(stderr, err);
+		fprintf(stderr, "\n");
+		return 1;
+	}
+	ln = rpk_observer_node(o);
+	rr = rpk_observer_table_region(o);
+	tbl = rpk_observer_table(o, &published, &why);
 	v = rpmsg_vdev(tbl);
-	at = (unsigned long long)(o.rsc->da + o.rsc->rsc_offset);
-	rpk_node_shm_name(mbox, sizeof(mbox), instance, &lay->regions[o.ln->mailbox]);
-	look(&remote, o.remote_bell, mbox);
-	look(&master, o.master_bell, mbox);
+	at = (unsigned long long)(rr->da + rr->rsc_offset);
+	rpk_observer_sides(o, &remote.bell, &master.bell);
 	remote.active = published;
 	master.active = v && (v->status & RPK_VIRTIO_STATUS_DRIVER_OK);
-	printf("%s\n", state_of(&o, instance, group, &remote, &master, published, v));
+	printf("%s\n", state_of(lay, o, instance, group, &remote, &master, published, v));
 	printf("  link    %s, instance %s\n",
-	       rpk_esc_name(path, sizeof(path), o.ln->path, sizeof(o.ln->path)), instance);
+	       rpk_esc_name(path, sizeof(path), ln->path, sizeof(ln->path)), instance);
 	print_side("remote", &remote);
 	print_side("master", &master);
 	if (!published) {
@@ -168,7 +170,7 @@ static int show(const struct rpk_layout *lay, const char *node, const char *inst
 		print_vdev(v);
 	}
 	free(tbl);
-	observe_close(&o);
+	rpk_observer_close(o);
 	return 0;
 }
 

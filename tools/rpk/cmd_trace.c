@@ -12,7 +12,9 @@
 #include <rpk/errno.h>
 #include <rpk/trace.h>
 
-#include "observe.h"
+#include <rpk/observe.h>
+
+#include "rpk_tool.h"
 
 #define FOLLOW_PERIOD_MS 100
 
@@ -30,48 +32,8 @@ static void usage(FILE *f)
 		   "  -h, --help        this text\n");
 }
 
-/* Where the trace entry points, if inside the table's region; NULL otherwise. */
-static const void *find_trace(struct observed *o, uint32_t *len)
-{
-	struct rpk_rsc_problem why;
-	const struct rpk_fw_rsc_trace *t = NULL;
-	uint64_t off;
-	uint32_t type;
-	int published;
-	uint8_t *tbl = observe_table(o, &published, &why);
-
-	if (!tbl) {
-		if (published)
-			fprintf(stderr, "rpk trace: the resource table is invalid (entry %d): %s\n",
-				why.entry, why.what);
-		else
-			fprintf(stderr, "rpk trace: no resource table published yet\n");
-		return NULL;
-	}
-	for (uint32_t i = 0; rpk_rsc_entry(tbl, i, &type); i++)
-		if (type == RPK_RSC_TRACE) {
-			t = rpk_rsc_entry(tbl, i, NULL);
-			break;
-		}
-	if (!t) {
-		fprintf(stderr, "rpk trace: the remote's table has no trace entry\n");
-		free(tbl);
-		return NULL;
-	}
-	off = (uint64_t)t->da - o->rsc->da;
-	*len = t->len;
-	if (t->da < o->rsc->da || off + t->len > o->rsc->size) {
-		fprintf(stderr, "rpk trace: trace at 0x%x (0x%x bytes) is outside %s\n", t->da,
-			t->len, o->rsc->path);
-		free(tbl);
-		return NULL;
-	}
-	free(tbl);
-	return (const uint8_t *)o->rsc_shm.va + off;
-}
-
 /* Print what is new; -1 if the buffer holds no trace. */
-static int print_new(struct observed *o, const void *buf, uint32_t len,
+static int print_new(struct rpk_observer *o, const void *buf, uint32_t len,
 		     struct rpk_trace_cursor *cur)
 {
 	static char out[4096], text[RPK_ESC_SIZE(sizeof(out))];
@@ -79,7 +41,7 @@ static int print_new(struct observed *o, const void *buf, uint32_t len,
 	int n;
 
 	do {
-		n = rpk_trace_read(buf, len, cur, out, sizeof(out), &lost, &o->port);
+		n = rpk_trace_read(buf, len, cur, out, sizeof(out), &lost, rpk_observer_port(o));
 		if (n < 0)
 			return -1;
 		if (lost)
@@ -95,29 +57,39 @@ static int trace(const struct rpk_layout *lay, const char *node, const char *ins
 		 const char *group, int follow)
 {
 	struct timespec period = {0, FOLLOW_PERIOD_MS * 1000000L};
-	struct observed o;
+	struct rpk_observer *o;
 	const void *buf;
 	struct rpk_trace_cursor cur = {0, 0};
 	uint32_t len = 0;
-	int rc = observe_open(&o, lay, node, instance, group, "trace");
+	char err[1024];
+	int rc = rpk_observer_open(&o, lay, node, instance, group, err, sizeof(err));
 
-	if (rc == 1)
+	if (rc == -RPK_ENOENT) {
 		fprintf(stderr, "rpk trace: no running link for instance '%s'\n", instance);
-	if (rc)
-		return 1;
-	buf = find_trace(&o, &len);
-	if (!buf) {
-		observe_close(&o);
 		return 1;
 	}
-	rc = print_new(&o, buf, len, &cur);
+	if (rc) {
+		fprintf(stderr, "rpk trace: ");
+		rpk_print_escaped(stderr, err);
+		fprintf(stderr, "\n");
+		return 1;
+	}
+	buf = rpk_observer_trace(o, &len, err, sizeof(err));
+	if (!buf) {
+		fprintf(stderr, "rpk trace: ");
+		rpk_print_escaped(stderr, err);
+		fprintf(stderr, "\n");
+		rpk_observer_close(o);
+		return 1;
+	}
+	rc = print_new(o, buf, len, &cur);
 	if (rc)
 		fprintf(stderr, "rpk trace: no trace in the buffer at its entry\n");
 	while (!rc && follow && !rpk_stop) {
-		nanosleep(&period, NULL);      /* an observer polls; the remote never waits on it */
-		print_new(&o, buf, len, &cur); /* fails only while a restart lays it out */
+		nanosleep(&period, NULL);     /* an observer polls; the remote never waits on it */
+		print_new(o, buf, len, &cur); /* fails only while a restart lays it out */
 	}
-	observe_close(&o);
+	rpk_observer_close(o);
 	return rc ? 1 : 0;
 }
 
