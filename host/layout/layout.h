@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A link's layout, read from a devicetree (see docs/devicetree.md):
+ * A link's layout, read from a devicetree (the binding: docs/bindings/):
  * reserved-memory regions, shared-memory mailboxes, and one node per side of
  * the link naming its role, its regions and its doorbells.
  */
