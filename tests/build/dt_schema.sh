@@ -96,9 +96,10 @@ for f in "$bindings"/*.yaml; do
 	[ ! -s "$out/doc.log" ] || fail_with "$f is not a valid binding:" "$out/doc.log"
 done
 
-# 2. One processed schema: ours and dt-schema's own, but for root-node.yaml,
-#    which requires a board's compatible and model at the root; a link's
-#    devicetree describes the link, not a board.
+# 2. One processed schema (dt-mk-schema): ours and dt-schema's own, but for
+#    root-node.yaml, which requires a board's compatible and model at the
+#    root; a link's devicetree describes the link, not a board. (dt-validate
+#    -s also takes a directory, but then adds every schema of its own.)
 #    dt-schema's own schemas are found by the Python that runs dt-validate.
 python=$(sed -n '1s/^#! *//p' "$(command -v dt-validate)")
 core=$($python -c 'import dtschema, os; print(os.path.dirname(dtschema.__file__))')/schemas
