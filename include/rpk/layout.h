@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A link's layout, read from a devicetree (docs/bindings, and the README's "Describing a link"):
+ * A link's layout, read from a devicetree (the binding: docs/bindings/):
  * reserved-memory regions, shared-memory mailboxes, and one node per side of
  * the link naming its role, its regions and its doorbells.
  */

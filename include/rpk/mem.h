@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Memory windows: the table that turns a peer's device address into a local
- * pointer (ARCHITECTURE.md rule 2). Addresses read from shared memory are
- * translated here and never cast.
+ * pointer (docs/architecture.md, rule 2). Addresses read from shared memory
+ * are translated here and never cast.
  */
 #ifndef RPK_MEM_H
 #define RPK_MEM_H

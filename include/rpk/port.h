@@ -9,14 +9,17 @@
  *  - notify: ring the peer's doorbell after publishing ring entries the peer
  *    asked to hear about;
  *  - cache_clean / cache_invalidate: at the protocol's publish and consume
- *    points (ARCHITECTURE.md rule 3);
+ *    points (docs/architecture.md, rule 3);
  *  - lock / unlock: serialise one class of state when several threads use
- *    one device (see enum rpk_lock); must be recursive for RPK_LOCK_EPT, since
- *    receive callbacks run under it and may create or destroy endpoints;
+ *    one device (see enum rpk_lock); must be recursive for RPK_LOCK_RX and
+ *    RPK_LOCK_EPT, since receive callbacks run under both and may create or
+ *    destroy endpoints, release held buffers or read the counters;
  *  - event_snapshot / event_wait: sleep until the peer kicks us. A waiter
  *    takes a snapshot, re-checks its condition, then waits on the snapshot,
  *    so a kick between the check and the wait is never lost;
  *  - now_ms: a monotonic millisecond clock for timeouts.
+ *
+ * docs/porting.md says more of each.
  */
 #ifndef RPK_PORT_H
 #define RPK_PORT_H
