@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * RPMsg device: message path in both roles.
+ * RPMsg device: message path in both roles. Endpoints come from the
+ * endpoint table (ept_table.h), announcements from the name service
+ * (nameservice.h).
  *
  * Buffer ownership, by role:
  *  - master: buffer i of each pool half is tied to descriptor i of its queue,
@@ -17,22 +19,11 @@
 #include <rpk/rpmsg.h>
 
 #include "common/shm.h"
-#include "rpmsg/rpmsg_internal.h"
+#include "rpmsg/dev.h"
+#include "rpmsg/ept_table.h"
+#include "rpmsg/nameservice.h"
 
 _Static_assert(sizeof(struct rpk_rpmsg_hdr) == 16, "rpmsg header is 16 bytes on the wire");
-_Static_assert(sizeof(struct rpk_ns_msg) == 40, "name-service message is 40 bytes on the wire");
-
-void rpk_dev_lock(struct rpk_rpmsg *dev, enum rpk_lock which)
-{
-	if (dev->port->ops->lock)
-		dev->port->ops->lock(dev->port->ctx, which);
-}
-
-void rpk_dev_unlock(struct rpk_rpmsg *dev, enum rpk_lock which)
-{
-	if (dev->port->ops->unlock)
-		dev->port->ops->unlock(dev->port->ctx, which);
-}
 
 static int is_master(const struct rpk_rpmsg *dev)
 {
@@ -368,16 +359,6 @@ void rpk_rpmsg_forgive_break(struct rpk_rpmsg *dev)
 {
 	forgive_queue(dev, dev->rvq, RPK_LOCK_RX);
 	forgive_queue(dev, dev->svq, RPK_LOCK_TX);
-}
-
-/* Each counter belongs to one lock: TX for the send queue, RX otherwise. */
-void rpk_dev_kick(struct rpk_rpmsg *dev, struct rpk_vq *vq)
-{
-	rpk_vq_notify(vq);
-	if (vq == dev->svq)
-		dev->stats.tx_kicks++;
-	else
-		dev->stats.rx_kicks++;
 }
 
 /* Atomics: each queue's flag changes under that queue's lock, and a reset
