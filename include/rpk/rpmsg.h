@@ -10,10 +10,18 @@
  * The device never allocates: the caller hands in the device, endpoint and
  * table storage. Callbacks run in the thread that calls rpk_rpmsg_poll().
  *
- * Bring-up: rpk_rpmsg_init(), create endpoints (announcements are queued),
- * then once the virtio status handshake is done rpk_rpmsg_start() with the
- * negotiated features. From then on call rpk_rpmsg_poll() whenever the peer
- * kicks (or in a loop, in polling mode).
+ * Bring-up: rpk_rpmsg_init() (or the role's own init, see below), create
+ * endpoints (announcements are queued), then once the virtio status
+ * handshake is done rpk_rpmsg_start() with the negotiated features. From
+ * then on call rpk_rpmsg_poll() whenever the peer kicks (or in a loop, in
+ * polling mode).
+ *
+ * Code size: the role is chosen once, at init. rpk_rpmsg_init() takes it
+ * from cfg->role at run time, so an image that calls it links both roles.
+ * A firmware that is only ever a remote calls rpk_rpmsg_init_remote()
+ * instead and links none of the master's code (its buffer pool, the virtio
+ * driver half); rpk_rpmsg_init_master() likewise. Every other function
+ * serves both roles through the table the init chose.
  */
 #ifndef RPK_RPMSG_H
 #define RPK_RPMSG_H
@@ -54,6 +62,7 @@ enum rpk_role { RPK_ROLE_MASTER, RPK_ROLE_REMOTE };
 
 struct rpk_rpmsg;
 struct rpk_ept;
+struct rpk_rpmsg_role_ops; /* the role's half of the device, chosen at init */
 
 /*
  * Receive callback. data/len is the payload, src the sender's address. The
@@ -112,7 +121,7 @@ struct rpk_rpmsg_stats {
 };
 
 struct rpk_rpmsg_cfg {
-	enum rpk_role role;
+	enum rpk_role role;		 /* read by rpk_rpmsg_init() only */
 	void *vring[2];			 /* local addresses of vring 0 and 1 (legacy layout) */
 	struct rpk_vring_parts parts[2]; /* used instead where vring[q] is NULL */
 	uint32_t num;			 /* entries per vring */
@@ -143,6 +152,7 @@ struct rpk_rpmsg_cfg {
 };
 
 struct rpk_rpmsg {
+	const struct rpk_rpmsg_role_ops *ops;
 	struct rpk_vq vq[2];
 	struct rpk_vq *rvq; /* queue we receive on */
 	struct rpk_vq *svq; /* queue we send on */
@@ -166,8 +176,8 @@ struct rpk_rpmsg {
 	uint32_t ns_pending; /* endpoints waiting to be announced */
 	uint16_t spare_head; /* remote: unsent TX buffers, chained through slots */
 	uint16_t num_spare;
-	uint8_t role;
-	uint8_t up; /* written under every lock, read atomically */
+	uint8_t role; /* enum rpk_role, as set up */
+	uint8_t up;   /* written under every lock, read atomically */
 	uint8_t polling;
 	uint8_t broken;
 	uint8_t rx_held;     /* set by rpk_hold_rx_buffer during a callback */
@@ -177,12 +187,21 @@ struct rpk_rpmsg {
 };
 
 /*
- * Set up the device. The master posts its receive buffers (without kicking);
- * the remote touches no shared memory yet. Returns 0 or -RPK_EINVAL, also
- * where the port maintains caches and the buffers or a legacy ring's
- * alignment are not whole cache lines (RPK_CACHE_LINE).
+ * Set up the device in the role cfg->role names. The master posts its
+ * receive buffers (without kicking); the remote touches no shared memory
+ * yet. Returns 0 or -RPK_EINVAL (also for an unknown role, and where the
+ * port maintains caches and the buffers or a legacy ring's alignment are not
+ * whole cache lines, RPK_CACHE_LINE).
  */
 int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
+
+/*
+ * The same for one role, whatever cfg->role says: an image that calls only
+ * one of them links only that role's code (see the top of this file).
+ * Same returns as rpk_rpmsg_init().
+ */
+int rpk_rpmsg_init_master(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
+int rpk_rpmsg_init_remote(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
 
 /*
  * The link is up: features is what the virtio handshake settled on (bit

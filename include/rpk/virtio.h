@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Split virtqueue (virtio 1.x section 2.7, legacy layout), both halves.
+ * The driver half's functions (src/virtio/vq_driver.c) and the device
+ * half's (src/virtio/vq_device.c) share only the layout and its checks
+ * (src/virtio/virtqueue.c): an image that uses one half links none of the
+ * other (see rpk_vq_init_device()).
  *
  * The driver half posts buffers to the available ring and takes them back
  * from the used ring; the device half takes buffers from the available ring
@@ -144,9 +148,9 @@ struct rpk_vq_buf {
 size_t rpk_vring_size(uint32_t num, uint32_t align);
 
 /*
- * Set up a queue over ring memory. The driver zeroes the ring (it owns its
- * initial state); the device only attaches and starts at index 0.
- * Returns 0 or -RPK_EINVAL.
+ * Set up a queue over ring memory, as the half cfg->role names. The driver
+ * zeroes the ring (it owns its initial state); the device only attaches and
+ * starts at index 0. Returns 0 or -RPK_EINVAL.
  */
 int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
 
@@ -158,6 +162,18 @@ int rpk_vq_init(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
  * The caller's slot.user marks survive.
  */
 void rpk_vq_reset(struct rpk_vq *vq);
+
+/*
+ * The same for one half only (cfg->role is not read; reset a queue set up
+ * as that half). rpk_vq_init() and rpk_vq_reset() choose the half at run
+ * time, so an image that calls them links both halves; one that calls only
+ * the device's (a remote on a microcontroller) links no driver code, and
+ * the other way round. Same returns as rpk_vq_init().
+ */
+int rpk_vq_init_driver(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
+int rpk_vq_init_device(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
+void rpk_vq_reset_driver(struct rpk_vq *vq);
+void rpk_vq_reset_device(struct rpk_vq *vq);
 
 /*
  * Drop this side's cached copy of the ring. A device does it when the driver

@@ -2,6 +2,8 @@
 # Build the core (virtio, rpmsg, remoteproc) with arm-none-eabi-gcc -Os,
 # freestanding, with no libc headers on the include path, and check that
 # nothing but memcpy/memset/memmove is left undefined: no malloc, no OS.
+# What a remote firmware links of it, and that it is no master code, is
+# tests/build/remote_image.sh (library.remote_image).
 set -euo pipefail
 root=$1
 out=$(mktemp -d)
@@ -23,23 +25,3 @@ fi
 echo "core objects for Cortex-M4 (-Os), text/data/bss:"
 arm-none-eabi-size -t "$out"/*.o
 
-# A whole remote (examples/firmware) links with nothing but the core: this is
-# the remote role's footprint, master-only code dropped by --gc-sections.
-for f in remote_echo libc_min; do
-	arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -nostdinc -isystem "$gcc_inc" \
-		-Os -ffunction-sections -fdata-sections -fno-builtin -Wall -Wextra -Werror \
-		-I"$root/include" -c "$root/examples/firmware/$f.c" -o "$out/fw_$f.o"
-done
-core_objs=$(ls "$out"/*.o | grep -v '/fw_')
-arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib -Wl,--gc-sections -Wl,-e,main \
-	-Wl,-Map,"$out/remote.map" "$out/fw_remote_echo.o" $core_objs "$out/fw_libc_min.o" -o "$out/remote.elf"
-echo "remote firmware (seed layout, echo service), linked with --gc-sections:"
-arm-none-eabi-size "$out/remote.elf"
-fw_syms=" $(arm-none-eabi-nm --defined-only "$out"/fw_*.o | awk 'NF==3 {print $3}' | tr '\n' ' ') "
-core_text=0
-while read -r _ size type name; do
-	case "$type" in [tT]) ;; *) continue ;; esac
-	case "$fw_syms" in *" $name "*) continue ;; esac
-	core_text=$((core_text + 0x$size))
-done < <(arm-none-eabi-nm -S --defined-only "$out/remote.elf")
-echo "of which the rpmsg-kit core (virtio + rpmsg + rsc table): $core_text bytes of text"

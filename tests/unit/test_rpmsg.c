@@ -382,7 +382,7 @@ static int fx_free(void **state)
 	return 0;
 }
 
-static void side_init(struct fx *f, struct side *s, enum rpk_role role)
+static struct rpk_rpmsg_cfg side_cfg(struct fx *f, struct side *s, enum rpk_role role)
 {
 	int master = role == RPK_ROLE_MASTER;
 	struct rpk_rpmsg_cfg cfg = {
@@ -403,6 +403,13 @@ static void side_init(struct fx *f, struct side *s, enum rpk_role role)
 	    .ns_bind = on_ns_bind,
 	    .ns_priv = s,
 	};
+
+	return cfg;
+}
+
+static void side_init(struct fx *f, struct side *s, enum rpk_role role)
+{
+	struct rpk_rpmsg_cfg cfg = side_cfg(f, s, role);
 
 	assert_int_equal(rpk_rpmsg_init(&s->dev, &cfg), 0);
 }
@@ -663,6 +670,57 @@ static void test_wire_header_both_ways(void **state)
 	assert_int_equal(mr.len, 0);
 	assert_int_equal(f->m.dev.stats.rx_msgs, 3);
 	assert_int_equal(f->r.dev.stats.tx_msgs, 3);
+}
+
+/*
+ * The role's own init entry points (what a single-role firmware calls, so it
+ * links one role's code) set up the same device as rpk_rpmsg_init(), whatever
+ * cfg->role says; rpk_rpmsg_init() refuses a role it does not know.
+ */
+static void test_role_init_entry_points(void **state)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+	struct rpk_rpmsg_cfg mc = side_cfg(f, &f->m, RPK_ROLE_MASTER);
+	struct rpk_rpmsg_cfg rc = side_cfg(f, &f->r, RPK_ROLE_REMOTE);
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+
+	mc.role = RPK_ROLE_REMOTE; /* not read by the role's own init */
+	rc.role = RPK_ROLE_MASTER;
+	assert_int_equal(rpk_rpmsg_init_master(M(f), &mc), 0);
+	assert_int_equal(rpk_rpmsg_init_remote(R(f), &rc), 0);
+	assert_int_equal(M(f)->role, RPK_ROLE_MASTER);
+	assert_int_equal(R(f)->role, RPK_ROLE_REMOTE);
+	assert_ptr_equal(M(f)->rvq, &M(f)->vq[0]);
+	assert_ptr_equal(R(f)->rvq, &R(f)->vq[1]);
+	assert_int_equal(M(f)->vq[0].role, RPK_VQ_DRIVER);
+	assert_int_equal(R(f)->vq[0].role, RPK_VQ_DEVICE);
+	assert_int_equal(ring_avail(f, 0)->idx, 16); /* the master posted its receive buffers */
+	assert_int_equal(rpk_rpmsg_lay_out(R(f)), -RPK_EBUSY); /* the master's to do */
+	assert_int_equal(rpk_rpmsg_lay_out(M(f)), 0);
+
+	ept_new(R(f), &re, "svc", RPK_ADDR_ANY, RPK_ADDR_ANY, &rr);
+	fx_start(f, 1u << RPK_VIRTIO_RPMSG_F_NS);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1); /* the announcement */
+	ept_new(M(f), &me, "svc", RPK_ADDR_ANY, RPK_ADDR_ANY, &mr);
+	assert_int_equal(rpk_ept_get_dst(&me), re.addr);
+	assert_int_equal(rpk_send(&me, "ping", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rr.count, 1);
+	assert_int_equal(rpk_sendto(&re, rr.src, "pong", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(mr.count, 1);
+	assert_memory_equal(mr.data, "pong", 4);
+
+	/* Each role checks what it needs; the run-time choice knows two roles. */
+	mc.bufs = NULL;
+	assert_int_equal(rpk_rpmsg_init_master(M(f), &mc), -RPK_EINVAL);
+	assert_int_equal(rpk_rpmsg_init_remote(R(f), &mc), 0); /* a remote has no pool */
+	mc.bufs = f->pool;
+	mc.role = (enum rpk_role)2;
+	assert_int_equal(rpk_rpmsg_init(M(f), &mc), -RPK_EINVAL);
+	rc.num_buckets = 3;
+	assert_int_equal(rpk_rpmsg_init_remote(R(f), &rc), -RPK_EINVAL);
 }
 
 static void test_remote_max_payload_follows_master(void **state)
@@ -1995,6 +2053,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_pool_layout_16, fx_free),
 	    cmocka_unit_test_teardown(test_pool_layout_512, fx_free),
 	    cmocka_unit_test_teardown(test_wire_header_both_ways, fx_free),
+	    cmocka_unit_test_teardown(test_role_init_entry_points, fx_free),
 	    cmocka_unit_test_teardown(test_remote_max_payload_follows_master, fx_free),
 	    cmocka_unit_test_teardown(test_ns_announce_bind_destroy, fx_free),
 	    cmocka_unit_test_teardown(test_ns_bound_on_arrival, fx_free),

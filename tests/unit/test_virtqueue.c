@@ -587,6 +587,65 @@ static void test_separate_parts(void **state)
 	assert_int_equal(rpk_vq_init(&f->dev.vq, &c), -RPK_EINVAL);
 }
 
+/*
+ * Each half's own entry points (what a single-role firmware calls, so it
+ * links one half only) do what rpk_vq_init() and rpk_vq_reset() do for that
+ * half, whatever cfg->role says.
+ */
+static void test_half_entry_points(void **state)
+{
+	struct fx *f = *state;
+	struct rpk_vq_cfg c = {.role = RPK_VQ_DEVICE, /* not read */
+			       .ring = f->drv.ring,
+			       .num = 8,
+			       .align = 16,
+			       .slots = f->drv.slots,
+			       .mem = &f->drv.mem,
+			       .port = &f->drv.port};
+	struct rpk_vq_buf b;
+	uint32_t len;
+	uint16_t head;
+	void *buf;
+
+	memset(f->drv.ring, 0xaa, rpk_vring_size(8, 16));
+	assert_int_equal(rpk_vq_init_driver(&f->drv.vq, &c), 0);
+	assert_int_equal(f->drv.vq.role, RPK_VQ_DRIVER);
+	assert_int_equal(f->drv.vq.avail->idx, 0); /* the driver zeroed the ring */
+	c.role = RPK_VQ_DRIVER;
+	c.ring = f->dev.ring;
+	c.slots = f->dev.slots;
+	c.mem = &f->dev.mem;
+	c.port = &f->dev.port;
+	assert_int_equal(rpk_vq_init_device(&f->dev.vq, &c), 0);
+	assert_int_equal(f->dev.vq.role, RPK_VQ_DEVICE);
+
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(rpk_vq_add_buf(&f->drv.vq, drv_buf(f, i), 32, 1), (int)i);
+	assert_int_equal(rpk_vq_pending(&f->dev.vq), 3);
+	assert_int_equal(rpk_vq_get_avail(&f->dev.vq, 1, &b), 1);
+	assert_int_equal(rpk_vq_add_used(&f->dev.vq, b.head, 4), 0);
+	assert_int_equal(rpk_vq_get_avail(&f->dev.vq, 1, &b), 1); /* held across the reset */
+	assert_int_equal(rpk_vq_pending(&f->drv.vq), 1);
+	assert_int_equal(rpk_vq_get_used(&f->drv.vq, &head, &buf, &len), 1);
+	assert_int_equal(len, 4);
+
+	rpk_vq_reset_driver(&f->drv.vq);
+	assert_int_equal(rpk_vq_slot_state(&f->drv.vq, 0), RPK_SLOT_RESERVED); /* taken back */
+	assert_int_equal(rpk_vq_slot_state(&f->drv.vq, 1), RPK_SLOT_RESERVED); /* was posted */
+	assert_int_equal(rpk_vq_slot_state(&f->drv.vq, 2), RPK_SLOT_RESERVED);
+	assert_int_equal(f->drv.vq.num_free, 5);
+	assert_int_equal(f->drv.vq.avail->idx, 0);
+	rpk_vq_reset_device(&f->dev.vq);
+	assert_int_equal(rpk_vq_slot_state(&f->dev.vq, 1), RPK_SLOT_FREE); /* forgotten */
+	assert_int_equal(f->dev.vq.num_free, 8);
+	assert_int_equal(rpk_vq_pending(&f->dev.vq), 0);
+
+	/* And the new session works. */
+	assert_int_equal(rpk_vq_post(&f->drv.vq, 2, drv_buf(f, 2), 32, 1), 0);
+	assert_int_equal(rpk_vq_get_avail(&f->dev.vq, 1, &b), 1);
+	assert_int_equal(b.head, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +666,7 @@ int main(void)
 					    setup_noncoherent, teardown),
 	    cmocka_unit_test_setup_teardown(test_init_rejects_bad_config, setup_coherent, teardown),
 	    cmocka_unit_test_setup_teardown(test_separate_parts, setup_coherent, teardown),
+	    cmocka_unit_test_setup_teardown(test_half_entry_points, setup_coherent, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The master's role: it owns the buffer pool and drives both rings as the
+ * virtio driver. Buffer i of each pool half is tied to descriptor i of its
+ * queue, so a buffer pointer gives its descriptor by arithmetic. Receive
+ * buffers are posted once and posted again after use; transmit buffers are
+ * taken from free descriptors and come back through the used ring.
+ *
+ * Reached only through master_ops, which only rpk_rpmsg_init_master()
+ * references: an image that never initialises a master links none of this.
+ */
+#include <rpk/errno.h>
+#include <rpk/rpmsg.h>
+
+#include "rpmsg/dev.h"
+#include "rpmsg/role.h"
+
+static char *rx_buf(const struct rpk_rpmsg *dev, uint16_t head)
+{
+	return dev->rbufs + (size_t)head * dev->buf_size;
+}
+
+/* Index of a pool buffer in its half, or -1 if hdr is not one. */
+static int pool_index(const struct rpk_rpmsg *dev, const char *half, const void *hdr)
+{
+	uintptr_t off;
+
+	if ((const char *)hdr < half)
+		return -1;
+	off = (uintptr_t)((const char *)hdr - half);
+	if (off % dev->buf_size || off / dev->buf_size >= dev->nbufs)
+		return -1;
+	return (int)(off / dev->buf_size);
+}
+
+/* Descriptor of a pool buffer we keep (it is RESERVED), or -1. */
+static int kept_head(struct rpk_rpmsg *dev, struct rpk_vq *vq, const void *hdr,
+		     const char *pool_half)
+{
+	int i = pool_index(dev, pool_half, hdr);
+
+	if (i < 0 || rpk_vq_slot_state(vq, (uint32_t)i) != RPK_SLOT_RESERVED)
+		return -1;
+	return i;
+}
+
+/* ---- receive ---- */
+
+static int master_next_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *len,
+			  uint16_t *head)
+{
+	void *buf;
+	int r = rpk_vq_get_used(dev->rvq, head, &buf, len);
+
+	*hdr = buf;
+	return r;
+}
+
+static int master_recycle_rx(struct rpk_rpmsg *dev, uint16_t head)
+{
+	dev->rvq->slots[head].user = 0; /* no longer held, if it was */
+	return rpk_vq_post(dev->rvq, head, rx_buf(dev, head), dev->buf_size, 1);
+}
+
+static void master_hold_rx(struct rpk_rpmsg *dev, uint16_t head)
+{
+	dev->rvq->slots[head].user = 1; /* held: kept out of the ring by a reset */
+}
+
+static int master_rx_head(struct rpk_rpmsg *dev, const struct rpk_rpmsg_hdr *hdr)
+{
+	return kept_head(dev, dev->rvq, hdr, dev->rbufs);
+}
+
+/* ---- transmit ---- */
+
+/* Take back every transmit buffer the remote has consumed. */
+static void reclaim_tx(struct rpk_rpmsg *dev)
+{
+	uint16_t head;
+	uint32_t len;
+	void *buf;
+	int r;
+
+	for (uint32_t budget = dev->svq->num;
+	     budget && (r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0; budget--) {
+		if (r == -RPK_EPIPE)
+			return;
+		if (r < 0) {
+			dev->stats.tx_bad_buf++;
+			continue;
+		}
+		rpk_vq_free_desc(dev->svq, head);
+	}
+}
+
+static int master_try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head,
+			     uint32_t *cap)
+{
+	int r;
+
+	if (!dev->svq->num_free)
+		reclaim_tx(dev);
+	r = rpk_vq_alloc_desc(dev->svq);
+	if (r < 0)
+		return r == -RPK_ENOSPC ? -RPK_EAGAIN : r;
+	*head = (uint16_t)r;
+	*hdr = (struct rpk_rpmsg_hdr *)(dev->sbufs + (size_t)r * dev->buf_size);
+	*cap = dev->buf_size - RPK_RPMSG_HDR_SIZE;
+	return 0;
+}
+
+static int master_post_tx(struct rpk_rpmsg *dev, uint16_t head, struct rpk_rpmsg_hdr *hdr,
+			  uint32_t total)
+{
+	return rpk_vq_post(dev->svq, head, hdr, total, 0);
+}
+
+static void master_unget_tx(struct rpk_rpmsg *dev, uint16_t head)
+{
+	rpk_vq_free_desc(dev->svq, head);
+}
+
+static int master_tx_head(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr)
+{
+	return kept_head(dev, dev->svq, hdr, dev->sbufs);
+}
+
+static uint32_t master_tx_room(struct rpk_rpmsg *dev, uint16_t head)
+{
+	(void)head;
+	return dev->buf_size - RPK_RPMSG_HDR_SIZE;
+}
+
+/* ---- kicks ---- */
+
+static int master_want_kicks(struct rpk_vq *vq, int on)
+{
+	if (on)
+		return rpk_vq_enable_cb(vq);
+	rpk_vq_disable_cb(vq);
+	return 0;
+}
+
+/* ---- the link's life ---- */
+
+static void master_start(struct rpk_rpmsg *dev)
+{
+	/* Our receive buffers are posted: tell the remote. */
+	if (rpk_vq_kick_prepare(dev->rvq))
+		rpk_dev_kick(dev, dev->rvq);
+}
+
+/* Both rings zeroed, receive buffers nobody holds posted again. */
+static void master_lay_out(struct rpk_rpmsg *dev)
+{
+	struct rpk_vq *s = dev->svq, *r = dev->rvq;
+
+	rpk_vq_reset_driver(s);
+	rpk_vq_reset_driver(r);
+	/* Held receive buffers (user set) stay out until released. */
+	for (uint32_t i = 0; i < dev->nbufs; i++)
+		if (rpk_vq_slot_state(r, i) == RPK_SLOT_RESERVED && !r->slots[i].user)
+			rpk_vq_post(r, (uint16_t)i, rx_buf(dev, (uint16_t)i), dev->buf_size, 1);
+	rpk_vq_disable_cb(s);
+	if (dev->polling) /* before the remote can look: no kick for its first message */
+		rpk_vq_disable_cb(r);
+}
+
+/* Drop what the remote had: count what it never consumed, take the rest back. */
+static void master_reset(struct rpk_rpmsg *dev)
+{
+	struct rpk_vq *s = dev->svq, *r = dev->rvq;
+
+	reclaim_tx(dev); /* what the remote did consume is not lost */
+	for (uint32_t i = 0; i < s->num; i++)
+		if (s->slots[i].state == RPK_SLOT_POSTED) {
+			s->slots[i].user = 1; /* sent, never consumed: lost */
+			dev->stats.tx_lost++;
+			dev->stats.bufs_recovered++;
+		}
+	for (uint32_t i = 0; i < r->num; i++)
+		dev->stats.bufs_recovered += r->slots[i].state == RPK_SLOT_POSTED;
+	master_lay_out(dev);
+	for (uint32_t i = 0; i < s->num; i++)
+		if (s->slots[i].user) {
+			s->slots[i].user = 0;
+			rpk_vq_free_desc(s, (uint16_t)i);
+		}
+}
+
+static const struct rpk_rpmsg_role_ops master_ops = {
+    .role = RPK_ROLE_MASTER,
+    .owns_rings = 1,
+    .init_vq = rpk_vq_init_driver,
+    .start = master_start,
+    .reset = master_reset,
+    .lay_out = master_lay_out,
+    .want_kicks = master_want_kicks,
+    .kick_wanted = rpk_vq_kick_prepare,
+    .next_rx = master_next_rx,
+    .recycle_rx = master_recycle_rx,
+    .hold_rx = master_hold_rx,
+    .rx_head = master_rx_head,
+    .try_get_tx = master_try_get_tx,
+    .post_tx = master_post_tx,
+    .unget_tx = master_unget_tx,
+    .tx_head = master_tx_head,
+    .tx_room = master_tx_room,
+};
+
+/*
+ * Tie descriptor i to buffer i: reserve every descriptor, then free (send
+ * side) or post (receive side) the first nbufs of them. Descriptors beyond
+ * nbufs stay reserved and unused, as Linux uses at most 256 per direction.
+ */
+static int init_pool(struct rpk_rpmsg *dev)
+{
+	for (uint32_t i = 0; i < dev->svq->num; i++) {
+		rpk_vq_alloc_desc(dev->svq);
+		rpk_vq_alloc_desc(dev->rvq);
+	}
+	for (uint32_t i = dev->nbufs; i-- > 0;)
+		rpk_vq_free_desc(dev->svq, (uint16_t)i);
+	for (uint32_t i = 0; i < dev->nbufs; i++) {
+		int err =
+		    rpk_vq_post(dev->rvq, (uint16_t)i, rx_buf(dev, (uint16_t)i), dev->buf_size, 1);
+		if (err)
+			return err;
+	}
+	/* Like Linux, we don't want "tx complete" interrupts unless a sender waits. */
+	rpk_vq_disable_cb(dev->svq);
+	return 0;
+}
+
+int rpk_rpmsg_init_master(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
+{
+	uint32_t buf_size = cfg->buf_size ? cfg->buf_size : RPK_RPMSG_BUF_SIZE;
+	uintptr_t align;
+	int err;
+
+	if (!cfg->port || !cfg->port->ops)
+		return -RPK_EINVAL;
+	/* With caches to maintain, buffers own whole lines: invalidating one
+	 * must not drop a neighbour's data. */
+	align = cfg->port->ops->cache_invalidate ? RPK_CACHE_LINE - 1 : 7u;
+	if (!cfg->bufs || ((uintptr_t)cfg->bufs & align) || (buf_size & align) ||
+	    buf_size <= RPK_RPMSG_HDR_SIZE || buf_size > 0xffffu + RPK_RPMSG_HDR_SIZE)
+		return -RPK_EINVAL;
+	err = rpk_rpmsg_setup(dev, cfg, &master_ops);
+	if (err)
+		return err;
+	dev->rbufs = cfg->bufs;
+	dev->sbufs = dev->rbufs + (size_t)dev->nbufs * dev->buf_size;
+	return init_pool(dev);
+}

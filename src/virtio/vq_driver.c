@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split virtqueue, driver half: owns the ring's state, posts buffers to the
+ * available ring and takes them back from the used ring. Only what the
+ * driver does lives here; a device-only image links none of it.
+ */
+#include <rpk/errno.h>
+#include <rpk/virtio.h>
+
+#include "virtio/virtqueue.h"
+
+/*
+ * The used ring first: a device that still runs the old session and finds
+ * the avail index gone back (an index jump) then also finds the used index
+ * at 0, and takes it for the reset it is (rpk_vq_used_moved), not for a
+ * corruption.
+ */
+static void zero_ring(struct rpk_vq *vq)
+{
+	__builtin_memset(vq->used, 0, 6u + 8u * vq->num);
+	vq_clean(vq, vq->used, 6u + 8u * vq->num);
+	full_barrier(); /* pairs with the device's acquire of the avail index */
+	__builtin_memset(vq->avail, 0, 6u + 2u * vq->num);
+	__builtin_memset(vq->desc, 0, 16u * vq->num);
+	vq_clean(vq, vq->avail, 6u + 2u * vq->num);
+	vq_clean(vq, vq->desc, 16u * vq->num);
+}
+
+int rpk_vq_init_driver(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
+{
+	int err = vq_attach(vq, cfg, RPK_VQ_DRIVER);
+
+	/* The driver owns the ring's initial state (Linux's rp_find_vq clears
+	 * it the same way). */
+	if (!err)
+		zero_ring(vq);
+	return err;
+}
+
+void rpk_vq_reset_driver(struct rpk_vq *vq)
+{
+	vq_restart(vq);
+	/* Posted descriptors come back reserved; the free list is rebuilt
+	 * from the free ones in index order. */
+	vq->num_free = 0;
+	vq->free_head = vq->num; /* empty list */
+	for (uint32_t i = vq->num; i-- > 0;) {
+		struct rpk_vq_slot *s = &vq->slots[i];
+
+		if (s->state == RPK_SLOT_FREE) {
+			s->buf = 0;
+			s->next_free = vq->free_head;
+			vq->free_head = (uint16_t)i;
+			vq->num_free++;
+		} else if (s->state == RPK_SLOT_POSTED) {
+			s->state = RPK_SLOT_RESERVED;
+		}
+	}
+	zero_ring(vq);
+}
+
+int rpk_vq_alloc_desc(struct rpk_vq *vq)
+{
+	uint16_t head;
+
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	if (!vq->num_free)
+		return -RPK_ENOSPC;
+	head = vq->free_head;
+	vq->free_head = vq->slots[head].next_free;
+	vq->num_free--;
+	vq->slots[head].buf = 0;
+	vq->slots[head].state = RPK_SLOT_RESERVED;
+	return head;
+}
+
+void rpk_vq_free_desc(struct rpk_vq *vq, uint16_t head)
+{
+	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED)
+		return;
+	vq->slots[head].buf = 0;
+	vq->slots[head].state = RPK_SLOT_FREE;
+	vq->slots[head].next_free = vq->free_head;
+	vq->free_head = head;
+	vq->num_free++;
+}
+
+int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int device_writes)
+{
+	struct rpk_vring_desc *d;
+	uint16_t *slot;
+	uint64_t da;
+
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED)
+		return -RPK_EINVAL;
+	if (rpk_mem_to_da(vq->mem, buf, len, &da))
+		return -RPK_EFAULT;
+
+	vq->slots[head].state = RPK_SLOT_POSTED;
+	vq->slots[head].buf = buf;
+	vq->slots[head].len = len;
+	/* Readable: the device must see our data. Writable: drop our lines now
+	 * so none can be evicted over what the device writes. */
+	if (device_writes)
+		vq_invalidate(vq, buf, len);
+	else
+		vq_clean(vq, buf, len);
+
+	d = &vq->desc[head];
+	d->addr = da;
+	d->len = len;
+	d->flags = device_writes ? RPK_VRING_DESC_F_WRITE : 0;
+	d->next = 0;
+	vq_clean(vq, d, sizeof(*d));
+
+	slot = &vq->avail->ring[vq->next_avail & (vq->num - 1)];
+	*slot = head;
+	vq_clean(vq, slot, sizeof(*slot));
+	vq->next_avail++;
+	vq->num_added++;
+	vq->num_posted++;
+	/* Descriptor and ring entry are visible before the index that covers them. */
+	store_release16(&vq->avail->idx, vq->next_avail);
+	vq_clean(vq, &vq->avail->idx, sizeof(uint16_t));
+	return 0;
+}
+
+int rpk_vq_add_buf(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes)
+{
+	int head = rpk_vq_alloc_desc(vq);
+	int err;
+
+	if (head < 0)
+		return head;
+	err = rpk_vq_post(vq, (uint16_t)head, buf, len, device_writes);
+	if (err) {
+		rpk_vq_free_desc(vq, (uint16_t)head);
+		return err;
+	}
+	return head;
+}
+
+/* Used entries pending, or -1 if the device moved its index impossibly far:
+ * it cannot return more buffers than we have outstanding. */
+static int used_pending(struct rpk_vq *vq)
+{
+	return vq_index_pending(vq, &vq->used->idx, vq->next_used, vq->num_posted);
+}
+
+int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len)
+{
+	struct rpk_vring_used_elem *e;
+	struct rpk_vq_slot *s;
+	uint32_t id, used_len;
+	int pending;
+
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	pending = used_pending(vq);
+	if (pending < 0)
+		return vq_break_on_index(vq);
+	if (!pending)
+		return 0;
+
+	e = &vq->used->ring[vq->next_used & (vq->num - 1)];
+	vq_invalidate(vq, e, sizeof(*e));
+	id = read_once32(&e->id);
+	used_len = read_once32(&e->len);
+	if (id >= vq->num || vq->slots[id].state != RPK_SLOT_POSTED)
+		return vq_break_on_head(vq);
+	vq->next_used++;
+	s = &vq->slots[id];
+	if (used_len > s->len) {
+		/* The buffer is ours again; only its length is a lie. */
+		vq->stats.bad_len++;
+		used_len = 0;
+	}
+	if (used_len)
+		vq_invalidate(vq, s->buf, used_len);
+	*head = (uint16_t)id;
+	*buf = s->buf;
+	*len = used_len;
+	s->state = RPK_SLOT_RESERVED;
+	vq->num_posted--;
+	return 1;
+}
+
+int rpk_vq_kick_prepare(struct rpk_vq *vq)
+{
+	uint16_t flags;
+
+	if (!vq->num_added)
+		return 0;
+	vq->num_added = 0;
+	full_barrier();
+	vq_invalidate(vq, &vq->used->flags, sizeof(uint16_t));
+	flags = read_once16(&vq->used->flags);
+	return !(flags & RPK_VRING_USED_F_NO_NOTIFY);
+}
+
+void rpk_vq_disable_cb(struct rpk_vq *vq)
+{
+	vq_set_flags16(vq, &vq->avail->flags, RPK_VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+int rpk_vq_enable_cb(struct rpk_vq *vq)
+{
+	vq_set_flags16(vq, &vq->avail->flags, 0);
+	/* The flag must be visible before we look for work the device
+	 * published while it still saw the old flag. */
+	full_barrier();
+	return used_pending(vq) != 0;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# library.remote_image: a remote-only Cortex-M image links no master code.
+#
+# Builds the remote of examples/firmware/remote_echo.c (it sets up with
+# rpk_rpmsg_init_remote()) with the core as a firmware would: arm-none-eabi-gcc
+# -Os -ffunction-sections -fdata-sections, linked with --gc-sections and a
+# link map. From the map:
+#  - each master-only function and table below is in the core's objects but
+#    discarded from the image (so the list cannot go stale unseen);
+#  - no code or data section of the master's files (the master role, the
+#    virtio driver half, the run-time role choosers) is in the image at all;
+#  - the remote's own functions are in it (the test cannot pass by linking
+#    nothing).
+# Then the same image from the core as an archive and without --gc-sections:
+# the linker does not even load the master's objects. Prints the image's size.
+set -euo pipefail
+root=$1
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Files whose every byte is master-only (or serves either role, chosen at run
+# time: an image that is only a remote has no use for them).
+master_files="master.o vq_driver.o either_role.o vq_either.o"
+# Named master-only symbols: the master's role (src/rpmsg/master.c), the
+# virtio driver half (src/virtio/vq_driver.c), the run-time choosers.
+master_syms="rpk_rpmsg_init_master master_ops reclaim_tx master_reset master_lay_out
+	master_start master_next_rx master_recycle_rx master_try_get_tx master_post_tx
+	master_unget_tx master_want_kicks kept_head
+	rpk_vq_init_driver rpk_vq_reset_driver zero_ring rpk_vq_alloc_desc rpk_vq_free_desc
+	rpk_vq_post rpk_vq_add_buf rpk_vq_get_used rpk_vq_kick_prepare rpk_vq_enable_cb
+	rpk_vq_disable_cb
+	rpk_rpmsg_init rpk_vq_init rpk_vq_reset"
+# The remote's: these must be in the image.
+remote_syms="rpk_rpmsg_init_remote remote_ops rpk_rpmsg_setup remote_next_rx remote_recycle_rx
+	remote_try_get_tx remote_post_tx remote_start rpk_vq_init_device rpk_vq_get_avail
+	rpk_vq_add_used rpk_vq_add_used_read rpk_vq_need_interrupt rpk_rpmsg_poll
+	rpk_rpmsg_start rpk_send_offchannel_raw rpk_ept_create ns_rx rpk_ns_flush"
+
+gcc_inc=$(arm-none-eabi-gcc -print-file-name=include)
+cflags=(-mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -nostdinc -isystem "$gcc_inc" -Os
+	-ffunction-sections -fdata-sections -Wall -Wextra -Werror -I"$root/include")
+mkdir "$out/core" "$out/fw"
+core=$(sed -n '/^set(RPK_CORE_SOURCES/,/)/p' "$root/CMakeLists.txt" | grep -o 'src/[a-z_/]*\.c')
+for f in $core; do
+	arm-none-eabi-gcc "${cflags[@]}" -Wshadow -I"$root/src" -c "$root/$f" \
+		-o "$out/core/$(basename "$f" .c).o"
+done
+for f in remote_echo libc_min; do
+	arm-none-eabi-gcc "${cflags[@]}" -fno-builtin -c "$root/examples/firmware/$f.c" \
+		-o "$out/fw/$f.o"
+done
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib -Wl,--gc-sections -Wl,-e,main \
+	-Wl,-Map,"$out/remote.map" "$out/fw/remote_echo.o" "$out"/core/*.o "$out/fw/libc_min.o" \
+	-o "$out/remote.elf"
+
+echo "remote firmware (examples/firmware/remote_echo.c), Cortex-M4 -Os, --gc-sections:"
+arm-none-eabi-size "$out/remote.elf"
+fw_syms=" $(arm-none-eabi-nm --defined-only "$out"/fw/*.o | awk 'NF==3 {print $3}' | tr '\n' ' ') "
+core_text=0
+while read -r _ size type name; do
+	case "$type" in [tT]) ;; *) continue ;; esac
+	case "$fw_syms" in *" $name "*) continue ;; esac
+	core_text=$((core_text + 0x$size))
+done < <(arm-none-eabi-nm -S --defined-only "$out/remote.elf")
+echo "of which the rpmsg-kit core: $core_text bytes of text"
+
+# The map's input sections, one per line: "kept|discarded section size object".
+# A long section name stands alone on its line, its address, size and object
+# on the next.
+awk '
+/^Discarded input sections/ { region = "discarded"; next }
+/^Memory Configuration/ { region = ""; next }
+/^Linker script and memory map/ { region = "kept"; next }
+region == "" { next }
+pending != "" {
+	if ($1 ~ /^0x/ && NF >= 3) print region, pending, $2, $3
+	pending = ""
+	next
+}
+/^ \.[^ ]+$/ { pending = $1; next }
+/^ \.[^ ]+ +0x/ && NF >= 4 { print region, $1, $3, $4 }
+' "$out/remote.map" >"$out/sections"
+grep -q '^kept ' "$out/sections" && grep -q '^discarded ' "$out/sections" ||
+	{ echo "could not read the link map" >&2; exit 1; }
+
+fail=0
+image_syms=" $(arm-none-eabi-nm "$out/remote.elf" | awk '{print $NF}' | tr '\n' ' ') "
+object_syms=" $(arm-none-eabi-nm --defined-only "$out"/core/*.o | awk 'NF==3 {print $3}' | tr '\n' ' ') "
+# A code or data section named after sym (.text.sym, .rodata.sym...), in region.
+has_section() {
+	awk -v r="$1" -v s="$2" '$1 == r && $2 ~ "^\\.(text|rodata|data|bss)\\." s "$" { f = 1 }
+		END { exit !f }' "$out/sections"
+}
+for s in $master_syms; do
+	if [[ $object_syms != *" $s "* ]]; then
+		echo "FAIL: $s is not in the core's objects (renamed or inlined? update the list)" >&2
+		fail=1
+	elif [[ $image_syms == *" $s "* ]] || has_section kept "$s"; then
+		echo "FAIL: master-only $s is in the remote image" >&2
+		fail=1
+	elif ! has_section discarded "$s"; then
+		echo "FAIL: the map does not show master-only $s discarded" >&2
+		fail=1
+	fi
+done
+for s in $remote_syms; do
+	if [[ $image_syms != *" $s "* ]] || ! has_section kept "$s"; then
+		echo "FAIL: the remote's $s is not in the remote image" >&2
+		fail=1
+	fi
+done
+for o in $master_files; do
+	kept=$(awk -v o="/$o" '$1 == "kept" && $2 ~ /^\.(text|rodata|data|bss)/ && $3 != "0x0" &&
+		substr($4, length($4) - length(o) + 1) == o { print "  " $2 " " $3 }' "$out/sections")
+	if [ -n "$kept" ]; then
+		echo "FAIL: the remote image holds code or data of $o:" >&2
+		echo "$kept" >&2
+		fail=1
+	fi
+done
+
+# Without --gc-sections, from an archive: whole objects, loaded only if needed.
+arm-none-eabi-ar rcs "$out/librpk_core.a" "$out"/core/*.o
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib -Wl,-e,main -Wl,-Map,"$out/archive.map" \
+	"$out/fw/remote_echo.o" "$out/librpk_core.a" "$out/fw/libc_min.o" -o "$out/archive.elf"
+loaded=$(sed -n 's/^[^ ]*librpk_core\.a(\([^)]*\)).*/\1/p' "$out/archive.map" | sort -u)
+[ -n "$loaded" ] || { echo "could not read the archive link's map" >&2; exit 1; }
+for o in $master_files; do
+	if grep -qx "$o" <<<"$loaded"; then
+		echo "FAIL: linking the remote from the archive loads $o" >&2
+		fail=1
+	fi
+done
+echo "from the archive without --gc-sections it loads:" $loaded
+arm-none-eabi-size "$out/archive.elf"
+
+[ $fail = 0 ] || exit 1
+echo "master-only, absent from the remote image:" $master_syms
+echo "PASS: the remote image links no master code"
