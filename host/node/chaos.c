@@ -11,6 +11,7 @@
 
 #include <rpk/errno.h>
 
+#include "node/chaos.h"
 #include "node/node_internal.h"
 
 #define SEND_WAIT_MS 1000u
@@ -295,8 +296,22 @@ int rpk_node_chaos(struct rpk_node *n, enum rpk_chaos c)
 	return r;
 }
 
+/* The watchdog's call, once a period: one corruption now and then while
+ * the link is up. */
+static void chaos_tick(struct rpk_node *n, uint32_t now)
+{
+	uint32_t every = n->chaos_every_ms ? n->chaos_every_ms : 1000u;
+
+	if (now - n->last_chaos_ms < every || !node_link_live(n))
+		return;
+	n->last_chaos_ms = now;
+	if (rpk_node_chaos(n, (enum rpk_chaos)n->chaos_class) == 0)
+		__atomic_add_fetch(&n->chaos, 1, __ATOMIC_RELAXED);
+}
+
 void rpk_node_set_chaos(struct rpk_node *n, enum rpk_chaos c, uint32_t every_ms)
 {
 	n->chaos_every_ms = every_ms;
-	n->chaos_class = c;
+	n->chaos_class = (int)c;
+	n->chaos_tick = c == RPK_CHAOS_NONE ? NULL : chaos_tick;
 }

@@ -16,7 +16,6 @@
 #include <rpk/trace.h>
 
 #include <rpk/node.h>
-#include "node/chaos.h"
 #include "posix/rpk_posix.h"
 
 #define NUM_BUCKETS	   1024u
@@ -77,7 +76,10 @@ struct rpk_node {
 	uint32_t checked_pid, checked_session, checked_ms;
 	int checked_ok;
 	char mbox_name[160];
-	enum rpk_chaos chaos_class; /* a test peer's (rpk_node_set_chaos), or none */
+	/* A test peer (rpk_node_set_chaos): the watchdog calls chaos_tick once a
+	 * period. Through a pointer: the node does not depend on the chaos code. */
+	void (*chaos_tick)(struct rpk_node *n, uint32_t now_ms);
+	int chaos_class; /* enum rpk_chaos */
 	uint32_t chaos_every_ms;
 	uint32_t last_chaos_ms;
 	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */

@@ -138,18 +138,6 @@ void node_link_broken(struct rpk_node *n)
 		node_ask_for_reset(n, "the rings made no sense");
 }
 
-/* Chaos mode: one corruption now and then while the link is up. */
-static void chaos_tick(struct rpk_node *n, uint32_t now)
-{
-	uint32_t every = n->chaos_every_ms ? n->chaos_every_ms : 1000u;
-
-	if (now - n->last_chaos_ms < every || !node_link_live(n))
-		return;
-	n->last_chaos_ms = now;
-	if (rpk_node_chaos(n, n->chaos_class) == 0)
-		__atomic_add_fetch(&n->chaos, 1, __ATOMIC_RELAXED);
-}
-
 /*
  * A peer we linked with while its bell was unsigned signs it now. Our
  * remotes publish the table, then sign: a master can come in between. A
@@ -273,8 +261,8 @@ void node_watch(struct rpk_node *n, int force)
 
 	if (slow) {
 		n->last_watch_ms = now;
-		if (n->chaos_class)
-			chaos_tick(n, now);
+		if (n->chaos_tick) /* a test peer (host/node/chaos.c) */
+			n->chaos_tick(n, now);
 		keep_signature(n);
 		node_publish_stats(n);
 	}
