@@ -85,10 +85,18 @@ int node_attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 	rpk_vdev_write_status(n->vdev, RPK_VIRTIO_STATUS_ACKNOWLEDGE | RPK_VIRTIO_STATUS_DRIVER,
 			      &n->port.port);
 	rpk_vdev_write_gfeatures(n->vdev, features, &n->port.port);
-	if (!n->have_device)
+	if (!n->have_device) {
 		rc = node_init_device(n, num, align, err, errlen);
-	else /* what a remote wrote since our reset must not survive into this session */
+	} else {
+		/* A remote that ran the old session may still have been writing
+		 * its part of the rings when we reset them (with caches, a line
+		 * it cleans late brings old entries back). Rung, it sees the new
+		 * session and stops within a moment; give it one, then lay the
+		 * rings out again so that nothing of before reaches this one. */
+		rpk_bell_ring(n->port.tx);
+		nanosleep(&(struct timespec){0, RELAYOUT_GRACE_MS * 1000000L}, NULL);
 		rpk_rpmsg_lay_out(&n->dev);
+	}
 	if (rc)
 		goto out;
 	n->have_bad = 0;

@@ -24,6 +24,7 @@
 #define SUPPORTED_FEATURES (1u << RPK_VIRTIO_RPMSG_F_NS)
 #define WATCH_MS	   50u	  /* how often a sleeping node looks whether its peer lives */
 #define RECOVER_MS	   20000u /* a restarted remote takes its table within this */
+#define RELAYOUT_GRACE_MS  20u	  /* a remote of the old session stops writing within this */
 #define PID_RECHECK_MS	   1000u  /* how often a peer's pid is seen to map the link again */
 
 struct rpk_node {
