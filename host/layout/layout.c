@@ -415,6 +415,83 @@ static void read_services(struct ctx *c, int off, const char *path, struct rpk_l
 	}
 }
 
+static void read_dev_modes(struct ctx *c, int off, const char *path, struct rpk_layout_channel *ch)
+{
+	int count = fdt_stringlist_count(c->fdt, off, "rpk,misc-dev-mode");
+
+	if (count <= 0)
+		return;
+	if (count != 1 && count != ch->num_misc) {
+		report(c, path,
+		       "rpk,misc-dev-mode: one mode for all, or one per misc-dev-endpoints "
+		       "entry (%d)",
+		       ch->num_misc);
+		return;
+	}
+	for (int i = 0; i < ch->num_misc; i++) {
+		const char *m =
+		    fdt_stringlist_get(c->fdt, off, "rpk,misc-dev-mode", count == 1 ? 0 : i, NULL);
+
+		if (m && !strcmp(m, "stream"))
+			ch->misc_mode[i] = RPK_DEV_STREAM;
+		else if (m && !strcmp(m, "message"))
+			ch->misc_mode[i] = RPK_DEV_MESSAGE;
+		else
+			report(c, path,
+			       "rpk,misc-dev-mode: \"%s\", expected \"message\" or \"stream\"",
+			       m ? m : "");
+	}
+}
+
+/* Seed 004's channel properties: the devices `rpk up` makes (struct rpk_layout_channel). */
+static void read_channel(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
+{
+	struct rpk_layout_channel *ch = &n->channel;
+	const char *name;
+	const uint8_t *eps;
+	int len;
+
+	ch->src = ch->dst = RPK_ADDR_ANY;
+	eps = fdt_getprop(c->fdt, off, "misc-dev-endpoints", &len);
+	if (get_u32(c, off, "channel-index", &ch->index)) {
+		if (eps || fdt_getprop(c->fdt, off, "channel-src", NULL))
+			report(c, path, "channel properties need 'channel-index' (one cell)");
+		return;
+	}
+	ch->present = 1;
+	if (fdt_getprop(c->fdt, off, "channel-src", NULL) &&
+	    get_u32(c, off, "channel-src", &ch->src))
+		report(c, path, "channel-src takes one cell");
+	if (fdt_getprop(c->fdt, off, "channel-dst", NULL) &&
+	    get_u32(c, off, "channel-dst", &ch->dst))
+		report(c, path, "channel-dst takes one cell");
+	name = fdt_getprop(c->fdt, off, "channel-name", &len);
+	if (name) {
+		if (len < 2 || len > (int)RPK_NAME_SIZE || name[len - 1])
+			report(c, path, "channel-name must be 1 to %u characters",
+			       RPK_NAME_SIZE - 1);
+		else
+			memcpy(ch->name, name, (size_t)len);
+	}
+	eps = fdt_getprop(c->fdt, off, "misc-dev-endpoints", &len);
+	if (!eps)
+		return;
+	if (len > RPK_LAYOUT_MAX_DEVICES) {
+		report(c, path, "misc-dev-endpoints: at most %d", RPK_LAYOUT_MAX_DEVICES);
+		len = RPK_LAYOUT_MAX_DEVICES;
+	}
+	for (int i = 0; i < len; i++) {
+		for (int j = 0; j < i; j++)
+			if (eps[j] == eps[i])
+				report(c, path, "misc-dev-endpoints: %u given twice", eps[i]);
+		if (eps[i] == RPK_NS_ADDR)
+			report(c, path, "misc-dev-endpoints: %u is the name service's address",
+			       eps[i]);
+		ch->misc[ch->num_misc++] = eps[i];
+	}
+	read_dev_modes(c, off, path, ch);
+}
+
 static void add_link(struct ctx *c, int off)
 {
 	struct rpk_layout *lay = c->lay;
@@ -447,6 +524,7 @@ static void add_link(struct ctx *c, int off)
 	read_firmware_region(c, off, path, n);
 	read_link_mboxes(c, off, path, n);
 	read_services(c, off, path, n);
+	read_channel(c, off, path, n);
 	if (fdt_getprop(c->fdt, off, "rpk,cached", &len)) {
 		n->cached = 1;
 		if (len)

@@ -273,6 +273,22 @@ const char *rpk_node_state_name(enum rpk_node_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
+/* Whether the peer's process (its bell's pid) lives and maps our mailbox. */
+static int peer_maps_link(struct rpk_node *n)
+{
+	uint32_t pid = __atomic_load_n(&n->port.rx->pid, __ATOMIC_RELAXED);
+
+	return pid && rpk_pid_alive(pid) && rpk_pid_maps(pid, n->mbox_name) == 1;
+}
+
+/* A remote that signed its bell and is gone: it left its memory to us. */
+static int peer_left_link(struct rpk_node *n)
+{
+	uint32_t pid = __atomic_load_n(&n->port.rx->pid, __ATOMIC_RELAXED);
+
+	return pid && !rpk_pid_alive(pid);
+}
+
 void rpk_node_close(struct rpk_node *n)
 {
 	char name[160];
@@ -290,6 +306,15 @@ void rpk_node_close(struct rpk_node *n)
 		rpk_node_detach(n); /* the remote goes on, waiting for a master */
 	if (n->fw_img)
 		rpk_node_stop(n); /* a remote we booted goes with us */
+	/* A remote whose master still maps the link leaves its memory there,
+	 * as physical memory stays: the master keeps its mapping, and a remote
+	 * that starts again must join the same objects for the master to see
+	 * its new table (removed, they would be new objects the master never
+	 * looks at). The last of the two to go removes them. */
+	if (owner && n->ln->role == RPK_ROLE_REMOTE && n->port_ready && peer_maps_link(n))
+		owner = 0;
+	else if (!owner && n->ln->role == RPK_ROLE_MASTER && n->port_ready && peer_left_link(n))
+		owner = 1;
 	if (n->stats.va) {
 		rpk_shm_close(&n->stats);
 		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);

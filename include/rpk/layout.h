@@ -20,6 +20,7 @@ extern "C" {
 #define RPK_LAYOUT_MAX_NODES	16
 #define RPK_LAYOUT_MAX_SERVICES 8
 #define RPK_LAYOUT_PATH		128
+#define RPK_LAYOUT_MAX_DEVICES	8
 
 struct rpk_region {
 	char name[64]; /* node name, e.g. "vdev0vring0@200c8000" */
@@ -33,6 +34,28 @@ struct rpk_region {
 	uint32_t rsc_size;
 	uint32_t trace_offset; /* the remote's trace buffer, after the table */
 	uint32_t trace_size;   /* 0: none (rpk,trace-size) */
+};
+
+/* How an endpoint device a devicetree names delivers what it received
+ * (docs/chardev.md): one read per message, as Linux's /dev/rpmsgN, or a byte
+ * stream where a read takes what has arrived, as seed 004's misc devices. */
+enum rpk_dev_mode { RPK_DEV_MESSAGE, RPK_DEV_STREAM };
+
+/*
+ * Seed 004's channel (channel-index, channel-src, channel-dst, channel-name,
+ * misc-dev-endpoints, rpk,misc-dev-mode): the endpoint devices `rpk up`
+ * makes at start, one per misc endpoint, named rpmsg<index>_<endpoint>.
+ * Each receives at its endpoint number and sends from channel-src to the
+ * peer's same endpoint number.
+ */
+struct rpk_layout_channel {
+	int present;
+	uint32_t index;
+	uint32_t src, dst; /* the channel's own addresses (RPK_ADDR_ANY: not given) */
+	char name[RPK_NAME_SIZE];
+	uint32_t misc[RPK_LAYOUT_MAX_DEVICES];
+	enum rpk_dev_mode misc_mode[RPK_LAYOUT_MAX_DEVICES];
+	int num_misc;
 };
 
 enum rpk_region_role { RPK_REG_RSC, RPK_REG_VRING0, RPK_REG_VRING1, RPK_REG_BUFFER, RPK_REG_COUNT };
@@ -53,6 +76,7 @@ struct rpk_layout_node {
 	int cached;
 	char services[RPK_LAYOUT_MAX_SERVICES][RPK_NAME_SIZE];
 	int num_services;
+	struct rpk_layout_channel channel;
 };
 
 struct rpk_layout {

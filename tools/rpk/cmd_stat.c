@@ -4,8 +4,10 @@
  * every class of peer misbehaviour it caught), from the page it keeps in
  * shared memory.
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rpk/errno.h>
@@ -18,13 +20,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpk stat FILE.dts|FILE.dtb --node NAME [--instance ID]\n"
-		   "                [--group NAME]\n\n"
+		   "                [--group NAME] [--dir DIR]\n\n"
 		   "Print a running node's counters: messages and kicks each way, link\n"
-		   "events, and what it rejected from its peer, by class.\n\n"
+		   "events, and what it rejected from its peer, by class; and, if rpk up\n"
+		   "serves it, each endpoint device's.\n\n"
 		   "options:\n"
 		   "  --node NAME       the node (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
 		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
+		   "  --dir DIR         rpk up's directory for the node, if not the default\n"
 		   "  -h, --help        this text\n");
 }
 
@@ -72,6 +76,58 @@ static void print_page(const struct rpk_node_stats_page *p, const char *path, co
 	print_vq("vring1", &p->vq[1]);
 }
 
+/* One "name: value" line of a device's stats file (0 if missing). */
+static unsigned long long stat_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, key, klen) && l[klen] == ':')
+			return strtoull(l + klen + 1, NULL, 0);
+	return 0;
+}
+
+/* The endpoint devices rpk up serves for this node (its stats/ files). */
+static void print_devices(const char *dir, const char *instance, const char *node)
+{
+	char base[4096], path[4200], file[4600], text[1024];
+	struct dirent **names;
+	int count;
+
+	if (dir)
+		snprintf(base, sizeof(base), "%s", dir);
+	else
+		service_dir(base, sizeof(base), instance, node);
+	snprintf(path, sizeof(path), "%s/stats", base);
+	count = scandir(path, &names, NULL, alphasort);
+	if (count < 0)
+		return;
+	printf("  devices  (%s)\n", path);
+	for (int i = 0; i < count; i++) {
+		FILE *f;
+		size_t n;
+
+		snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
+		if (names[i]->d_name[0] == '.' || !strcmp(names[i]->d_name, "link") ||
+		    !(f = fopen(file, "r"))) {
+			free(names[i]);
+			continue;
+		}
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = 0;
+		printf(
+		    "    %-12s src 0x%llx dst 0x%llx: rx %llu msgs %llu bytes, tx %llu msgs %llu "
+		    "bytes, %llu dropped, %llu errors\n",
+		    names[i]->d_name, stat_value(text, "src"), stat_value(text, "dst"),
+		    stat_value(text, "rx_msgs"), stat_value(text, "rx_bytes"),
+		    stat_value(text, "tx_msgs"), stat_value(text, "tx_bytes"),
+		    stat_value(text, "drops"), stat_value(text, "errors"));
+		free(names[i]);
+	}
+	free(names);
+}
+
 /* The page says who wrote it; a process that does not map the page did not
  * (a killed node's page stays behind, and anyone who can write the page can
  * write a pid). */
@@ -92,9 +148,9 @@ int cmd_stat(int argc, char **argv)
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
 	struct rpk_node_stats_page page;
-	const char *node, *instance, *group;
+	const char *node, *instance, *group, *dir;
 	char name[200], why[1024], path[RPK_ESC_SIZE(RPK_LAYOUT_PATH)];
-	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance, &group);
+	int c = parse_node_command("stat", argc, argv, usage, &lay, &node, &instance, &group, &dir);
 
 	if (c >= 0)
 		return c;
@@ -118,5 +174,6 @@ int cmd_stat(int argc, char **argv)
 		return 1;
 	}
 	print_page(&page, path, instance, whose(page.pid, name));
+	print_devices(dir, instance, ln->name);
 	return 0;
 }

@@ -178,7 +178,8 @@ int cmd_status(int argc, char **argv)
 {
 	static struct rpk_layout lay;
 	const char *node, *instance, *group;
-	int rc = parse_node_command("status", argc, argv, usage, &lay, &node, &instance, &group);
+	int rc =
+	    parse_node_command("status", argc, argv, usage, &lay, &node, &instance, &group, NULL);
 
 	return rc >= 0 ? rc : show(&lay, node, instance, group);
 }

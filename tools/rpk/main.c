@@ -12,6 +12,7 @@ static const struct {
 	const char *what;
 } commands[] = {
     {"run", cmd_run, "run one node of a link described in a devicetree"},
+    {"up", cmd_up, "run nodes as a service: endpoint devices (rpmsg_char ABI), counters"},
     {"demo", cmd_demo, "run the seeds' link: a self-booted remote and a master, 100 echoes"},
     {"ping", cmd_ping, "round-trip latency between two nodes, polling and blocking"},
     {"rsc", cmd_rsc, "dump a resource table (ELF, raw, or a running node) and its problems"},

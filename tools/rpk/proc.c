@@ -17,10 +17,26 @@ volatile sig_atomic_t rpk_stop;
 #define MAX_STOP_NODES 4
 static struct rpk_node *stop_nodes[MAX_STOP_NODES];
 
+/* Something else a stop signal ends (rpk up's FUSE loop). */
+static void (*stop_hook)(void *);
+static void *stop_hook_arg;
+
+void stop_also(void (*fn)(void *), void *arg)
+{
+	__atomic_store_n(&stop_hook_arg, arg, __ATOMIC_RELEASE);
+	__atomic_store_n(&stop_hook, fn, __ATOMIC_RELEASE);
+	if (fn && rpk_stop)
+		fn(arg);
+}
+
 static void on_stop(int sig)
 {
+	void (*hook)(void *) = __atomic_load_n(&stop_hook, __ATOMIC_ACQUIRE);
+
 	(void)sig;
 	rpk_stop = 1;
+	if (hook)
+		hook(__atomic_load_n(&stop_hook_arg, __ATOMIC_ACQUIRE));
 	for (int i = 0; i < MAX_STOP_NODES; i++) {
 		struct rpk_node *n = __atomic_load_n(&stop_nodes[i], __ATOMIC_ACQUIRE);
 
@@ -104,21 +120,27 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
 		       struct rpk_layout *lay, const char **node, const char **instance,
-		       const char **group)
+		       const char **group, const char **dir)
 {
-	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
-					     {"instance", required_argument, 0, 'i'},
-					     {"group", required_argument, 0, 'g'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"node", required_argument, 0, 'n'},  {"instance", required_argument, 0, 'i'},
+	    {"group", required_argument, 0, 'g'}, {"dir", required_argument, 0, 'd'},
+	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0}};
 	int c;
 
 	*node = NULL;
 	*instance = "default";
 	*group = NULL;
+	if (dir)
+		*dir = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'd' && !dir)
+			c = '?';
 		switch (c) {
+		case 'd':
+			*dir = optarg;
+			break;
 		case 'n':
 			*node = optarg;
 			break;
@@ -138,6 +160,18 @@ int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FIL
 	}
 	c = load_dt_operand(cmd, argc, argv, *node, lay, usage);
 	return c ? c : -1;
+}
+
+void service_dir(char *buf, size_t len, const char *instance, const char *node)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		snprintf(buf, len, "/run/rpk/%s/%s", instance, node);
+	else if (xdg && xdg[0])
+		snprintf(buf, len, "%s/rpk/%s/%s", xdg, instance, node);
+	else
+		snprintf(buf, len, "/tmp/rpk-%u/%s/%s", (unsigned)getuid(), instance, node);
 }
 
 #define MAX_FILE (64u << 20)

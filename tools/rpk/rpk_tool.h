@@ -24,6 +24,7 @@ int cmd_rsc(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 
 /*
  * Untrusted text (from shared memory or a file) made printable: each byte
@@ -45,6 +46,8 @@ void install_stop_signals(void);
  * forget it before closing it. */
 void stop_interrupts(struct rpk_node *n);
 void stop_interrupts_forget(struct rpk_node *n);
+/* Also call fn(arg) at a stop signal (async-signal-safe fn); NULL: no more. */
+void stop_also(void (*fn)(void *), void *arg);
 
 /* Parse a number option in [min, max]; prints "rpk CMD: --OPT takes min..max"
  * and returns -1 when it is not one. */
@@ -66,9 +69,13 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
  * link: FILE --node NAME [--instance ID] [--group NAME] [--help]. Returns -1
  * to go on with the layout loaded, else the exit code. group is NULL unless
  * given. */
+/* rpk up's directory for a node, unless --dir says otherwise: /run/rpk/INSTANCE/NODE
+ * as root, else under $XDG_RUNTIME_DIR (or /tmp/rpk-UID). */
+void service_dir(char *buf, size_t len, const char *instance, const char *node);
+/* dir: NULL if the command takes no --dir. */
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
 		       struct rpk_layout *lay, const char **node, const char **instance,
-		       const char **group);
+		       const char **group, const char **dir);
 
 /* A whole file (up to 64 MiB) in an exact-size malloc'd copy, so nothing
  * past it can be read by mistake; NULL after "rpk CMD: PATH: why". */

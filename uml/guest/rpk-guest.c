@@ -8,6 +8,7 @@
  *   rpk.test=sample|chardev|tty|destroy|first   the scenario
  *   rpk.out=/host/path                          where the verdict goes
  *   rpk.ko=/host/path/rpmsg_client_sample.ko    for the sample scenario
+ *   rpk.prog=/host/path/rpmsg_char_compat       for the compat scenario
  *
  * The verdict is "PASS <details>" or "FAIL <why>" on the first line, then
  * the kernel log lines that matter.
@@ -26,13 +27,14 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #define WAIT_MS 20000
 
-static char out_path[256], test[32], ko_path[256];
+static char out_path[256], test[32], ko_path[256], prog_path[256];
 static FILE *out;
 
 static long now_ms(void)
@@ -320,6 +322,45 @@ static void test_first(void)
 		n > 0 ? n : 0, back);
 }
 
+/* (f) The rpmsg_char compatibility program (tests/chardev), unchanged, on
+ * the kernel's /dev/rpmsg_ctrl0, against our echo: its verdict is ours. */
+static void test_compat(void)
+{
+	char dev[320], dst[16], outbuf[512] = "";
+	unsigned addr;
+	int pipefd[2], st = 0;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (find_service("rpk-echo", dev, sizeof(dev), &addr) || wait_path("/dev/rpmsg_ctrl0", 0)) {
+		verdict("FAIL no rpk-echo service or no /dev/rpmsg_ctrl0");
+		return;
+	}
+	snprintf(dst, sizeof(dst), "0x%x", addr);
+	if (pipe(pipefd) || (pid = fork()) < 0) {
+		verdict("FAIL cannot start %s: %s", prog_path, strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execl(prog_path, prog_path, "echo", "/dev", dst, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got < (ssize_t)sizeof(outbuf) - 1 &&
+	       (n = read(pipefd[0], outbuf + got, sizeof(outbuf) - 1 - (size_t)got)) > 0)
+		got += n;
+	outbuf[got] = 0;
+	waitpid(pid, &st, 0);
+	outbuf[strcspn(outbuf, "\n")] = 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && !strncmp(outbuf, "PASS", 4))
+		verdict("%s", outbuf);
+	else
+		verdict("FAIL %s exited %d: %s", prog_path, WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+			outbuf);
+}
+
 int main(void)
 {
 	char cmdline[2048] = "";
@@ -335,6 +376,7 @@ int main(void)
 	cmdline_arg(cmdline, "rpk.out=", out_path, sizeof(out_path));
 	cmdline_arg(cmdline, "rpk.test=", test, sizeof(test));
 	cmdline_arg(cmdline, "rpk.ko=", ko_path, sizeof(ko_path));
+	cmdline_arg(cmdline, "rpk.prog=", prog_path, sizeof(prog_path));
 	out = fopen(out_path, "w+");
 	if (!out)
 		power_off();
@@ -348,6 +390,8 @@ int main(void)
 		test_destroy();
 	else if (!strcmp(test, "first"))
 		test_first();
+	else if (!strcmp(test, "compat"))
+		test_compat();
 	else
 		verdict("FAIL unknown rpk.test '%s'", test);
 	power_off();
