@@ -134,12 +134,13 @@ static int on_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void
 static void on_unbind(struct rpk_ept *ept)
 {
 	struct cd_dev *d = ept->priv;
+	struct rpk_chardev *cd = d->cd;
 
 	if (d->origin != CD_FROM_CTRL)
 		return;
-	pthread_mutex_lock(&d->cd->mu);
-	make_gone(d);
-	pthread_mutex_unlock(&d->cd->mu);
+	pthread_mutex_lock(&cd->mu);
+	make_gone(d); /* the open file that holds the endpoint keeps d */
+	pthread_mutex_unlock(&cd->mu);
 }
 
 void cd_expire_sessions(struct rpk_chardev *cd)
@@ -327,12 +328,18 @@ void cd_dev_release(struct cd_dev *d, struct cd_file *f)
 /* RPMSG_DESTROY_EPT_IOCTL on an endpoint file. */
 int cd_dev_destroy_ioctl(struct cd_dev *d)
 {
+	struct rpk_chardev *cd = d->cd;
+
 	if (d->origin != CD_FROM_CTRL)
 		return -EINVAL; /* the kernel's answer for a default endpoint */
-	pthread_mutex_lock(&d->cd->mu);
+	pthread_mutex_lock(&cd->mu);
+	d->refs++; /* ours while we destroy the endpoint */
 	make_gone(d);
-	pthread_mutex_unlock(&d->cd->mu);
+	pthread_mutex_unlock(&cd->mu);
 	destroy_ept(d);
+	pthread_mutex_lock(&cd->mu);
+	cd_dev_put(d);
+	pthread_mutex_unlock(&cd->mu);
 	return 0;
 }
 

@@ -59,6 +59,9 @@ compat)
 	dst=$(remote_echo_addr)
 	expect 0 "^PASS" -- timeout 120 "$compat" echo "$out/m" "$dst"
 	cat "$out/log"
+	# Round trips through the files (the figure is for the docs, not a bound).
+	expect 0 "^PASS rtt .*median [0-9]+ us" -- timeout 120 "$compat" rtt "$out/m" "$dst" 200
+	cat "$out/log"
 	;;
 reset)
 	start remote remote.log

@@ -8,6 +8,8 @@
  *   rpmsg_char_compat echo DIR DST    the ABI, against an echo service at DST
  *   rpmsg_char_compat reset DIR DST   a reader sees the link reset (EPIPE), the
  *                                     control file leaves and comes back
+ *   rpmsg_char_compat rtt DIR DST [N] N round trips of 16 bytes (write, then a
+ *                                     blocking read): median and p99 in us
  *
  * DIR holds rpmsg_ctrl0 and the rpmsgN files (/dev for the kernel). Prints
  * "PASS ..." or "FAIL ..." and exits 0 or 1.
@@ -268,12 +270,47 @@ static int check_reset(unsigned dst)
 	return 0;
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int measure_rtt(unsigned dst, int count)
+{
+	static long us[100000];
+	char msg[16] = "rtt-probe-16byte", back[64];
+	struct timespec t0, t1;
+	int n = create_ept("rpk-rtt", 7, RPMSG_ADDR_ANY, dst), fd;
+
+	if (n < 0 || (fd = open_ept(n, O_RDWR)) < 0)
+		return fail("no endpoint");
+	if (count < 1 || count > 100000)
+		count = 10000;
+	for (int i = 0; i < count + 100; i++) { /* the first 100 warm up */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (write(fd, msg, sizeof(msg)) != sizeof(msg) ||
+		    read(fd, back, sizeof(back)) != sizeof(msg))
+			return fail("round trip %d", i);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (i >= 100)
+			us[i - 100] =
+			    (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+	}
+	close(fd);
+	qsort(us, (size_t)count, sizeof(us[0]), cmp_long);
+	printf("PASS rtt 16 B over %d round trips: median %ld us, p99 %ld us, min %ld us\n", count,
+	       us[count / 2], us[count * 99 / 100], us[0]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long dst;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: rpmsg_char_compat echo|reset DIR DST\n");
+	if (argc != 4 && !(argc == 5 && !strcmp(argv[1], "rtt"))) {
+		fprintf(stderr, "usage: rpmsg_char_compat echo|reset|rtt DIR DST [N]\n");
 		return 2;
 	}
 	dir = argv[2];
@@ -283,6 +320,8 @@ int main(int argc, char **argv)
 		return check_echo((unsigned)dst);
 	if (!strcmp(argv[1], "reset"))
 		return check_reset((unsigned)dst);
+	if (!strcmp(argv[1], "rtt"))
+		return measure_rtt((unsigned)dst, argc == 5 ? atoi(argv[4]) : 10000);
 	fprintf(stderr, "rpmsg_char_compat: echo or reset, not %s\n", argv[1]);
 	return 2;
 }

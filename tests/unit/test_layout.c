@@ -254,6 +254,35 @@ static void test_seed_example(void **state)
 	assert_null(rpk_layout_find(&lay, "/master")); /* a name, not a path */
 }
 
+/* Seed 004's channel properties become the devices rpk up makes; a link
+ * without them has none. */
+static void test_channel_devices(void **state)
+{
+	const struct rpk_layout_node *m, *r;
+
+	(void)state;
+	assert_int_equal(
+	    rpk_layout_load(RPK_TEST_DATA "/chardev/channel.dts", &lay, err, sizeof(err)), 0);
+	m = rpk_layout_find(&lay, "master");
+	r = rpk_layout_find(&lay, "remote");
+	assert_non_null(m);
+	assert_non_null(r);
+	assert_true(m->channel.present);
+	assert_int_equal(m->channel.index, 1);
+	assert_int_equal(m->channel.src, 11);
+	assert_int_equal(m->channel.dst, 12);
+	assert_int_equal(r->channel.src, 12);
+	assert_string_equal(m->channel.name, "nokia-fsproxy-channel");
+	assert_int_equal(m->channel.num_misc, 2);
+	assert_int_equal(m->channel.misc[0], 13);
+	assert_int_equal(m->channel.misc[1], 15);
+	assert_int_equal(m->channel.misc_mode[0], RPK_DEV_STREAM);
+	assert_int_equal(m->channel.misc_mode[1], RPK_DEV_MESSAGE);
+	assert_int_equal(rpk_layout_load(SEED_DTS, &lay, err, sizeof(err)), 0);
+	assert_false(rpk_layout_find(&lay, "master")->channel.present);
+	assert_int_equal(rpk_layout_find(&lay, "master")->channel.num_misc, 0);
+}
+
 static void test_valid_fixture(void **state)
 {
 	const struct rpk_layout_node *h, *m;
@@ -738,6 +767,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_example),
+	    cmocka_unit_test(test_channel_devices),
 	    cmocka_unit_test(test_valid_fixture),
 	    cmocka_unit_test(test_valid_64bit_cells),
 	    cmocka_unit_test(test_cached_sides),
