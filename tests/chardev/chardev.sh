@@ -11,6 +11,8 @@
 #             long, ioctls on the wrong file: errors and counted drops, and the
 #             service still serves
 #   service   `rpk up FILE` starts every node; SIGTERM stops them cleanly
+#   access    the files are their user's; --group lets that group in (a second
+#             uid, nobody, with and without the group)
 # FUSE needs /dev/fuse and root (CI has both): exit 77 (skipped) without.
 set -uo pipefail
 case_=$1 rpk=$(realpath "$2") compat=$(realpath "$3") src=$4
@@ -177,6 +179,41 @@ service)
 	ls /dev/shm | grep -q "rpk-$inst-" && fail "shared memory left behind: $(ls /dev/shm | grep "rpk-$inst-")"
 	expect 2 "no link node named 'nope'" -- "$rpk" up "$dts" --node nope
 	expect 2 "need one devicetree file" -- "$rpk" up
+	;;
+access)
+	nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${nobody[@]}" test -x "$compat" || {
+		echo "chardev.access: uid 65534 cannot run $compat; skipped"
+		exit 77
+	}
+	group=rpk-cd-$$
+	extra_cleanup() {
+		awk -v d="$out" 'index($2, d) == 1 {print $2}' /proc/mounts | xargs -r -n1 umount -l
+		getent group "$group" >/dev/null && groupdel "$group"
+	}
+	groupadd "$group" || fail "groupadd"
+	gid=$(getent group "$group" | cut -d: -f3)
+	chmod 755 "$out"
+	# Without --group: nobody else gets in, not even to look.
+	start remote remote.log
+	up master "$out/m" up.log
+	ready master up.log
+	wait_for "$out/remote.log" "serving"
+	dst=$(remote_echo_addr)
+	"${nobody[@]}" ls "$out/m" >/dev/null 2>&1 && fail "another user lists a private service"
+	kill -TERM "${pids[1]}" "${pids[0]}"
+	wait "${pids[1]}" "${pids[0]}" 2>/dev/null
+	# With --group: the group's members use the devices; others still cannot.
+	start remote remote2.log --group "$group"
+	"$rpk" up "$dts" --node master --instance "$inst" --dir "$out/g" --group "$group" \
+		>"$out/up2.log" 2>&1 &
+	pids+=($!)
+	ready master up2.log
+	stat -c %a:%g "$out/g/rpmsg_ctrl0" | grep -qx "660:$gid" ||
+		fail "rpmsg_ctrl0 is $(stat -c %a:%g "$out/g/rpmsg_ctrl0"), want 660:$gid"
+	"${nobody[@]}" cat "$out/g/interrupts" >/dev/null 2>&1 && fail "a non-member read the counters"
+	expect 0 "^PASS" -- setpriv --reuid=65534 --regid=65534 --groups="$gid" \
+		timeout 120 "$compat" echo "$out/g" "$dst"
 	;;
 *)
 	echo "chardev.sh: unknown case $case_" >&2
