@@ -124,8 +124,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "core_instr: send %lu failed\n", i + b);
 				return 1;
 			}
-		rpk_rpmsg_poll(&rx->dev); /* receive, and give the buffers back */
-		rpk_rpmsg_poll(&tx->dev); /* the sender sees them back (a master reclaims) */
+		/* Receive, and give the buffers back: the sender takes them
+		 * again when it next needs one. */
+		rpk_rpmsg_poll(&rx->dev);
 	}
 	if (rx->received != count || rx->bad) {
 		fprintf(stderr, "core_instr: %lu of %lu received, %lu altered\n", rx->received,

@@ -273,26 +273,47 @@ const char *rpk_node_state_name(enum rpk_node_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
-/* Whether the peer's process (its bell's pid) lives and maps our mailbox. */
-static int peer_maps_link(struct rpk_node *n)
+/* The peer's pid from its bell, while we still map the mailbox; 0 if it
+ * does not sign or the mailbox shrank under us (nothing is read there). */
+static uint32_t peer_pid_now(struct rpk_node *n)
 {
-	uint32_t pid = __atomic_load_n(&n->port.rx->pid, __ATOMIC_RELAXED);
+	size_t size;
 
-	return pid && rpk_pid_alive(pid) && rpk_pid_maps(pid, n->mbox_name) == 1;
+	if (!n->port_ready || rpk_shm_shrunk(&n->mbox, &size))
+		return 0;
+	return __atomic_load_n(&n->port.rx->pid, __ATOMIC_RELAXED);
 }
 
-/* A remote that signed its bell and is gone: it left its memory to us. */
-static int peer_left_link(struct rpk_node *n)
+/*
+ * Whether to remove the link's objects as we leave. The memory stays while
+ * either side maps it, as physical memory does: a remote that stops while
+ * its master maps the link leaves it, so the remote's next start joins the
+ * same objects and the master sees its new table (removed, they would be
+ * new objects the master never looks at). The last side to leave removes
+ * it: a master, too, when the remote it saw on the link is gone (a pid
+ * forged into the bell proves nothing). Each side looks after
+ * it unmapped, so of two leaving at once the later sees the other gone.
+ */
+static int remove_link_memory(struct rpk_node *n, uint32_t peer, int owner)
 {
-	uint32_t pid = __atomic_load_n(&n->port.rx->pid, __ATOMIC_RELAXED);
+	int verified; /* seen mapping the link before: not a pid forged into the bell */
 
-	return pid && !rpk_pid_alive(pid);
+	if (peer && rpk_pid_alive(peer) && rpk_pid_maps(peer, n->mbox_name) == 1)
+		return 0;
+	pthread_mutex_lock(&n->pid_mu);
+	verified = peer && peer == n->checked_pid && n->checked_ok;
+	pthread_mutex_unlock(&n->pid_mu);
+	if (verified && n->ln->role == RPK_ROLE_MASTER && !rpk_pid_alive(peer))
+		return 1;
+	return owner;
 }
 
 void rpk_node_close(struct rpk_node *n)
 {
 	char name[160];
 	int owner; /* the memory is the remote's, or the master's that booted it */
+	int mapped[RPK_REG_COUNT], fw_mapped, mbox_mapped;
+	uint32_t peer;
 
 	if (!n)
 		return;
@@ -306,37 +327,19 @@ void rpk_node_close(struct rpk_node *n)
 		rpk_node_detach(n); /* the remote goes on, waiting for a master */
 	if (n->fw_img)
 		rpk_node_stop(n); /* a remote we booted goes with us */
-	/* A remote whose master still maps the link leaves its memory there,
-	 * as physical memory stays: the master keeps its mapping, and a remote
-	 * that starts again must join the same objects for the master to see
-	 * its new table (removed, they would be new objects the master never
-	 * looks at). The last of the two to go removes them. */
-	if (owner && n->ln->role == RPK_ROLE_REMOTE && n->port_ready && peer_maps_link(n))
-		owner = 0;
-	else if (!owner && n->ln->role == RPK_ROLE_MASTER && n->port_ready && peer_left_link(n))
-		owner = 1;
+	peer = peer_pid_now(n);
 	if (n->stats.va) {
 		rpk_shm_close(&n->stats);
 		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
 		rpk_shm_unlink(name);
 	}
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
-		int mapped = n->shm[k].va != NULL; /* never remove what we did not join */
-
+		mapped[k] = n->shm[k].va != NULL; /* never remove what we did not join */
 		rpk_shm_close(&n->shm[k]);
-		if (owner && mapped) {
-			rpk_node_shm_name(name, sizeof(name), n->instance, node_region(n, k));
-			rpk_shm_unlink(name);
-		}
 	}
-	if (n->fw_shm.va) {
+	fw_mapped = n->fw_shm.va != NULL;
+	if (fw_mapped)
 		rpk_shm_close(&n->fw_shm);
-		if (owner) {
-			rpk_node_shm_name(name, sizeof(name), n->instance,
-					  &n->lay->regions[n->ln->firmware]);
-			rpk_shm_unlink(name);
-		}
-	}
 	if (n->cache) {
 		for (int k = 0; k < RPK_REG_COUNT; k++)
 			if (n->view[k] != n->shm[k].va)
@@ -345,9 +348,22 @@ void rpk_node_close(struct rpk_node *n)
 	}
 	if (n->port_ready)
 		rpk_posix_port_fini(&n->port);
-	if (n->mbox.va) {
+	mbox_mapped = n->mbox.va != NULL;
+	if (mbox_mapped)
 		rpk_shm_close(&n->mbox);
-		if (owner) {
+	if (remove_link_memory(n, peer, owner)) {
+		for (int k = 0; k < RPK_REG_COUNT; k++)
+			if (mapped[k]) {
+				rpk_node_shm_name(name, sizeof(name), n->instance,
+						  node_region(n, k));
+				rpk_shm_unlink(name);
+			}
+		if (fw_mapped) {
+			rpk_node_shm_name(name, sizeof(name), n->instance,
+					  &n->lay->regions[n->ln->firmware]);
+			rpk_shm_unlink(name);
+		}
+		if (mbox_mapped) {
 			rpk_node_shm_name(name, sizeof(name), n->instance,
 					  &n->lay->regions[n->ln->mailbox]);
 			rpk_shm_unlink(name);

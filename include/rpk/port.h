@@ -11,7 +11,8 @@
  *  - cache_clean / cache_invalidate: at the protocol's publish and consume
  *    points (docs/architecture.md, rule 3);
  *  - lock / unlock: serialise one class of state when several threads use
- *    one device (see enum rpk_lock); must be recursive for RPK_LOCK_RX and
+ *    one device (see enum rpk_lock); both or neither (the device takes one
+ *    without the other for none); must be recursive for RPK_LOCK_RX and
  *    RPK_LOCK_EPT, since receive callbacks run under both and may create or
  *    destroy endpoints, release held buffers or read the counters;
  *  - event_snapshot / event_wait: sleep until the peer kicks us. A waiter

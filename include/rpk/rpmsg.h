@@ -182,6 +182,7 @@ struct rpk_rpmsg {
 	uint8_t broken;
 	uint8_t rx_held;     /* set by rpk_hold_rx_buffer during a callback */
 	uint8_t interrupted; /* rpk_rpmsg_interrupt: blocking sends give up */
+	uint8_t locking;     /* the port has lock hooks (several threads) */
 	void *rx_cur;	     /* header of the buffer being dispatched */
 	struct rpk_rpmsg_stats stats;
 };

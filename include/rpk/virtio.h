@@ -131,10 +131,24 @@ struct rpk_vq {
 	uint16_t num_added;  /* driver: added since the last kick_prepare */
 	uint16_t num_posted; /* driver: posted and not yet returned */
 	uint16_t own_flags;  /* the suppression flags this half last wrote */
+	uint16_t shadow;     /* the peer's index as we last took an entry on it */
 	uint8_t role;
 	uint8_t broken;
+	uint8_t cached; /* the port maintains caches (cache_clean or _invalidate) */
 	struct rpk_vq_stats stats;
 };
+
+/*
+ * Entries the peer had published, at the last read of its index by
+ * rpk_vq_get_avail() / rpk_vq_get_used(), that are not taken yet: whether
+ * another get will find one, without touching shared memory (0 says "read
+ * again", not "nothing there"). For batch loops: stop when it is 0.
+ */
+static inline uint16_t rpk_vq_known_pending(const struct rpk_vq *vq)
+{
+	return (uint16_t)(vq->shadow -
+			  (vq->role == RPK_VQ_DRIVER ? vq->next_used : vq->next_avail));
+}
 
 /* A buffer found by the device half. */
 struct rpk_vq_buf {

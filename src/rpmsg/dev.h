@@ -11,15 +11,16 @@
 
 #include <rpk/rpmsg.h>
 
+/* Behind one flag set at init: a single-threaded port pays a byte test. */
 static inline void rpk_dev_lock(struct rpk_rpmsg *dev, enum rpk_lock which)
 {
-	if (dev->port->ops->lock)
+	if (dev->locking)
 		dev->port->ops->lock(dev->port->ctx, which);
 }
 
 static inline void rpk_dev_unlock(struct rpk_rpmsg *dev, enum rpk_lock which)
 {
-	if (dev->port->ops->unlock)
+	if (dev->locking)
 		dev->port->ops->unlock(dev->port->ctx, which);
 }
 

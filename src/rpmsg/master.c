@@ -86,11 +86,12 @@ static void reclaim_tx(struct rpk_rpmsg *dev)
 	     budget && (r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0; budget--) {
 		if (r == -RPK_EPIPE)
 			return;
-		if (r < 0) {
+		if (r < 0)
 			dev->stats.tx_bad_buf++;
-			continue;
-		}
-		rpk_vq_free_desc(dev->svq, head);
+		else
+			rpk_vq_free_desc(dev->svq, head);
+		if (!rpk_vq_known_pending(dev->svq))
+			break; /* all we saw; more next time */
 	}
 }
 

@@ -60,6 +60,7 @@ int rpk_rpmsg_setup(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg,
 	dev->ops = ops;
 	dev->role = ops->role;
 	dev->port = cfg->port;
+	dev->locking = cfg->port->ops->lock && cfg->port->ops->unlock; /* they come as a pair */
 	err = init_queues(dev, cfg);
 	if (err)
 		return err;

@@ -144,7 +144,7 @@ void rpk_rpmsg_forgive_break(struct rpk_rpmsg *dev)
 
 /* Atomics: each queue's flag changes under that queue's lock, and a reset
  * clears them under all. */
-static int check_broken(struct rpk_rpmsg *dev)
+static inline int check_broken(struct rpk_rpmsg *dev)
 {
 	if (__atomic_load_n(&dev->vq[0].broken, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&dev->vq[1].broken, __ATOMIC_RELAXED))
@@ -214,20 +214,25 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 	}
 	/* At most one ring's worth per call, so a peer that keeps publishing
 	 * junk cannot keep us here: the rest waits for the next poll. */
+	/* What the peer had published when we last read its index, and no
+	 * more: one that comes later comes with a kick (or the caller polls
+	 * again), so the batch ends without another look at the ring. */
 	for (uint32_t budget = dev->rvq->num;
 	     budget && (r = dev->ops->next_rx(dev, &hdr, &len, &head)) != 0; budget--) {
 		if (r == -RPK_EPIPE)
 			break; /* the queue counted it: an index jump */
 		if (r < 0) {
 			dev->stats.rx_bad_buf++;
-			continue;
+		} else {
+			n++;
+			dispatch(dev, hdr, len);
+			if (!dev->rx_held)
+				dev->ops->recycle_rx(dev, head);
+			else if (dev->ops->hold_rx)
+				dev->ops->hold_rx(dev, head);
 		}
-		n++;
-		dispatch(dev, hdr, len);
-		if (!dev->rx_held)
-			dev->ops->recycle_rx(dev, head);
-		else if (dev->ops->hold_rx)
-			dev->ops->hold_rx(dev, head);
+		if (!rpk_vq_known_pending(dev->rvq))
+			break;
 	}
 	if (n || r < 0)
 		notify_rx_done(dev);
@@ -350,15 +355,13 @@ static int tx_sleep(struct rpk_rpmsg *dev, uint32_t snapshot, uint32_t start, ui
 }
 
 /* Get a transmit buffer, waiting up to timeout_ms. Called and returns with TX held. */
-static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head, uint32_t *cap,
-		  uint32_t timeout_ms)
+static int get_tx_waiting(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head,
+			  uint32_t *cap, uint32_t timeout_ms)
 {
 	const struct rpk_port *port = dev->port;
-	uint32_t start = 0, snapshot = 0, epoch = dev->epoch;
+	uint32_t start = now_ms(port), snapshot = 0, epoch = dev->epoch;
 	int waiting = 0, unkicked = 0, err;
 
-	if (timeout_ms != RPK_NO_WAIT)
-		start = now_ms(port);
 	for (;;) {
 		/* A reset while we slept (the peer we waited for is gone), or a
 		 * broken ring. */
@@ -393,6 +396,23 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 	if (waiting)
 		tx_wait_end(dev);
 	return err;
+}
+
+/* A transmit buffer: at once if one is free (the common case, kept short),
+ * else waiting up to timeout_ms. Called with TX held. */
+static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head, uint32_t *cap,
+		  uint32_t timeout_ms)
+{
+	int err;
+
+	if (!dev->up || check_broken(dev))
+		return -RPK_EPIPE;
+	err = dev->ops->try_get_tx(dev, hdr, head, cap);
+	if (err != -RPK_EAGAIN || timeout_ms == RPK_NO_WAIT)
+		return err;
+	/* The waiting loop tries again after taking the event snapshot, so a
+	 * buffer given back between this try and the sleep is not missed. */
+	return get_tx_waiting(dev, hdr, head, cap, timeout_ms);
 }
 
 /* Publish a filled transmit buffer. Called with TX held. */

@@ -97,6 +97,7 @@ int vq_attach(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg, enum rpk_vq_role 
 	vq->slots = cfg->slots;
 	vq->mem = cfg->mem;
 	vq->port = cfg->port;
+	vq->cached = cfg->port->ops->cache_clean || cfg->port->ops->cache_invalidate;
 	vq->notify_id = cfg->notify_id;
 	vq->num = (uint16_t)cfg->num;
 	vq->role = (uint8_t)role;
@@ -115,18 +116,9 @@ int vq_attach(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg, enum rpk_vq_role 
 void vq_restart(struct rpk_vq *vq)
 {
 	vq->own_flags = 0; /* the driver zeroes the whole ring, flags included */
-	vq->next_avail = vq->next_used = 0;
+	vq->next_avail = vq->next_used = vq->shadow = 0;
 	vq->num_added = vq->num_posted = 0;
 	__atomic_store_n(&vq->broken, 0, __ATOMIC_RELAXED);
-}
-
-int vq_index_pending(struct rpk_vq *vq, const uint16_t *idx, uint16_t seen, uint16_t most)
-{
-	uint16_t pending;
-
-	vq_invalidate(vq, idx, sizeof(uint16_t));
-	pending = (uint16_t)(load_acquire16(idx) - seen);
-	return pending > most ? -1 : pending;
 }
 
 int vq_break_on_index(struct rpk_vq *vq)

@@ -34,6 +34,7 @@ void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx)
 {
 	vq->next_avail = idx;
 	vq->next_used = idx;
+	vq->shadow = idx;
 }
 
 /* Avail entries pending, or -1 if the driver moved its index impossibly far:
@@ -76,7 +77,7 @@ int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *ou
 
 	if (vq_broken(vq))
 		return -RPK_EPIPE;
-	pending = avail_pending(vq);
+	pending = vq_pending_fresh(vq, &vq->avail->idx, vq->next_avail, vq->num_free);
 	if (pending < 0)
 		return vq_break_on_index(vq);
 	if (!pending)

@@ -159,7 +159,7 @@ int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len
 
 	if (vq_broken(vq))
 		return -RPK_EPIPE;
-	pending = used_pending(vq);
+	pending = vq_pending_fresh(vq, &vq->used->idx, vq->next_used, vq->num_posted);
 	if (pending < 0)
 		return vq_break_on_index(vq);
 	if (!pending)
