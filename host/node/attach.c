@@ -30,6 +30,11 @@ int node_table_ready(struct rpk_node *n, uint32_t *session)
 	if (!rpk_rsc_is_published(node_rsc_shared(n), &n->port.port) ||
 	    (n->have_bad && s == n->bad_session && (s || n->need_signed)))
 		return 0;
+	/* A table of the other byte order never looks signed or fresh (its
+	 * words, the bell's too, read byte-swapped): take it now, and the
+	 * attach refuses it by name instead of waiting for nothing. */
+	if (rpk_rsc_is_byte_swapped(node_rsc_shared(n), &n->port.port))
+		return 1;
 	if (s && node_peer_alive(n, s))
 		return 1;
 	if (n->need_signed)

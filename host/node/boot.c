@@ -143,6 +143,8 @@ static int load_firmware(struct rpk_node *n, char *err, size_t errlen)
 	rc = rpk_elf_open(&e, n->fw_img, n->fw_size);
 	if (rc)
 		snprintf(err, errlen, "firmware: bad ELF image: %s\n", e.why);
+	else if ((rc = rpk_elf_check_byte_order(&e)))
+		snprintf(err, errlen, "firmware: %s\n", e.why); /* before its table is read */
 	if (!rc)
 		rc = fw_table(n, &e, copy, &size, err, errlen);
 	if (!rc) {

@@ -148,6 +148,18 @@ uint8_t *rpk_observer_table(struct rpk_observer *o, int *published, struct rpk_r
 	if (!copy)
 		return NULL;
 	rpk_rsc_snapshot(copy, o->rsc->rsc_size, shared, o->rsc->rsc_size, &o->port);
+	/* A remote of the other byte order (a misconfigured link): an observer
+	 * shows its table in ours, where a node refuses it. */
+	if (rpk_rsc_is_byte_swapped(copy, &o->port)) {
+		uint8_t *native = malloc(o->rsc->rsc_size);
+
+		if (native && rpk_rsc_swap_copy(native, copy, o->rsc->rsc_size) == 0) {
+			free(copy);
+			copy = native;
+		} else {
+			free(native);
+		}
+	}
 	if (rpk_rsc_validate(copy, o->rsc->rsc_size, why) < 0) {
 		free(copy);
 		return NULL;

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ELF32 and ELF64 firmware images (little-endian), read from memory.
+ * ELF32 and ELF64 firmware images, little- or big-endian, read from memory.
  *
  * Every header, program header, section header and name is checked against
  * the image size before use: a malformed image gives -RPK_ENOEXEC and a
  * reason, never an out-of-bounds read. Like Linux's remoteproc ELF loader,
  * a segment's device address is its physical address (p_paddr).
+ *
+ * Any image can be read whatever the CPU's byte order (rpk rsc dump reads a
+ * big-endian firmware's table on a little-endian host), but only one of the
+ * CPU's own order is loaded: a firmware shares its resource table, rings and
+ * rpmsg headers with the master in native byte order.
  */
 #ifndef RPK_ELF_H
 #define RPK_ELF_H
@@ -26,6 +31,7 @@ struct rpk_elf {
 	const uint8_t *img;
 	size_t size;
 	uint8_t is64;
+	uint8_t big_endian; /* EI_DATA is ELFDATA2MSB */
 	uint16_t machine;
 	uint64_t entry;
 	uint64_t phoff, shoff;
@@ -66,10 +72,16 @@ int rpk_elf_section(struct rpk_elf *e, uint32_t i, struct rpk_elf_section *out);
 /* The section called name; -RPK_ENOENT if there is none. */
 int rpk_elf_find_section(struct rpk_elf *e, const char *name, struct rpk_elf_section *out);
 
+/* 0 if the image is in the CPU's byte order; else -RPK_ENOEXEC, and e->why
+ * names both orders (rpk_elf_load refuses such an image the same way). */
+int rpk_elf_check_byte_order(struct rpk_elf *e);
+
 /*
  * Copy every PT_LOAD segment to the memory that covers its device address
  * (translated through mem) and zero its tail up to memsz. Returns 0,
- * -RPK_EFAULT if a segment is not inside one window (e->why names it).
+ * -RPK_EFAULT if a segment is not inside one window (e->why names it),
+ * -RPK_ENOEXEC for a malformed segment or an image whose byte order is not
+ * the CPU's (e->why says which it is).
  */
 int rpk_elf_load(struct rpk_elf *e, const struct rpk_mem *mem);
 

@@ -53,7 +53,8 @@ void rpk_observer_sides(struct rpk_observer *o, struct rpk_observed_side *remote
 /*
  * A validated private copy of the resource table (free() it; its size is
  * the region's rsc-size), or NULL: *published says whether a table was there
- * at all, why what is wrong with it.
+ * at all, why what is wrong with it. A table of the other byte order (a
+ * remote of another CPU, which no master serves) comes in the CPU's order.
  */
 uint8_t *rpk_observer_table(struct rpk_observer *o, int *published, struct rpk_rsc_problem *why);
 

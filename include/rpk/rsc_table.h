@@ -3,6 +3,11 @@
  * Remoteproc resource table (Linux include/linux/remoteproc.h layout):
  * {ver=1, num, reserved[2], offset[num]} then entries starting with a u32 type.
  *
+ * Every field is in the CPU's byte order, as in Linux (remoteproc tables are
+ * native-endian): both sides of a link share one. A table written by a CPU
+ * of the other order reads version 0x01000000 and is refused by name;
+ * rpk_rsc_swap_copy() turns it into the CPU's order for tools that read one.
+ *
  * Parsing works on a private copy: a table in shared memory is copied once
  * (rpk_rsc_snapshot) and the copy is validated, so the peer cannot change it
  * between check and use. Writes the master owes the remote (negotiated
@@ -120,6 +125,23 @@ int rpk_rsc_publish(void *shared, size_t shared_size, const void *table, size_t 
 
 /* Master: true once a table has been published at shared. */
 int rpk_rsc_is_published(const void *shared, const struct rpk_port *port);
+
+/* Master: true if the table published at shared is in the other byte order
+ * (its version word reads 1 byte-swapped): a remote of another CPU, which
+ * no master can serve (a misconfigured simulation; a chip has one order). */
+int rpk_rsc_is_byte_swapped(const void *shared, const struct rpk_port *port);
+
+/*
+ * For tools: copy a table of size bytes written by a CPU of the other byte
+ * order (version word 0x01000000) into dst, every field of the header and of
+ * carveout, devmem, trace and vdev entries (with its vrings) turned into the
+ * CPU's order; names, config space and the words of vendor and unknown
+ * entries are copied as they are (their layout is not known). The source is
+ * untrusted: only words inside size are touched, and the copy must still
+ * pass rpk_rsc_validate(). Returns 0, or -RPK_ENOEXEC if src is not a table
+ * of the other byte order (dst is then untouched).
+ */
+int rpk_rsc_swap_copy(void *dst, const void *src, size_t size);
 
 /* ---- building a table ---- */
 

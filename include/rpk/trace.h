@@ -22,7 +22,9 @@
 extern "C" {
 #endif
 
-#define RPK_TRACE_MAGIC	   0x544b5052u /* "RPKT" little-endian */
+/* The header's words are in the writer's byte order: "RPKT" in memory on a
+ * little-endian CPU, "TKPR" on a big-endian one. A reader takes either. */
+#define RPK_TRACE_MAGIC	   0x544b5052u
 #define RPK_TRACE_HDR_SIZE 16u
 
 struct rpk_trace_hdr {

@@ -2,14 +2,19 @@
 #include <rpk/elf.h>
 #include <rpk/errno.h>
 
-#define PN_XNUM 0xffffu
+#include "common/byteorder.h"
 
-static uint64_t get(const uint8_t *p, unsigned bytes)
+#define PN_XNUM	    0xffffu
+#define ELFDATA2LSB 1u
+#define ELFDATA2MSB 2u
+
+/* A field of bytes bytes in the image's byte order (EI_DATA), whatever the CPU's. */
+static uint64_t get(const struct rpk_elf *e, const uint8_t *p, unsigned bytes)
 {
 	uint64_t v = 0;
 
-	for (unsigned i = bytes; i-- > 0;)
-		v = (v << 8) | p[i];
+	for (unsigned i = 0; i < bytes; i++)
+		v = (v << 8) | p[e->big_endian ? i : bytes - 1 - i];
 	return v;
 }
 
@@ -17,7 +22,7 @@ static uint64_t get(const uint8_t *p, unsigned bytes)
 static uint64_t field(const struct rpk_elf *e, const uint8_t *base, unsigned off32, unsigned w32,
 		      unsigned off64, unsigned w64)
 {
-	return e->is64 ? get(base + off64, w64) : get(base + off32, w32);
+	return e->is64 ? get(e, base + off64, w64) : get(e, base + off32, w32);
 }
 
 static int bad(struct rpk_elf *e, const char *why)
@@ -52,13 +57,14 @@ int rpk_elf_open(struct rpk_elf *e, const void *img, size_t size)
 	if (h[4] != 1 && h[4] != 2)
 		return bad_open(e, "unknown ELF class");
 	e->is64 = h[4] == 2;
-	if (h[5] != 1)
-		return bad_open(e, "big-endian ELF images are not supported");
+	if (h[5] != ELFDATA2LSB && h[5] != ELFDATA2MSB)
+		return bad_open(e, "unknown ELF data encoding (byte order)");
+	e->big_endian = h[5] == ELFDATA2MSB;
 	if (h[6] != 1)
 		return bad_open(e, "unknown ELF version");
 	if (e->is64 && size < 64)
 		return bad_open(e, "truncated ELF64 header");
-	e->machine = (uint16_t)get(h + 18, 2);
+	e->machine = (uint16_t)get(e, h + 18, 2);
 	e->entry = field(e, h, 24, 4, 24, 8);
 	e->phoff = field(e, h, 28, 4, 32, 8);
 	e->shoff = field(e, h, 32, 4, 40, 8);
@@ -88,7 +94,7 @@ int rpk_elf_segment(struct rpk_elf *e, uint32_t i, struct rpk_elf_segment *out)
 	if (i >= e->phnum)
 		return -RPK_ENOENT;
 	p = e->img + e->phoff + (uint64_t)i * e->phentsize;
-	out->type = (uint32_t)get(p, 4);
+	out->type = (uint32_t)get(e, p, 4);
 	out->flags = (uint32_t)field(e, p, 24, 4, 4, 4);
 	out->offset = field(e, p, 4, 4, 8, 8);
 	out->da = field(e, p, 12, 4, 24, 8);
@@ -124,11 +130,11 @@ int rpk_elf_section(struct rpk_elf *e, uint32_t i, struct rpk_elf_section *out)
 	if (i >= e->shnum)
 		return -RPK_ENOENT;
 	s = e->img + e->shoff + (uint64_t)i * e->shentsize;
-	out->type = (uint32_t)get(s + 4, 4);
+	out->type = (uint32_t)get(e, s + 4, 4);
 	out->addr = field(e, s, 12, 4, 16, 8);
 	out->offset = field(e, s, 16, 4, 24, 8);
 	out->size = field(e, s, 20, 4, 32, 8);
-	out->name = section_name(e, get(s, 4));
+	out->name = section_name(e, get(e, s, 4));
 	if (!out->name)
 		return bad(e, "section name outside the name table");
 	if (out->type != RPK_SHT_NOBITS && !inside(e, out->offset, out->size))
@@ -152,11 +158,26 @@ int rpk_elf_find_section(struct rpk_elf *e, const char *name, struct rpk_elf_sec
 	return -RPK_ENOENT;
 }
 
+int rpk_elf_check_byte_order(struct rpk_elf *e)
+{
+	/* Its resource table, its rings and its rpmsg headers would be in the
+	 * other byte order (all native-endian): a firmware for another CPU. */
+	if (e->big_endian == cpu_big_endian())
+		return 0;
+	return bad(e, e->big_endian ? "the firmware is big-endian and this CPU little-endian: "
+				      "both sides of a link must share a byte order"
+				    : "the firmware is little-endian and this CPU big-endian: "
+				      "both sides of a link must share a byte order");
+}
+
 int rpk_elf_load(struct rpk_elf *e, const struct rpk_mem *mem)
 {
 	struct rpk_elf_segment s;
 	int rc;
 
+	rc = rpk_elf_check_byte_order(e);
+	if (rc)
+		return rc;
 	for (uint32_t i = 0; (rc = rpk_elf_segment(e, i, &s)) != -RPK_ENOENT; i++) {
 		uint8_t *va;
 

@@ -3,6 +3,7 @@
 #include <rpk/rsc_table.h>
 #include <rpk/virtio.h>
 
+#include "common/byteorder.h"
 #include "common/shm.h"
 
 _Static_assert(sizeof(struct rpk_rsc_table_hdr) == 16, "table header");
@@ -76,6 +77,14 @@ int rpk_rsc_validate(const void *table, size_t size, struct rpk_rsc_problem *why
 		return problem(why, -1, "table smaller than its header");
 	if ((uintptr_t)table & 3u)
 		return problem(why, -1, "table not 4-byte aligned");
+	if (h->ver == swap32(1))
+		return problem(
+		    why, -1,
+		    cpu_big_endian()
+			? "the table is little-endian and this CPU big-endian (its version "
+			  "word reads 0x01000000): both sides of a link must share a byte order"
+			: "the table is big-endian and this CPU little-endian (its version "
+			  "word reads 0x01000000): both sides of a link must share a byte order");
 	if (h->ver != 1)
 		return problem(why, -1, "unsupported version (expected 1)");
 	if (h->num > (size - sizeof(*h)) / sizeof(uint32_t))
@@ -176,6 +185,14 @@ int rpk_rsc_is_published(const void *shared, const struct rpk_port *port)
 
 	shm_invalidate(port, &h->ver, sizeof(uint32_t));
 	return __atomic_load_n(&h->ver, __ATOMIC_ACQUIRE) != 0;
+}
+
+int rpk_rsc_is_byte_swapped(const void *shared, const struct rpk_port *port)
+{
+	const struct rpk_rsc_table_hdr *h = shared;
+
+	shm_invalidate(port, &h->ver, sizeof(uint32_t));
+	return __atomic_load_n(&h->ver, __ATOMIC_ACQUIRE) == swap32(1);
 }
 
 /* ---- builder ---- */

@@ -2,6 +2,7 @@
 #include <rpk/errno.h>
 #include <rpk/trace.h>
 
+#include "common/byteorder.h"
 #include "common/shm.h"
 
 static uint32_t pow2_floor(uint32_t v)
@@ -74,25 +75,36 @@ void rpk_trace_write(struct rpk_trace *t, const char *s, size_t n)
 	shm_clean(t->port, &t->hdr->head, sizeof(uint32_t));
 }
 
+/* A header word as the writer meant it. */
+static uint32_t in_order(int swapped, uint32_t v)
+{
+	return swapped ? swap32(v) : v;
+}
+
 int rpk_trace_read(const void *buf, uint32_t len, struct rpk_trace_cursor *cur, char *out,
 		   size_t cap, uint32_t *lost, const struct rpk_port *port)
 {
 	uint32_t *pos = &cur->pos, epoch;
 	const struct rpk_trace_hdr *h = buf;
 	const char *data = (const char *)buf + RPK_TRACE_HDR_SIZE;
-	uint32_t size, head, again, avail, n, skip;
+	uint32_t size, head, again, avail, n, skip, magic;
+	int swapped;
 
 	*lost = 0;
 	if (!buf || ((uintptr_t)buf & 3u) || len < RPK_TRACE_HDR_SIZE)
 		return -RPK_EBADMSG;
 	shm_invalidate(port, h, RPK_TRACE_HDR_SIZE);
-	if (load_acquire32(&h->magic) != RPK_TRACE_MAGIC)
+	/* A writer of the other byte order (an observer of a misconfigured
+	 * link) wrote the same header byte-swapped; its text is bytes. */
+	magic = load_acquire32(&h->magic);
+	swapped = magic == swap32(RPK_TRACE_MAGIC);
+	if (magic != RPK_TRACE_MAGIC && !swapped)
 		return -RPK_EBADMSG;
-	size = read_once32(&h->size);
+	size = in_order(swapped, read_once32(&h->size));
 	if (!size || (size & (size - 1)) || size > len - RPK_TRACE_HDR_SIZE)
 		return -RPK_EBADMSG;
-	epoch = read_once32(&h->epoch);
-	head = load_acquire32(&h->head);
+	epoch = in_order(swapped, read_once32(&h->epoch));
+	head = in_order(swapped, load_acquire32(&h->head));
 	/* A new epoch, or a head gone back: the writer started over. */
 	if (epoch != cur->epoch || head - *pos > 0x80000000u) {
 		cur->epoch = epoch;
@@ -109,8 +121,9 @@ int rpk_trace_read(const void *buf, uint32_t len, struct rpk_trace_cursor *cur, 
 	ring_get(data, size, *pos, out, n);
 	/* Whatever the writer reached meanwhile may have overwritten our start. */
 	shm_invalidate(port, &h->head, sizeof(uint32_t));
-	again = load_acquire32(&h->head);
-	if (load_acquire32(&h->magic) != RPK_TRACE_MAGIC || read_once32(&h->epoch) != epoch) {
+	again = in_order(swapped, load_acquire32(&h->head));
+	if (load_acquire32(&h->magic) != magic ||
+	    in_order(swapped, read_once32(&h->epoch)) != epoch) {
 		cur->epoch = 0; /* laid out anew during our copy: none of it counts */
 		return 0;
 	}

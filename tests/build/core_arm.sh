@@ -9,7 +9,7 @@ root=$1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 gcc_inc=$(arm-none-eabi-gcc -print-file-name=include)
-core=$(sed -n '/^set(RPK_CORE_SOURCES/,/)/p' "$root/CMakeLists.txt" | grep -o 'src/[a-z_/]*\.c')
+core=$(sed -n '/^set(RPK_CORE_SOURCES/,/)/p' "$root/cmake/sources.cmake" | grep -o 'src/[a-z_/]*\.c')
 for f in $core; do
 	arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -nostdinc -isystem "$gcc_inc" \
 		-Os -ffunction-sections -fdata-sections -Wall -Wextra -Werror -Wshadow \

@@ -40,7 +40,7 @@ gcc_inc=$(arm-none-eabi-gcc -print-file-name=include)
 cflags=(-mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -nostdinc -isystem "$gcc_inc" -Os
 	-ffunction-sections -fdata-sections -Wall -Wextra -Werror -I"$root/include")
 mkdir "$out/core" "$out/fw"
-core=$(sed -n '/^set(RPK_CORE_SOURCES/,/)/p' "$root/CMakeLists.txt" | grep -o 'src/[a-z_/]*\.c')
+core=$(sed -n '/^set(RPK_CORE_SOURCES/,/)/p' "$root/cmake/sources.cmake" | grep -o 'src/[a-z_/]*\.c')
 for f in $core; do
 	arm-none-eabi-gcc "${cflags[@]}" -Wshadow -I"$root/src" -c "$root/$f" \
 		-o "$out/core/$(basename "$f" .c).o"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ELF firmware images: hand-built ELF32 and ELF64 little-endian images are
- * opened, walked and loaded into memory windows; hostile images (bad
+ * ELF firmware images: hand-built ELF32 and ELF64 images, little- and
+ * big-endian, are opened and walked, and those of the CPU's byte order loaded
+ * into memory windows (the other order is refused by name); hostile images (bad
  * identification, every truncation, tables and segments outside the image,
  * broken name tables, single-byte mutations) are refused without an
  * out-of-bounds read. Every image is handed to the parser as an exact-size
@@ -116,26 +117,33 @@ static const struct {
     [S_ALIGN] = {32, 4, 48, 8},
 };
 
+/* An image's class and byte order. */
+struct form {
+	int is64;
+	int big;
+};
+
 struct image {
 	int is64;
+	int big; /* EI_DATA: ELFDATA2MSB */
 	uint8_t buf[1024];
 	size_t size;
 	size_t phoff, shoff, strtab_off, text_off, data_off, rsc_off;
 	uint64_t base; /* added to every address */
 };
 
-static void put(uint8_t *p, unsigned bytes, uint64_t v)
+static void put(const struct image *im, uint8_t *p, unsigned bytes, uint64_t v)
 {
 	for (unsigned i = 0; i < bytes; i++, v >>= 8)
-		p[i] = (uint8_t)v;
+		p[im->big ? bytes - 1 - i : i] = (uint8_t)v;
 }
 
 static void set_at(struct image *im, size_t base, enum fld f, uint64_t v)
 {
 	if (im->is64)
-		put(im->buf + base + ftab[f].off64, ftab[f].w64, v);
+		put(im, im->buf + base + ftab[f].off64, ftab[f].w64, v);
 	else
-		put(im->buf + base + ftab[f].off32, ftab[f].w32, v);
+		put(im, im->buf + base + ftab[f].off32, ftab[f].w32, v);
 }
 
 static void set_ehdr(struct image *im, enum fld f, uint64_t v)
@@ -170,8 +178,9 @@ static uint64_t max_of(const struct image *im, enum fld f)
  * 2 PT_NOTE over .resource_table. Sections: 0 NULL, 1 .text, 2 .data,
  * 3 .bss (NOBITS), 4 .resource_table, 5 .shstrtab.
  */
-static void build(struct image *im, int is64)
+static void build(struct image *im, struct form form)
 {
+	const int is64 = form.is64;
 	size_t ehsize = is64 ? EHDR64_SIZE : EHDR32_SIZE;
 	size_t phsize = is64 ? PHDR64_SIZE : PHDR32_SIZE;
 	size_t shsize = is64 ? SHDR64_SIZE : SHDR32_SIZE;
@@ -179,6 +188,7 @@ static void build(struct image *im, int is64)
 
 	memset(im, 0, sizeof(*im));
 	im->is64 = is64;
+	im->big = form.big;
 	im->base = b;
 	im->phoff = ehsize;
 	im->shoff = im->phoff + NPHDR * phsize;
@@ -190,11 +200,11 @@ static void build(struct image *im, int is64)
 	assert_true(im->size <= sizeof(im->buf));
 
 	memcpy(im->buf, "\177ELF", 4);
-	im->buf[4] = is64 ? 2 : 1; /* EI_CLASS */
-	im->buf[5] = 1;		   /* EI_DATA: little-endian */
-	im->buf[6] = 1;		   /* EI_VERSION */
-	put(im->buf + 16, 2, 2);   /* e_type: ET_EXEC */
-	put(im->buf + 20, 4, 1);   /* e_version */
+	im->buf[4] = is64 ? 2 : 1;     /* EI_CLASS */
+	im->buf[5] = form.big ? 2 : 1; /* EI_DATA: ELFDATA2MSB or ELFDATA2LSB */
+	im->buf[6] = 1;		       /* EI_VERSION */
+	put(im, im->buf + 16, 2, 2);   /* e_type: ET_EXEC */
+	put(im, im->buf + 20, 4, 1);   /* e_version */
 	set_ehdr(im, E_MACHINE, is64 ? EM_AARCH64 : EM_ARM);
 	set_ehdr(im, E_ENTRY, b + ENTRY_ADDR);
 	set_ehdr(im, E_PHOFF, im->phoff);
@@ -319,11 +329,26 @@ static void expect_section_fails(const struct image *im, uint32_t i)
 	free(copy);
 }
 
-static int class32 = 0, class64 = 1;
+static struct form le32 = {0, 0}, le64 = {1, 0}, be32 = {0, 1}, be64 = {1, 1};
+
+static struct form form_of(void **state)
+{
+	return *(const struct form *)*state;
+}
 
 static int is64_of(void **state)
 {
-	return *(const int *)*state;
+	return form_of(state).is64;
+}
+
+/* The CPU's byte order: only images of it load. */
+static int cpu_big(void)
+{
+	const uint16_t one = 1;
+	uint8_t first;
+
+	memcpy(&first, &one, 1);
+	return first == 0;
 }
 
 /* ---- well-formed images ---- */
@@ -334,11 +359,12 @@ static void test_open_fields(void **state)
 	struct rpk_elf e;
 	uint8_t *copy;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
 	assert_ptr_equal(e.img, copy);
 	assert_int_equal(e.size, im.size);
 	assert_int_equal(e.is64, im.is64);
+	assert_int_equal(e.big_endian, im.big);
 	assert_int_equal(e.machine, im.is64 ? EM_AARCH64 : EM_ARM);
 	assert_int_equal(e.entry, im.base + ENTRY_ADDR);
 	assert_int_equal(e.phoff, im.phoff);
@@ -364,7 +390,7 @@ static void test_segments(void **state)
 	struct rpk_elf_segment s;
 	uint8_t *copy;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
 
 	memset(&s, 0xee, sizeof(s));
@@ -425,7 +451,7 @@ static void test_sections(void **state)
 	uint8_t *copy;
 	uint64_t b;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	b = im.base;
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
 	check_section(&e, 0, "", SHT_NULL, 0, 0, 0);
@@ -452,7 +478,7 @@ static void test_find_section(void **state)
 	uint8_t *copy;
 	size_t offsets[NSHDR];
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	offsets[1] = im.text_off;
 	offsets[2] = im.data_off;
 	offsets[3] = im.rsc_off;
@@ -515,7 +541,7 @@ static void test_no_sections(void **state)
 	struct rpk_elf_segment g;
 	uint8_t *copy;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	set_ehdr(&im, E_SHNUM, 0);
 	set_ehdr(&im, E_SHOFF, 0);
 	set_ehdr(&im, E_SHSTRNDX, 0xffff);
@@ -593,7 +619,7 @@ static void test_load_two_windows(void **state)
 	uint8_t *copy;
 	const size_t t = TEXT_PA - WIN0_DA, d = DATA_PA - WIN1_DA;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	windows_init(&w, im.base + WIN0_DA, im.base + WIN1_DA, WIN_SIZE);
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
 	assert_int_equal(rpk_elf_load(&e, &w.mem), 0);
@@ -625,7 +651,7 @@ static void test_load_uses_paddr(void **state)
 	struct windows w;
 	uint8_t *copy;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	windows_init(&w, im.base + VA_OFFSET + WIN0_DA, im.base + VA_OFFSET + WIN1_DA, WIN_SIZE);
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
 	assert_int_equal(rpk_elf_load(&e, &w.mem), -RPK_EFAULT);
@@ -650,7 +676,7 @@ static void test_load_outside_window(void **state)
 	struct image im;
 	struct windows w;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	windows_init(&w, im.base + WIN0_DA, im.base + WIN1_DA, WIN_SIZE);
 
 	/* .bss tail runs one byte past the end of window 1. */
@@ -668,15 +694,15 @@ static void test_load_outside_window(void **state)
 		free(copy);
 	}
 	/* Starts one byte before window 0. */
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	set_phdr(&im, 0, P_PADDR, im.base + WIN0_DA - 1);
 	expect_load_fault(&im, &w);
 	/* Nowhere near a window. */
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	set_phdr(&im, 0, P_PADDR, im.base + 0x9000);
 	expect_load_fault(&im, &w);
 	/* With no windows at all. */
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	w.mem.count = 0;
 	expect_load_fault(&im, &w);
 	windows_fini(&w);
@@ -693,7 +719,7 @@ static void test_load_spanning_windows(void **state)
 	uint8_t *buf = malloc(2 * WIN_SIZE), *copy;
 
 	assert_non_null(buf);
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	win[0] = (struct rpk_mem_window){im.base + WIN0_DA, WIN_SIZE, buf};
 	win[1] = (struct rpk_mem_window){im.base + WIN0_DA + WIN_SIZE, WIN_SIZE, buf + WIN_SIZE};
 	/* .data + .bss: 64 bytes starting 16 before the boundary. */
@@ -715,6 +741,36 @@ static void test_load_spanning_windows(void **state)
 	free(buf);
 }
 
+/* An image of the other byte order is read like any other (its segments
+ * have the right values) but not loaded, and the refusal says why. */
+static void test_load_refuses_other_byte_order(void **state)
+{
+	struct image im;
+	struct rpk_elf e;
+	struct rpk_elf_segment g;
+	struct windows w;
+	uint8_t *copy;
+
+	build(&im, form_of(state));
+	assert_int_not_equal(im.big, cpu_big());
+	windows_init(&w, im.base + WIN0_DA, im.base + WIN1_DA, WIN_SIZE);
+	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
+	assert_int_equal(rpk_elf_segment(&e, 1, &g), 0);
+	assert_int_equal(g.da, im.base + DATA_PA);
+	assert_int_equal(g.memsz, DATA_SIZE + BSS_SIZE);
+	assert_int_equal(rpk_elf_load(&e, &w.mem), -RPK_ENOEXEC);
+	assert_string_equal(e.why, im.big
+				       ? "the firmware is big-endian and this CPU little-endian: "
+					 "both sides of a link must share a byte order"
+				       : "the firmware is little-endian and this CPU big-endian: "
+					 "both sides of a link must share a byte order");
+	/* Nothing was written. */
+	assert_true(all_fill(w.buf[0], WIN_SIZE));
+	assert_true(all_fill(w.buf[1], WIN_SIZE));
+	windows_fini(&w);
+	free(copy);
+}
+
 /* ---- hostile images ---- */
 
 static void test_bad_ident(void **state)
@@ -723,30 +779,32 @@ static void test_bad_ident(void **state)
 	struct rpk_elf e;
 
 	for (unsigned i = 0; i < 4; i++) {
-		build(&im, is64_of(state));
+		build(&im, form_of(state));
 		im.buf[i] ^= 0x20;
 		expect_open_fails(&im);
 	}
 	for (unsigned cls = 0; cls < 256; cls++) {
 		if (cls == 1 || cls == 2)
 			continue;
-		build(&im, is64_of(state));
+		build(&im, form_of(state));
 		im.buf[4] = (uint8_t)cls;
 		expect_open_fails(&im);
 	}
-	build(&im, is64_of(state));
-	im.buf[5] = 2; /* big-endian */
-	expect_open_fails(&im);
-	im.buf[5] = 0;
-	expect_open_fails(&im);
-	build(&im, is64_of(state));
+	for (unsigned data = 0; data < 256; data++) {
+		if (data == 1 || data == 2)
+			continue; /* ELFDATA2LSB, ELFDATA2MSB */
+		build(&im, form_of(state));
+		im.buf[5] = (uint8_t)data;
+		expect_open_fails(&im);
+	}
+	build(&im, form_of(state));
 	im.buf[6] = 0; /* EI_VERSION */
 	expect_open_fails(&im);
 	im.buf[6] = 2;
 	expect_open_fails(&im);
 
 	/* Sanity: the unmodified image opens, so the refusals above mean something. */
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	{
 		uint8_t *copy;
 
@@ -765,7 +823,7 @@ static void test_short_elf64_header(void **state)
 	uint8_t *copy;
 
 	(void)state;
-	build(&im, 1);
+	build(&im, le64);
 	set_ehdr(&im, E_PHNUM, 0);
 	set_ehdr(&im, E_SHNUM, 0);
 	for (size_t len = 0; len < EHDR64_SIZE; len++) {
@@ -776,7 +834,7 @@ static void test_short_elf64_header(void **state)
 	assert_int_equal(open_copy(&e, &im, EHDR64_SIZE, &copy), 0);
 	free(copy);
 
-	build(&im, 0);
+	build(&im, le32);
 	set_ehdr(&im, E_PHNUM, 0);
 	set_ehdr(&im, E_SHNUM, 0);
 	for (size_t len = 0; len < EHDR32_SIZE; len++) {
@@ -844,7 +902,11 @@ static unsigned walk(struct rpk_elf *e, const struct rpk_mem *mem)
 	}
 	e->why = NULL;
 	rc = rpk_elf_load(e, mem);
-	if (rc) {
+	if (e->big_endian != cpu_big()) {
+		/* Refused before any segment is looked at: not the walk's failure. */
+		assert_int_equal(rc, -RPK_ENOEXEC);
+		assert_non_null(strstr(e->why, "share a byte order"));
+	} else if (rc) {
 		assert_true(rc == -RPK_ENOEXEC || rc == -RPK_EFAULT);
 		assert_non_null(e->why);
 		failed++;
@@ -858,7 +920,7 @@ static void test_truncations(void **state)
 	struct windows w;
 	size_t tables_end;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	windows_init(&w, im.base + WIN0_DA, im.base + WIN1_DA, WIN_SIZE);
 	tables_end = im.strtab_off; /* both header tables end here */
 	for (size_t len = 0; len <= im.size; len++) {
@@ -900,7 +962,7 @@ static void test_header_tables(void **state)
 	uint16_t shent = is64 ? SHDR64_SIZE : SHDR32_SIZE;
 
 	/* Program header table past the end, or ending one byte past it. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_ehdr(&im, E_PHOFF, im.size);
 	expect_open_fails(&im);
 	set_ehdr(&im, E_PHOFF, im.size - NPHDR * phent + 1);
@@ -911,7 +973,7 @@ static void test_header_tables(void **state)
 	expect_open_fails(&im);
 
 	/* Same for the section header table. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_ehdr(&im, E_SHOFF, im.size);
 	expect_open_fails(&im);
 	set_ehdr(&im, E_SHOFF, im.size - NSHDR * shent + 1);
@@ -922,7 +984,7 @@ static void test_header_tables(void **state)
 	expect_open_fails(&im);
 
 	/* phnum * phentsize far larger than the image (no 16-bit wrap to small). */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_ehdr(&im, E_PHNUM, 0xfffe);
 	expect_open_fails(&im);
 	set_ehdr(&im, E_PHENTSIZE, 0xffff);
@@ -930,14 +992,14 @@ static void test_header_tables(void **state)
 	set_ehdr(&im, E_PHNUM, 0x0801); /* ELF32: 0x0801 * 32 = 0x10020, 0x20 if cut to 16 bits */
 	set_ehdr(&im, E_PHENTSIZE, phent);
 	expect_open_fails(&im);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_ehdr(&im, E_SHNUM, 0xfffe);
 	expect_open_fails(&im);
 	set_ehdr(&im, E_SHENTSIZE, 0xffff);
 	expect_open_fails(&im);
 
 	/* PN_XNUM: extended numbering is refused, */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_ehdr(&im, E_PHNUM, 0xffff);
 	expect_open_fails(&im);
 	/* even in an image large enough to hold 0xffff program headers. */
@@ -948,7 +1010,7 @@ static void test_header_tables(void **state)
 		struct rpk_elf e;
 
 		assert_non_null(big);
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_ehdr(&im, E_SHNUM, 0);
 		memcpy(big, im.buf, ehsize);
 		assert_int_equal(rpk_elf_open(&e, big, size), 0); /* 3 headers: fine */
@@ -967,27 +1029,27 @@ static void test_header_tables(void **state)
 		const uint16_t bad[] = {0, 1, 31, 33, 40, 55, 57, 64, 0xffff};
 
 		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			build(&im, is64);
+			build(&im, form_of(state));
 			if (bad[i] != phent) {
 				set_ehdr(&im, E_PHENTSIZE, bad[i]);
 				expect_open_fails(&im);
 			}
-			build(&im, is64);
+			build(&im, form_of(state));
 			if (bad[i] != shent) {
 				set_ehdr(&im, E_SHENTSIZE, bad[i]);
 				expect_open_fails(&im);
 			}
 		}
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_ehdr(&im, E_PHENTSIZE, is64 ? PHDR32_SIZE : PHDR64_SIZE);
 		expect_open_fails(&im);
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_ehdr(&im, E_SHENTSIZE, is64 ? SHDR32_SIZE : SHDR64_SIZE);
 		expect_open_fails(&im);
 	}
 
 	/* Section name table index out of range. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_ehdr(&im, E_SHSTRNDX, NSHDR);
 	expect_open_fails(&im);
 	set_ehdr(&im, E_SHSTRNDX, 0xffff);
@@ -998,11 +1060,10 @@ static void test_header_tables(void **state)
 
 static void test_section_names(void **state)
 {
-	const int is64 = is64_of(state);
 	struct image im;
 
 	/* A name offset at, or past, the end of the string table. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 1, S_NAME, STRTAB_LEN);
 	expect_section_fails(&im, 1);
 	set_shdr(&im, 1, S_NAME, STRTAB_LEN + 1);
@@ -1010,12 +1071,12 @@ static void test_section_names(void **state)
 	set_shdr(&im, 1, S_NAME, 0xffffffffu);
 	expect_section_fails(&im, 1);
 	/* ...even when the bytes past the table are inside the image. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 1, S_NAME, im.text_off - im.strtab_off);
 	expect_section_fails(&im, 1);
 
 	/* The last name is not terminated inside the string table. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	im.buf[im.strtab_off + STRTAB_LEN - 1] = 'x';
 	expect_section_fails(&im, 5);
 	{
@@ -1029,27 +1090,27 @@ static void test_section_names(void **state)
 		free(copy);
 	}
 	/* The table's size ends before the last NUL, though a NUL follows in the file. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 5, S_SIZE, STRTAB_LEN - 1);
 	expect_section_fails(&im, 5);
 	/* Same, with the table ending in the middle of .resource_table's name. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 5, S_SIZE, NAME_RSC + 4);
 	expect_section_fails(&im, 4);
 
 	/* The string table itself lies outside the image. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 5, S_SIZE, im.size);
 	expect_section_fails(&im, 1);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 5, S_OFFSET, im.size);
 	set_shdr(&im, 5, S_SIZE, 1);
 	expect_section_fails(&im, 1);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 5, S_OFFSET, max_of(&im, S_OFFSET) - 2);
 	expect_section_fails(&im, 1);
 	/* A string table of type NOBITS has no bytes in the file either. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 5, S_TYPE, SHT_NOBITS);
 	set_shdr(&im, 5, S_OFFSET, im.size - 2);
 	expect_section_fails(&im, 1);
@@ -1057,33 +1118,32 @@ static void test_section_names(void **state)
 
 static void test_section_bounds(void **state)
 {
-	const int is64 = is64_of(state);
 	struct image im;
 	struct rpk_elf e;
 	struct rpk_elf_section s;
 	uint8_t *copy;
 
 	/* Size runs one byte past the end. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 4, S_SIZE, RSC_SIZE + 1);
 	expect_section_fails(&im, 4);
 	/* Offset past the end. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 1, S_OFFSET, im.size + 1);
 	set_shdr(&im, 1, S_SIZE, 0);
 	expect_section_fails(&im, 1);
 	/* offset + size wraps. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 1, S_OFFSET, max_of(&im, S_OFFSET) - 1);
 	set_shdr(&im, 1, S_SIZE, 4);
 	expect_section_fails(&im, 1);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 1, S_OFFSET, 4);
 	set_shdr(&im, 1, S_SIZE, max_of(&im, S_SIZE));
 	expect_section_fails(&im, 1);
 
 	/* An empty section right at the end is inside. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 2, S_OFFSET, im.size);
 	set_shdr(&im, 2, S_SIZE, 0);
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
@@ -1091,7 +1151,7 @@ static void test_section_bounds(void **state)
 	free(copy);
 
 	/* SHT_NOBITS may lie anywhere. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_shdr(&im, 3, S_OFFSET, max_of(&im, S_OFFSET));
 	set_shdr(&im, 3, S_SIZE, max_of(&im, S_SIZE));
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
@@ -1115,36 +1175,36 @@ static void test_segment_bounds(void **state)
 	uint8_t *copy;
 
 	/* filesz > memsz. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 1, P_MEMSZ, DATA_SIZE - 1);
 	expect_segment_fails(&im, 1);
 	/* ...also in a segment that would not be loaded. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 2, P_MEMSZ, 0);
 	expect_segment_fails(&im, 2);
 
 	/* File bytes outside the image. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 2, P_FILESZ, RSC_SIZE + 1);
 	set_phdr(&im, 2, P_MEMSZ, RSC_SIZE + 1);
 	expect_segment_fails(&im, 2);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 0, P_OFFSET, im.size + 1);
 	set_phdr(&im, 0, P_FILESZ, 0);
 	expect_segment_fails(&im, 0);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 0, P_OFFSET, im.size - TEXT_SIZE + 1);
 	expect_segment_fails(&im, 0);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 0, P_OFFSET, max_of(&im, P_OFFSET) - 1); /* offset + filesz wraps */
 	expect_segment_fails(&im, 0);
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 0, P_FILESZ, max_of(&im, P_FILESZ));
 	set_phdr(&im, 0, P_MEMSZ, max_of(&im, P_MEMSZ));
 	expect_segment_fails(&im, 0);
 
 	/* An empty segment at the very end of the file is inside. */
-	build(&im, is64);
+	build(&im, form_of(state));
 	set_phdr(&im, 2, P_OFFSET, im.size);
 	set_phdr(&im, 2, P_FILESZ, 0);
 	assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
@@ -1153,14 +1213,14 @@ static void test_segment_bounds(void **state)
 
 	/* p_paddr + p_memsz wraps around 64 bits (only an ELF64 field can). */
 	if (is64) {
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_phdr(&im, 1, P_PADDR, UINT64_MAX - 0xf);
 		expect_segment_fails(&im, 1);
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_phdr(&im, 1, P_MEMSZ, UINT64_MAX);
 		expect_segment_fails(&im, 1);
 		/* Just below the top does not wrap. */
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_phdr(&im, 1, P_PADDR, UINT64_MAX - 0xff);
 		assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
 		assert_int_equal(rpk_elf_segment(&e, 1, &g), 0);
@@ -1168,7 +1228,7 @@ static void test_segment_bounds(void **state)
 		free(copy);
 	} else {
 		/* In ELF32 the largest values are plain 32-bit numbers, no wrap. */
-		build(&im, is64);
+		build(&im, form_of(state));
 		set_phdr(&im, 2, P_PADDR, 0xffffffffu);
 		set_phdr(&im, 2, P_MEMSZ, 0xffffffffu);
 		assert_int_equal(open_copy(&e, &im, im.size, &copy), 0);
@@ -1187,7 +1247,7 @@ static void test_byte_flips(void **state)
 	struct windows w;
 	unsigned opened = 0, refused = 0, walked_clean = 0, walk_failed = 0;
 
-	build(&im, is64_of(state));
+	build(&im, form_of(state));
 	windows_init(&w, im.base + WIN0_DA, im.base + WIN1_DA, 0x1000);
 	for (size_t pos = 0; pos < im.size; pos++) {
 		const uint8_t orig = im.buf[pos];
@@ -1222,32 +1282,41 @@ static void test_byte_flips(void **state)
 	windows_fini(&w);
 }
 
-#define TEST_CLASS(name, fn, cls)                                                                  \
+#define TEST_FORM(name, fn, form)                                                                  \
 	{                                                                                          \
-		name, fn, NULL, NULL, cls                                                          \
+		name, fn, NULL, NULL, form                                                         \
 	}
-#define BOTH(fn) TEST_CLASS("elf32_" #fn, fn, &class32), TEST_CLASS("elf64_" #fn, fn, &class64)
+/* Every class and byte order; loads in the CPU's order (native), and in the other (foreign). */
+#define ALL(fn)                                                                                    \
+	TEST_FORM("elf32le_" #fn, fn, &le32), TEST_FORM("elf64le_" #fn, fn, &le64),                \
+	    TEST_FORM("elf32be_" #fn, fn, &be32), TEST_FORM("elf64be_" #fn, fn, &be64)
+#define NATIVE(fn)  TEST_FORM("elf32_" #fn, fn, native32), TEST_FORM("elf64_" #fn, fn, native64)
+#define FOREIGN(fn) TEST_FORM("elf32_" #fn, fn, foreign32), TEST_FORM("elf64_" #fn, fn, foreign64)
 
 int main(void)
 {
+	const int big = cpu_big();
+	struct form *native32 = big ? &be32 : &le32, *native64 = big ? &be64 : &le64;
+	struct form *foreign32 = big ? &le32 : &be32, *foreign64 = big ? &le64 : &be64;
 	const struct CMUnitTest tests[] = {
-	    BOTH(test_open_fields),
-	    BOTH(test_segments),
-	    BOTH(test_sections),
-	    BOTH(test_find_section),
-	    BOTH(test_no_sections),
-	    BOTH(test_load_two_windows),
-	    BOTH(test_load_uses_paddr),
-	    BOTH(test_load_outside_window),
-	    BOTH(test_load_spanning_windows),
-	    BOTH(test_bad_ident),
+	    ALL(test_open_fields),
+	    ALL(test_segments),
+	    ALL(test_sections),
+	    ALL(test_find_section),
+	    ALL(test_no_sections),
+	    NATIVE(test_load_two_windows),
+	    NATIVE(test_load_uses_paddr),
+	    NATIVE(test_load_outside_window),
+	    NATIVE(test_load_spanning_windows),
+	    FOREIGN(test_load_refuses_other_byte_order),
+	    ALL(test_bad_ident),
 	    cmocka_unit_test(test_short_elf64_header),
-	    BOTH(test_truncations),
-	    BOTH(test_header_tables),
-	    BOTH(test_section_names),
-	    BOTH(test_section_bounds),
-	    BOTH(test_segment_bounds),
-	    BOTH(test_byte_flips),
+	    ALL(test_truncations),
+	    ALL(test_header_tables),
+	    ALL(test_section_names),
+	    ALL(test_section_bounds),
+	    ALL(test_segment_bounds),
+	    ALL(test_byte_flips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

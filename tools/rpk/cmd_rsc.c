@@ -180,20 +180,40 @@ static void dump_entry(struct dump *d, const void *t, size_t size, uint32_t i)
 	}
 }
 
+static int cpu_is_big_endian(void)
+{
+	const uint16_t one = 1;
+	uint8_t first;
+
+	memcpy(&first, &one, 1);
+	return first == 0;
+}
+
 /* Dump a table held in private memory; returns the number of problems (or -1). */
 static int dump_table(const void *t, size_t size, const char *origin)
 {
 	static struct dump d;
 	struct rpk_rsc_problem why;
-	int n = rpk_rsc_validate(t, size, &why);
+	uint8_t *native = malloc(size ? size : 1);
+	int swapped = native && rpk_rsc_swap_copy(native, t, size) == 0;
+	int n = rpk_rsc_validate(swapped ? native : t, size, &why);
 
 	rpk_print_escaped(stdout, origin); /* a node's path in a devicetree, a file's name */
 	printf("\n");
+	/* A firmware for a CPU of the other byte order (a big-endian MIPS image
+	 * looked at on an x86 host), or a link run by one: read in its order,
+	 * and said, since a master on this CPU would refuse it. */
+	if (swapped) {
+		t = native;
+		printf("byte order: %s, not this CPU's: read byte-swapped\n",
+		       cpu_is_big_endian() ? "little-endian" : "big-endian");
+	}
 	if (n < 0) {
 		printf("  error: malformed resource table");
 		if (why.entry >= 0)
 			printf(" (entry %d)", why.entry);
 		printf(": %s\n", why.what);
+		free(native);
 		return -1;
 	}
 	memset(&d, 0, sizeof(d));
@@ -204,6 +224,7 @@ static int dump_table(const void *t, size_t size, const char *origin)
 	check_overlaps(&d);
 	if (!d.problems)
 		printf("no problems found\n");
+	free(native);
 	return d.problems;
 }
 

@@ -53,6 +53,9 @@ enum {
 #define VHU_PROTO_SLAVE_REQ	5u /* without it UML shares the timer IRQ and probing fails */
 #define VHU_VRING_NOFD		(1u << 8)
 
+/* No VIRTIO_F_VERSION_1 (bit 32), and SET_FEATURES keeps only these: the
+ * rings stay legacy, so in the CPU's byte order like a remoteproc link's. A
+ * VERSION_1 ring would be little-endian on every CPU (docs/porting.md). */
 #define DEVICE_FEATURES	  ((1ull << RPK_VIRTIO_RPMSG_F_NS) | (1ull << VHU_F_PROTOCOL_FEATURES))
 #define PROTOCOL_FEATURES ((1ull << VHU_PROTO_REPLY_ACK) | (1ull << VHU_PROTO_SLAVE_REQ))
 

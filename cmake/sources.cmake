@@ -1,0 +1,71 @@
+# The source lists, shared by the build (CMakeLists.txt), the big-endian
+# build of the tests (tests/bigendian/) and the scripts that build the core
+# for other CPUs (tests/build/core_arm.sh, core_mips.sh, remote_image.sh).
+
+# The core: freestanding, no allocation, no OS headers (see tests/build/).
+set(RPK_CORE_SOURCES
+    src/common/errno.c
+    src/common/mem.c
+    src/virtio/virtqueue.c
+    src/virtio/vq_driver.c
+    src/virtio/vq_device.c
+    src/virtio/vq_either.c
+    src/rpmsg/rpmsg.c
+    src/rpmsg/role.c
+    src/rpmsg/master.c
+    src/rpmsg/remote.c
+    src/rpmsg/either_role.c
+    src/rpmsg/ept_table.c
+    src/rpmsg/endpoint.c
+    src/rpmsg/nameservice.c
+    src/rproc/rsc_table.c
+    src/rproc/rsc_swap.c
+    src/rproc/elf.c
+    src/rproc/trace.c)
+
+# Host port and hosted runtime: processes, shared files, futex doorbells, threads.
+set(RPK_HOST_SOURCES
+    port/posix/shm.c
+    port/posix/port.c
+    port/posix/cache_sim.c
+    port/posix/access.c
+    port/posix/guard.c
+    port/posix/pid.c
+    host/layout/layout.c
+    host/node/node.c
+    host/node/stats.c
+    host/node/table.c
+    host/node/attach.c
+    host/node/boot.c
+    host/node/serve.c
+    host/node/watch.c
+    host/node/run.c
+    host/node/inbox.c
+    host/node/chaos.c
+    host/observe/observe.c)
+
+# rpk up's endpoint devices (FUSE), which only the tool links.
+set(RPK_CHARDEV_SOURCES
+    host/chardev/chardev.c
+    host/chardev/eptdev.c
+    host/chardev/fs.c
+    host/chardev/counters.c
+    host/chardev/msgqueue.c)
+
+# The rpk command.
+set(RPK_TOOL_SOURCES
+    tools/rpk/main.c
+    tools/rpk/cmd_run.c
+    tools/rpk/cmd_up.c
+    tools/rpk/cmd_demo.c
+    tools/rpk/cmd_ping.c
+    tools/rpk/cmd_vhost_user.c
+    tools/rpk/cmd_status.c
+    tools/rpk/cmd_trace.c
+    tools/rpk/cmd_stat.c
+    tools/rpk/escape.c
+    tools/rpk/cmd_gen.c
+    tools/rpk/cmd_rsc.c
+    tools/rpk/echo.c
+    tools/rpk/proc.c
+    tools/rpk/boot.c)
