@@ -116,14 +116,6 @@ static void make_plan(struct plan *p)
 						   .baseline = {p->pingpong[modes[m].baseline]}});
 }
 
-static void add_rate(struct figure *f, uint64_t messages, uint64_t ns)
-{
-	if (!ns)
-		return;
-	f->messages += messages;
-	f->ns += ns;
-}
-
 /* A round of every baseline; -1 if one failed. */
 static int run_baselines(struct plan *p, const struct amounts *a)
 {
@@ -137,8 +129,8 @@ static int run_baselines(struct plan *p, const struct amounts *a)
 		uint64_t ring = spsc_stream_run(sizes[s], a->ring_records);
 		uint64_t socket = seqpacket_stream_run(sizes[s], a->messages);
 
-		add_rate(p->ring[s], a->ring_records, ring);
-		add_rate(p->socket_stream[s], a->messages, socket);
+		figure_add_round(p->ring[s], a->ring_records, ring);
+		figure_add_round(p->socket_stream[s], a->messages, socket);
 		rc = !ring || !socket ? -1 : 0;
 	}
 	if (rc && !rpk_stop)
@@ -159,7 +151,7 @@ static int run_single_thread_cases(struct plan *p, size_t m, const struct amount
 	for (size_t s = 0; s < NSIZES && !rc && !rpk_stop; s++) {
 		uint64_t ns = rpmsg_stream_run(l, sizes[s], a->messages);
 
-		add_rate(p->stream[m][s], a->messages, ns);
+		figure_add_round(p->stream[m][s], a->messages, ns);
 		rc = ns ? 0 : -1;
 	}
 	for (size_t k = 0; k < NENDPOINTS && !rc && !rpk_stop; k++) {
@@ -203,7 +195,8 @@ static int run_mode(struct plan *p, size_t m, const struct amounts *a, struct be
 		uint64_t ns =
 		    rpmsg_concurrent_run(l, thread_counts[t], SMALL_MESSAGE, a->concurrent);
 
-		add_rate(p->concurrent[m][t], (uint64_t)thread_counts[t] * a->concurrent, ns);
+		figure_add_round(p->concurrent[m][t], (uint64_t)thread_counts[t] * a->concurrent,
+				 ns);
 		rc = ns ? 0 : -1;
 	}
 	rc = link_down(l, m, rc);
@@ -363,7 +356,9 @@ int cmd_bench(int argc, char **argv)
 	if (o.instructions)
 		return run_instructions(&o);
 	rc = run_timed(&o, &plan);
-	for (int i = 0; i < plan.count; i++)
+	for (int i = 0; i < plan.count; i++) {
 		samples_free(&plan.figs[i].latency);
+		samples_free(&plan.figs[i].rounds);
+	}
 	return rc;
 }

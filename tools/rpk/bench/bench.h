@@ -141,11 +141,17 @@ struct figure {
 	uint32_t bytes, endpoints, threads;
 	enum figure_kind kind;
 	struct samples latency; /* FIGURE_LATENCY */
-	uint64_t messages, ns;	/* FIGURE_RATE */
+	/* FIGURE_RATE: totals, and each round's ns per 1000 messages, whose
+	 * median is the rate (a round the machine stalled does not skew it). */
+	uint64_t messages, ns;
+	struct samples rounds;
 	struct figure *baseline[2];
 };
 
-/* Messages (or round trips) per second: a rate's, or one over a median. */
+/* A round's rate: messages in ns. */
+void figure_add_round(struct figure *f, uint64_t messages, uint64_t ns);
+/* Messages (or round trips) per second: a rate's median over the rounds,
+ * or one over a latency's median. */
 double figure_rate(struct figure *f);
 double figure_mb_per_s(struct figure *f);
 /* How f compares with its baseline i: a latency's median over the

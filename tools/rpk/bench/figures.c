@@ -2,13 +2,22 @@
 /* What a figure says: its rate, and how it compares with its baselines. */
 #include "bench/bench.h"
 
+void figure_add_round(struct figure *f, uint64_t messages, uint64_t ns)
+{
+	if (!ns || !messages || samples_reserve(&f->rounds, 1))
+		return;
+	f->messages += messages;
+	f->ns += ns;
+	samples_add(&f->rounds, ns * 1000u / messages);
+}
+
 double figure_rate(struct figure *f)
 {
-	if (f->kind == FIGURE_RATE)
-		return f->ns ? (double)f->messages * 1e9 / (double)f->ns : 0.0;
-	uint64_t median = samples_permille(&f->latency, 500);
+	uint64_t median = samples_permille(f->kind == FIGURE_RATE ? &f->rounds : &f->latency, 500);
 
-	return median ? 1e9 / (double)median : 0.0;
+	if (!median)
+		return 0.0;
+	return (f->kind == FIGURE_RATE ? 1e12 : 1e9) / (double)median;
 }
 
 double figure_mb_per_s(struct figure *f)
