@@ -59,6 +59,16 @@ set(RPK_TOOL_SOURCES
     tools/rpk/cmd_up.c
     tools/rpk/cmd_demo.c
     tools/rpk/cmd_ping.c
+    tools/rpk/cmd_bench.c
+    tools/rpk/bench/samples.c
+    tools/rpk/bench/figures.c
+    tools/rpk/bench/baselines_shm.c
+    tools/rpk/bench/baselines_unix.c
+    tools/rpk/bench/remote.c
+    tools/rpk/bench/rpmsg_cases.c
+    tools/rpk/bench/report.c
+    tools/rpk/bench/plots.c
+    tools/rpk/bench/instructions.c
     tools/rpk/cmd_vhost_user.c
     tools/rpk/cmd_status.c
     tools/rpk/cmd_trace.c

@@ -15,6 +15,7 @@ static const struct {
     {"up", cmd_up, "run nodes as a service: endpoint devices (rpmsg_char ABI), counters"},
     {"demo", cmd_demo, "run the seeds' link: a self-booted remote and a master, 100 echoes"},
     {"ping", cmd_ping, "round-trip latency between two nodes, polling and blocking"},
+    {"bench", cmd_bench, "latency, throughput, scaling next to bare baselines; instructions"},
     {"rsc", cmd_rsc, "dump a resource table (ELF, raw, or a running node) and its problems"},
     {"status", cmd_status, "state of a running link: offline, detached, attached, crashed"},
     {"stat", cmd_stat, "a running node's counters, and what it rejected from its peer"},

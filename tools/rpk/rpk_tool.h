@@ -18,6 +18,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_vhost_user(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_rsc(int argc, char **argv);
