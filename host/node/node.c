@@ -135,6 +135,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 			    (struct rpk_bell *)((char *)bells + ln->tx_chan * RPK_BELL_STRIDE),
 			    (struct rpk_bell *)((char *)bells + ln->rx_chan * RPK_BELL_STRIDE),
 			    n->opts.polling, n->cache);
+	n->port.adaptive = n->opts.adaptive;
 	n->port_ready = 1;
 	n->buf_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
 	n->buf_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;

@@ -44,8 +44,12 @@ struct rpk_node;
 struct rpk_inbox;
 
 struct rpk_node_opts {
-	const char *instance;	/* shm names are /rpk-<instance>-<region>; default "default" */
-	int polling;		/* spin on the doorbell instead of sleeping */
+	const char *instance; /* shm names are /rpk-<instance>-<region>; default "default" */
+	int polling;	      /* spin on the doorbell instead of sleeping */
+	/* Spin up to 50 us on the doorbell before sleeping, the spin adapting to
+	 * how soon rings come: near polling's round trip under load, a
+	 * blocking node's idle CPU when quiet. Ignored with polling. */
+	int adaptive;
 	int noncoherent;	/* simulate write-back caches (also: RPK_CACHE_SIM=1, rpk,cached) */
 	int threaded;		/* run an event thread after start */
 	rpk_ns_bind_cb ns_bind; /* services the peer announced that nobody bound */

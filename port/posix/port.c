@@ -115,6 +115,10 @@ static uint32_t port_snapshot(void *ctx)
 	return __atomic_load_n(&of(ctx)->rx->seq, __ATOMIC_ACQUIRE);
 }
 
+/* Adaptive waits spin between these (ns); the budget starts at the low end. */
+#define ADAPT_MIN_NS 1000u
+#define ADAPT_MAX_NS 50000u
+
 static int spin_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t timeout_ms)
 {
 	uint32_t start = rpk_posix_now_ms();
@@ -189,12 +193,70 @@ static int sleep_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t time
 	return err;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A spin that saw the bell ring after waited_ns: spin about twice that. */
+static void spin_learn(struct rpk_posix_port *p, uint64_t waited_ns)
+{
+	uint64_t budget = __atomic_load_n(&p->spin_ns, __ATOMIC_RELAXED);
+	uint64_t target = 2 * waited_ns;
+
+	budget = (3 * budget + target) / 4;
+	if (budget < ADAPT_MIN_NS)
+		budget = ADAPT_MIN_NS;
+	if (budget > ADAPT_MAX_NS)
+		budget = ADAPT_MAX_NS;
+	__atomic_store_n(&p->spin_ns, (uint32_t)budget, __ATOMIC_RELAXED);
+}
+
+/*
+ * Adaptive: spin on the bell's sequence for a while before sleeping. A ring
+ * that comes within the spin costs the peer no system call (no sleepers
+ * flag is up) and us no wakeup, so a busy link gets near polling's round
+ * trip; a sleep that a ring soon ended makes the next spin longer (it would
+ * have caught it), a long one (an idle link) halves it, so an idle node
+ * spins almost nothing and sleeps as a blocking one does.
+ */
+static int adaptive_wait(struct rpk_posix_port *p, uint32_t snapshot, uint32_t timeout_ms)
+{
+	uint64_t t0 = now_ns(), budget = __atomic_load_n(&p->spin_ns, __ATOMIC_RELAXED), t;
+	int err;
+
+	for (unsigned n = 1;; n++) {
+		if (__atomic_load_n(&p->rx->seq, __ATOMIC_ACQUIRE) != snapshot) {
+			spin_learn(p, now_ns() - t0);
+			__atomic_fetch_add(&p->wakeups, 1, __ATOMIC_RELAXED);
+			return 0;
+		}
+		if ((n & 31u) == 0 && now_ns() - t0 >= budget)
+			break;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+	err = sleep_wait(p, snapshot, timeout_ms);
+	t = now_ns() - t0;
+	if (!err && t < ADAPT_MAX_NS)
+		spin_learn(p, t);
+	else
+		__atomic_store_n(&p->spin_ns, (uint32_t)(budget / 2), __ATOMIC_RELAXED);
+	return err;
+}
+
 static int port_wait(void *ctx, uint32_t snapshot, uint32_t timeout_ms)
 {
 	struct rpk_posix_port *p = of(ctx);
 
-	return p->polling ? spin_wait(p, snapshot, timeout_ms)
-			  : sleep_wait(p, snapshot, timeout_ms);
+	if (p->polling)
+		return spin_wait(p, snapshot, timeout_ms);
+	return p->adaptive ? adaptive_wait(p, snapshot, timeout_ms)
+			   : sleep_wait(p, snapshot, timeout_ms);
 }
 
 static uint32_t port_now(void *ctx)
@@ -238,6 +300,7 @@ void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct r
 	p->tx = tx;
 	p->rx = rx;
 	p->polling = polling;
+	p->spin_ns = ADAPT_MIN_NS;
 	p->wakeups = 0;
 	pthread_mutexattr_init(&attr);
 	/* Receive callbacks run under the locks and may send or create endpoints. */

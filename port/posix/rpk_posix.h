@@ -107,6 +107,8 @@ struct rpk_posix_port {
 	struct rpk_bell *tx;	     /* we ring this one */
 	struct rpk_bell *rx;	     /* the peer rings this one */
 	int polling;		     /* spin instead of sleeping */
+	int adaptive;		     /* spin a while, then sleep (port.c: adaptive_wait) */
+	uint32_t spin_ns;	     /* adaptive: how long the next wait spins */
 	pthread_mutex_t lock[RPK_LOCK_COUNT];
 	pthread_mutex_t sleep_mu; /* nsleep, and the rx bell's sleepers flag */
 	unsigned nsleep;	  /* our threads sleeping on the rx bell */

@@ -33,24 +33,27 @@ for s in $sizes; do
 	has_row "round trip" "SEQPACKET echo +socket +$s$lat"
 	has_row "round trip" "rpmsg +polling +$s$lat  $ratio two-flag ping-pong, $ratio SEQPACKET echo"
 	has_row "round trip" "rpmsg +blocking +$s$lat  $ratio futex ping-pong, $ratio SEQPACKET echo"
+	has_row "round trip" "rpmsg +adaptive +$s$lat  $ratio two-flag ping-pong, $ratio SEQPACKET echo"
 	has_row "stream" "SPSC ring +spin +$s$rate +$num"
 	has_row "stream" "SEQPACKET stream +socket +$s$rate +$num"
-	for mode in polling blocking; do
+	for mode in polling blocking adaptive; do
 		has_row "stream" "rpmsg +$mode +$s$rate +$num  $ratio SPSC ring, $ratio SEQPACKET stream"
 	done
 done
 for n in 1 10 100 1000 10000; do
 	has_row "endpoints \(round trip\)" "rpmsg +polling +$n$lat  $ratio two-flag ping-pong"
 	has_row "endpoints \(round trip\)" "rpmsg +blocking +$n$lat  $ratio futex ping-pong"
+	has_row "endpoints \(round trip\)" "rpmsg +adaptive +$n$lat  $ratio two-flag ping-pong"
 done
 for t in 2 8; do
 	has_row "concurrent endpoints" "rpmsg +polling +$t$rate +$ratio two-flag ping-pong"
 	has_row "concurrent endpoints" "rpmsg +blocking +$t$rate +$ratio futex ping-pong"
+	has_row "concurrent endpoints" "rpmsg +adaptive +$t$rate +$ratio two-flag ping-pong"
 done
-[ "$(wc -l <"$dir/rows.txt")" -eq 52 ] || fail "52 figures expected in the table"
+[ "$(wc -l <"$dir/rows.txt")" -eq 69 ] || fail "69 figures expected in the table"
 
 # The CSV: a header and one row per figure, each with the fields of its kind.
-awk -F, -v want=52 '
+awk -F, -v want=69 '
 	function fail(why) { print "bench.quick: CSV line " NR ": " why > "/dev/stderr"; bad = 1 }
 	NR == 1 { if (NF != 18 || $1 != "group" || $18 != "instructions_per_msg") fail("header"); next }
 	{

@@ -26,7 +26,8 @@ static const uint32_t thread_counts[] = {2, BENCH_MAX_THREADS};
 /*
  * The modes the rpmsg cases run in: a mode is its node options (both sides
  * get them) and the bare ping-pong its round trips compare with. A mode is
- * one more row here (adaptive, once struct rpk_node_opts has it).
+ * one more row here. Adaptive compares with the two-flag ping-pong: under
+ * load it should come near polling's round trip.
  */
 static const struct bench_mode {
 	const char *name;
@@ -35,6 +36,7 @@ static const struct bench_mode {
 } modes[] = {
     {"polling", {.polling = 1}, PINGPONG_TWO_FLAGS},
     {"blocking", {.polling = 0}, PINGPONG_FUTEX},
+    {"adaptive", {.adaptive = 1}, PINGPONG_TWO_FLAGS},
 };
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
@@ -207,26 +209,27 @@ static int run_mode(struct plan *p, size_t m, const struct amounts *a, struct be
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: rpk bench [--quick] [--rounds N] [--csv FILE] [--plots DIR] [--dt FILE]\n"
-		"       rpk bench --instructions [--core-instr PATH] [--csv FILE]\n\n"
-		"Measure rpmsg-kit between two processes (round trips, one-way streams,\n"
-		"endpoint scaling, concurrent endpoints; polling and blocking) next to bare\n"
-		"baselines (shared-memory ping-pongs and ring, futex, UNIX SEQPACKET), in\n"
-		"interleaved rounds, and print min/median/p99 or rates with their ratios.\n\n"
-		"options:\n"
-		"  --quick            a small version of every case (a few seconds)\n"
-		"  --rounds N         rounds of every case (default %u, quick %u)\n"
-		"  --csv FILE         the figures as CSV too\n"
-		"  --plots DIR        PNG plots with gnuplot: rtt-cdf-SIZE.png, stream-mb.png,\n"
-		"                     stream-msgs.png\n"
-		"  --dt FILE          link devicetree with nodes 'master' and 'remote'\n"
-		"                     (default: %s)\n"
-		"  --instructions     instructions per message of the core over a null port\n"
-		"                     (bench/core_instr under valgrind's callgrind) instead\n"
-		"  --core-instr PATH  core_instr (default: next to rpk)\n"
-		"  -h, --help         this text\n",
-		full.rounds, quick.rounds, RPK_DEFAULT_DT);
+	fprintf(
+	    f,
+	    "usage: rpk bench [--quick] [--rounds N] [--csv FILE] [--plots DIR] [--dt FILE]\n"
+	    "       rpk bench --instructions [--core-instr PATH] [--csv FILE]\n\n"
+	    "Measure rpmsg-kit between two processes (round trips, one-way streams,\n"
+	    "endpoint scaling, concurrent endpoints; polling, blocking and adaptive) next to bare\n"
+	    "baselines (shared-memory ping-pongs and ring, futex, UNIX SEQPACKET), in\n"
+	    "interleaved rounds, and print min/median/p99 or rates with their ratios.\n\n"
+	    "options:\n"
+	    "  --quick            a small version of every case (a few seconds)\n"
+	    "  --rounds N         rounds of every case (default %u, quick %u)\n"
+	    "  --csv FILE         the figures as CSV too\n"
+	    "  --plots DIR        PNG plots with gnuplot: rtt-cdf-SIZE.png, stream-mb.png,\n"
+	    "                     stream-msgs.png\n"
+	    "  --dt FILE          link devicetree with nodes 'master' and 'remote'\n"
+	    "                     (default: %s)\n"
+	    "  --instructions     instructions per message of the core over a null port\n"
+	    "                     (bench/core_instr under valgrind's callgrind) instead\n"
+	    "  --core-instr PATH  core_instr (default: next to rpk)\n"
+	    "  -h, --help         this text\n",
+	    full.rounds, quick.rounds, RPK_DEFAULT_DT);
 }
 
 struct options {

@@ -25,6 +25,9 @@ static void usage(FILE *f)
 		   "                    user owns or can access is refused (docs/access.md)\n"
 		   "  --count N         master: send N messages, check the echoes, exit\n"
 		   "  --polling         spin on the rings instead of sleeping on the doorbell\n"
+		   "  --adaptive        spin up to 50 us on the doorbell before sleeping, as\n"
+		   "                    long as rings come that soon (near polling's latency\n"
+		   "                    under load, a sleeping node's CPU when idle)\n"
 		   "  --timeout MS      how long to wait for the peer to appear (default 30000)\n"
 		   "  --firmware ELF    master: boot the remote with this firmware (its segments\n"
 		   "                    loaded into the link's memory, its table installed), then\n"
@@ -59,6 +62,7 @@ int cmd_run(int argc, char **argv)
 					     {"instance", required_argument, 0, 'i'},
 					     {"count", required_argument, 0, 'c'},
 					     {"polling", no_argument, 0, 'p'},
+					     {"adaptive", no_argument, 0, 'a'},
 					     {"timeout", required_argument, 0, 't'},
 					     {"chaos", required_argument, 0, 'C'},
 					     {"firmware", required_argument, 0, 'F'},
@@ -74,7 +78,7 @@ int cmd_run(int argc, char **argv)
 	int booted = 0;
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
-	int polling = 0, c;
+	int polling = 0, adaptive = 0, c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -91,6 +95,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'p':
 			polling = 1;
+			break;
+		case 'a':
+			adaptive = 1;
 			break;
 		case 't':
 			if (parse_number("run", "timeout", optarg, 1, 3600000, &timeout))
@@ -148,6 +155,7 @@ int cmd_run(int argc, char **argv)
 				      .node = node,
 				      .instance = instance,
 				      .polling = polling,
+				      .adaptive = adaptive,
 				      .start_timeout_ms = (uint32_t)timeout,
 				      .chaos = chaos,
 				      .chaos_every_ms = (uint32_t)chaos_every,
@@ -161,6 +169,7 @@ int cmd_run(int argc, char **argv)
 			       .instance = instance,
 			       .count = (uint32_t)count,
 			       .polling = polling,
+			       .adaptive = adaptive,
 			       .start_timeout_ms = (uint32_t)timeout,
 			       .chaos = chaos,
 			       .chaos_every_ms = (uint32_t)chaos_every,

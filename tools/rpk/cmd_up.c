@@ -25,6 +25,7 @@ struct up_opts {
 	const char *base;	  /* without --node: the parent of each node's directory */
 	unsigned long timeout_ms; /* 0: wait for the peer as long as it takes */
 	int polling;
+	int adaptive;
 };
 
 static void usage(FILE *f)
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 		"  --group NAME      share the link and the devices with a group: files are\n"
 		"                    0660 and that group's (docs/access.md)\n"
 		"  --polling         spin on the rings instead of sleeping on the doorbell\n"
+		"  --adaptive        spin up to 50 us on the doorbell before sleeping\n"
 		"  --timeout MS      give up if the peer has not come within MS (default: wait)\n"
 		"  -h, --help        this text\n");
 }
@@ -104,8 +106,11 @@ static int up_node(void *arg)
 {
 	const struct up_opts *o = arg;
 	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
-	struct rpk_node_opts nopts = {
-	    .instance = o->instance, .polling = o->polling, .threaded = 1, .group = o->group};
+	struct rpk_node_opts nopts = {.instance = o->instance,
+				      .polling = o->polling,
+				      .adaptive = o->adaptive,
+				      .threaded = 1,
+				      .group = o->group};
 	struct rpk_chardev_opts co = {0};
 	struct rpk_chardev *cd = NULL;
 	struct rpk_node *n;
@@ -156,11 +161,15 @@ static int up_node(void *arg)
 
 int cmd_up(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"node", required_argument, 0, 'n'}, {"instance", required_argument, 0, 'i'},
-	    {"dir", required_argument, 0, 'd'},	 {"group", required_argument, 0, 'g'},
-	    {"polling", no_argument, 0, 'p'},	 {"timeout", required_argument, 0, 't'},
-	    {"help", no_argument, 0, 'h'},	 {0, 0, 0, 0}};
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"dir", required_argument, 0, 'd'},
+					     {"group", required_argument, 0, 'g'},
+					     {"polling", no_argument, 0, 'p'},
+					     {"adaptive", no_argument, 0, 'a'},
+					     {"timeout", required_argument, 0, 't'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	static struct rpk_layout lay;
 	struct up_opts o = {.lay = &lay, .instance = "default"};
 	const char *dir = NULL;
@@ -183,6 +192,9 @@ int cmd_up(int argc, char **argv)
 			break;
 		case 'p':
 			o.polling = 1;
+			break;
+		case 'a':
+			o.adaptive = 1;
 			break;
 		case 't':
 			if (parse_number("up", "timeout", optarg, 1, 3600000, &o.timeout_ms))

@@ -73,8 +73,11 @@ static void node_error(const char *who, struct rpk_node *n)
 int run_echo_remote(const struct echo_opts *o)
 {
 	const struct rpk_layout_node *ln = rpk_layout_find(o->lay, o->node);
-	struct rpk_node_opts nopts = {
-	    .instance = o->instance, .polling = o->polling, .booted = o->booted, .group = o->group};
+	struct rpk_node_opts nopts = {.instance = o->instance,
+				      .polling = o->polling,
+				      .adaptive = o->adaptive,
+				      .booted = o->booted,
+				      .group = o->group};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -249,6 +252,7 @@ int run_echo_master(const struct check_opts *o)
 	struct bind_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	struct rpk_node_opts nopts = {.instance = o->instance,
 				      .polling = o->polling,
+				      .adaptive = o->adaptive,
 				      .threaded = 1,
 				      .ns_bind = on_announce,
 				      .ns_priv = &w,

@@ -99,6 +99,7 @@ struct echo_opts {
 	const char *node;
 	const char *instance;
 	int polling;
+	int adaptive; /* spin a while before sleeping (rpk_node_opts.adaptive) */
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos; /* chaos peer mode (see host/node/chaos.h) */
 	uint32_t chaos_every_ms;
@@ -114,6 +115,7 @@ struct check_opts {
 	const char *instance;
 	uint32_t count; /* 0: just run until stopped */
 	int polling;
+	int adaptive;
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos;
 	uint32_t chaos_every_ms;
