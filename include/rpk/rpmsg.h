@@ -157,7 +157,8 @@ struct rpk_rpmsg {
 	struct rpk_vq *rvq; /* queue we receive on */
 	struct rpk_vq *svq; /* queue we send on */
 	const struct rpk_port *port;
-	char *rbufs, *sbufs; /* master's pool halves */
+	char *rbufs, *sbufs;	     /* master's pool halves */
+	uint64_t rbufs_da, sbufs_da; /* and their device addresses */
 	uint32_t buf_size;
 	uint32_t nbufs;	 /* master: buffers per direction */
 	uint32_t tx_cap; /* payload bytes of the last transmit buffer */

@@ -227,6 +227,14 @@ void rpk_vq_free_desc(struct rpk_vq *vq, uint16_t head);
  */
 int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int device_writes);
 
+/*
+ * rpk_vq_post() of a buffer whose device address the caller already knows
+ * (its own pool, translated once): no window lookup. The caller vouches for
+ * da; the device checks it against its own windows as for any address.
+ */
+int rpk_vq_post_da(struct rpk_vq *vq, uint16_t head, void *buf, uint64_t da, uint32_t len,
+		   int device_writes);
+
 /* rpk_vq_alloc_desc() then rpk_vq_post(); returns the index or an error. */
 int rpk_vq_add_buf(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes);
 

@@ -20,6 +20,14 @@ static char *rx_buf(const struct rpk_rpmsg *dev, uint16_t head)
 	return dev->rbufs + (size_t)head * dev->buf_size;
 }
 
+/* Our pool's buffers are posted by device address: the pool was found in a
+ * window once, at init, so each buffer's address is arithmetic. */
+static int post_rx(struct rpk_rpmsg *dev, uint16_t head)
+{
+	return rpk_vq_post_da(dev->rvq, head, rx_buf(dev, head),
+			      dev->rbufs_da + (uint64_t)head * dev->buf_size, dev->buf_size, 1);
+}
+
 /* Index of a pool buffer in its half, or -1 if hdr is not one. */
 static int pool_index(const struct rpk_rpmsg *dev, const char *half, const void *hdr)
 {
@@ -59,7 +67,7 @@ static int master_next_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uin
 static int master_recycle_rx(struct rpk_rpmsg *dev, uint16_t head)
 {
 	dev->rvq->slots[head].user = 0; /* no longer held, if it was */
-	return rpk_vq_post(dev->rvq, head, rx_buf(dev, head), dev->buf_size, 1);
+	return post_rx(dev, head);
 }
 
 static void master_hold_rx(struct rpk_rpmsg *dev, uint16_t head)
@@ -114,7 +122,8 @@ static int master_try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, 
 static int master_post_tx(struct rpk_rpmsg *dev, uint16_t head, struct rpk_rpmsg_hdr *hdr,
 			  uint32_t total)
 {
-	return rpk_vq_post(dev->svq, head, hdr, total, 0);
+	return rpk_vq_post_da(dev->svq, head, hdr, dev->sbufs_da + (uint64_t)head * dev->buf_size,
+			      total, 0);
 }
 
 static void master_unget_tx(struct rpk_rpmsg *dev, uint16_t head)
@@ -162,7 +171,7 @@ static void master_lay_out(struct rpk_rpmsg *dev)
 	/* Held receive buffers (user set) stay out until released. */
 	for (uint32_t i = 0; i < dev->nbufs; i++)
 		if (rpk_vq_slot_state(r, i) == RPK_SLOT_RESERVED && !r->slots[i].user)
-			rpk_vq_post(r, (uint16_t)i, rx_buf(dev, (uint16_t)i), dev->buf_size, 1);
+			post_rx(dev, (uint16_t)i);
 	rpk_vq_disable_cb(s);
 	if (dev->polling) /* before the remote can look: no kick for its first message */
 		rpk_vq_disable_cb(r);
@@ -215,8 +224,13 @@ static const struct rpk_rpmsg_role_ops master_ops = {
  * side) or post (receive side) the first nbufs of them. Descriptors beyond
  * nbufs stay reserved and unused, as Linux uses at most 256 per direction.
  */
-static int init_pool(struct rpk_rpmsg *dev)
+static int init_pool(struct rpk_rpmsg *dev, const struct rpk_mem *mem)
 {
+	/* Each half whole inside one window: then every buffer's address is
+	 * the half's plus its offset. */
+	if (rpk_mem_to_da(mem, dev->rbufs, (uint64_t)dev->nbufs * dev->buf_size, &dev->rbufs_da) ||
+	    rpk_mem_to_da(mem, dev->sbufs, (uint64_t)dev->nbufs * dev->buf_size, &dev->sbufs_da))
+		return -RPK_EFAULT;
 	for (uint32_t i = 0; i < dev->svq->num; i++) {
 		rpk_vq_alloc_desc(dev->svq);
 		rpk_vq_alloc_desc(dev->rvq);
@@ -224,8 +238,7 @@ static int init_pool(struct rpk_rpmsg *dev)
 	for (uint32_t i = dev->nbufs; i-- > 0;)
 		rpk_vq_free_desc(dev->svq, (uint16_t)i);
 	for (uint32_t i = 0; i < dev->nbufs; i++) {
-		int err =
-		    rpk_vq_post(dev->rvq, (uint16_t)i, rx_buf(dev, (uint16_t)i), dev->buf_size, 1);
+		int err = post_rx(dev, (uint16_t)i);
 		if (err)
 			return err;
 	}
@@ -253,5 +266,5 @@ int rpk_rpmsg_init_master(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg
 		return err;
 	dev->rbufs = cfg->bufs;
 	dev->sbufs = dev->rbufs + (size_t)dev->nbufs * dev->buf_size;
-	return init_pool(dev);
+	return init_pool(dev, cfg->mem);
 }

@@ -88,16 +88,23 @@ void rpk_vq_free_desc(struct rpk_vq *vq, uint16_t head)
 
 int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int device_writes)
 {
+	uint64_t da;
+
+	if (rpk_mem_to_da(vq->mem, buf, len, &da))
+		return -RPK_EFAULT;
+	return rpk_vq_post_da(vq, head, buf, da, len, device_writes);
+}
+
+int rpk_vq_post_da(struct rpk_vq *vq, uint16_t head, void *buf, uint64_t da, uint32_t len,
+		   int device_writes)
+{
 	struct rpk_vring_desc *d;
 	uint16_t *slot;
-	uint64_t da;
 
 	if (vq_broken(vq))
 		return -RPK_EPIPE;
 	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED)
 		return -RPK_EINVAL;
-	if (rpk_mem_to_da(vq->mem, buf, len, &da))
-		return -RPK_EFAULT;
 
 	vq->slots[head].state = RPK_SLOT_POSTED;
 	vq->slots[head].buf = buf;

@@ -23,7 +23,11 @@ static int polling;
 
 static int remote_main(void *arg)
 {
-	struct echo_opts o = {&lay, "remote", instance, polling, 10000};
+	struct echo_opts o = {.lay = &lay,
+			      .node = "remote",
+			      .instance = instance,
+			      .polling = polling,
+			      .start_timeout_ms = 10000};
 
 	(void)arg;
 	fclose(stdout); /* the remote's chatter would interleave with the figures */

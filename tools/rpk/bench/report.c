@@ -39,7 +39,8 @@ static void print_ratios(FILE *f, struct figure *fig)
 		if (fig->baseline[i])
 			fprintf(f, "%s", i ? ", " : "  ");
 		if (fig->baseline[i] && r > 0)
-			fprintf(f, "%.2fx %s", r, fig->baseline[i]->name);
+			/* Small ratios keep their digits: a starved case must not read 0. */
+			fprintf(f, r < 0.01 ? "%.5fx %s" : "%.2fx %s", r, fig->baseline[i]->name);
 		else if (fig->baseline[i])
 			fprintf(f, "- %s", fig->baseline[i]->name);
 	}
@@ -130,7 +131,8 @@ static void csv_row(FILE *f, struct figure *fig)
 			csv_text(f, fig->baseline[i]->name);
 		fputc(',', f);
 		if (figure_ratio(fig, i) > 0)
-			fprintf(f, "%.3f", figure_ratio(fig, i));
+			fprintf(f, figure_ratio(fig, i) < 0.001 ? "%.7f" : "%.3f",
+				figure_ratio(fig, i));
 	}
 	fprintf(f, ",\n");
 }
