@@ -74,6 +74,7 @@ set(RPK_TOOL_SOURCES
     tools/rpk/cmd_trace.c
     tools/rpk/cmd_stat.c
     tools/rpk/escape.c
+    tools/rpk/features.c
     tools/rpk/cmd_gen.c
     tools/rpk/cmd_rsc.c
     tools/rpk/echo.c

@@ -78,7 +78,7 @@ int node_attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 		rc = -RPK_ENOEXEC;
 		goto out;
 	}
-	features = v->dfeatures & SUPPORTED_FEATURES;
+	features = v->dfeatures & node_features();
 	/* Writes go to the shared table at the offset the copy validated. */
 	n->vdev =
 	    (struct rpk_fw_rsc_vdev *)((char *)node_rsc_shared(n) + ((const uint8_t *)v - copy));

@@ -274,6 +274,15 @@ const char *rpk_node_state_name(enum rpk_node_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
+uint32_t node_features(void)
+{
+	const char *off = getenv("RPK_NO_EVENT_IDX");
+
+	if (off && !strcmp(off, "1"))
+		return SUPPORTED_FEATURES & ~(1u << RPK_VIRTIO_RING_F_EVENT_IDX);
+	return SUPPORTED_FEATURES;
+}
+
 /* The peer's pid from its bell, while we still map the mailbox; 0 if it
  * does not sign or the mailbox shrank under us (nothing is read there). */
 static uint32_t peer_pid_now(struct rpk_node *n)

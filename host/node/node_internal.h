@@ -21,11 +21,16 @@
 #define NUM_BUCKETS	   1024u
 #define NUM_SERVICES	   64u
 #define VDEV_NOTIFYID	   2u /* vrings take notify ids 0 and 1 */
-#define SUPPORTED_FEATURES (1u << RPK_VIRTIO_RPMSG_F_NS)
-#define WATCH_MS	   50u	  /* how often a sleeping node looks whether its peer lives */
-#define RECOVER_MS	   20000u /* a restarted remote takes its table within this */
-#define RELAYOUT_GRACE_MS  20u	  /* a remote of the old session stops writing within this */
-#define PID_RECHECK_MS	   1000u  /* how often a peer's pid is seen to map the link again */
+#define SUPPORTED_FEATURES ((1u << RPK_VIRTIO_RPMSG_F_NS) | (1u << RPK_VIRTIO_RING_F_EVENT_IDX))
+/* The features this node offers (remote) or accepts (master): all it
+ * supports, but RPK_NO_EVENT_IDX=1 in the environment leaves event
+ * indices out, for a link that runs on the ring flags (as toward a peer
+ * without them). */
+uint32_t node_features(void);
+#define WATCH_MS	  50u	 /* how often a sleeping node looks whether its peer lives */
+#define RECOVER_MS	  20000u /* a restarted remote takes its table within this */
+#define RELAYOUT_GRACE_MS 20u	 /* a remote of the old session stops writing within this */
+#define PID_RECHECK_MS	  1000u	 /* how often a peer's pid is seen to map the link again */
 
 struct rpk_node {
 	const struct rpk_layout *lay;

@@ -59,7 +59,7 @@ int node_remote_link_up(struct rpk_node *n, uint32_t s)
 	n->bell_seen = rpk_bell_session(n->port.rx);
 	n->saw_reset = 0;
 	n->need_reset = 0;
-	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & SUPPORTED_FEATURES;
+	features = rpk_vdev_read_gfeatures(n->vdev, &n->port.port) & node_features();
 	rpk_rpmsg_start(&n->dev, features);
 	__atomic_add_fetch(&n->attaches, 1, __ATOMIC_RELAXED);
 	node_set_state(n, RPK_NODE_ATTACHED);

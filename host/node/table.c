@@ -100,7 +100,7 @@ int node_publish_table(struct rpk_node *n, char *err, size_t errlen)
 	if (rr->trace_size)
 		rpk_rsc_add_trace(&b, (uint32_t)(rr->da + rr->trace_offset), rr->trace_size,
 				  "rpk-trace");
-	v = rpk_rsc_add_vdev(&b, RPK_VIRTIO_ID_RPMSG, VDEV_NOTIFYID, SUPPORTED_FEATURES, 2, 0);
+	v = rpk_rsc_add_vdev(&b, RPK_VIRTIO_ID_RPMSG, VDEV_NOTIFYID, node_features(), 2, 0);
 	for (uint8_t q = 0; q < 2; q++)
 		rpk_rsc_vdev_set_vring(v, q, (uint32_t)node_region(n, RPK_REG_VRING0 + q)->da,
 				       n->ln->vring_align, n->ln->vring_num, q);

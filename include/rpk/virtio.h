@@ -44,6 +44,10 @@
 
 #define RPK_VIRTIO_ID_RPMSG   7u
 #define RPK_VIRTIO_RPMSG_F_NS 0u /* feature bit: name service */
+/* Ring feature bit: each side publishes the index at which it wants the
+ * next notification (used_event after the avail ring, avail_event after
+ * the used ring) instead of an on/off flag. */
+#define RPK_VIRTIO_RING_F_EVENT_IDX 29u
 
 struct rpk_vring_desc {
 	uint64_t addr;
@@ -134,7 +138,10 @@ struct rpk_vq {
 	uint16_t shadow;     /* the peer's index as we last took an entry on it */
 	uint8_t role;
 	uint8_t broken;
-	uint8_t cached; /* the port maintains caches (cache_clean or _invalidate) */
+	uint8_t cached;	    /* the port maintains caches (cache_clean or _invalidate) */
+	uint8_t event_idx;  /* RPK_VIRTIO_RING_F_EVENT_IDX negotiated */
+	uint16_t signalled; /* device, event_idx: used index at the last interrupt decision */
+	uint16_t own_event; /* event_idx: the event index this half last published */
 	struct rpk_vq_stats stats;
 };
 
@@ -258,6 +265,20 @@ void rpk_vq_disable_cb(struct rpk_vq *vq);
 /* Returns 1 if used buffers are already pending (no interrupt will come for them). */
 int rpk_vq_enable_cb(struct rpk_vq *vq);
 
+/*
+ * With RPK_VIRTIO_RING_F_EVENT_IDX (rpk_vq_set_event_idx), on either half:
+ * the peer notifies us once when its index passes the event index we
+ * published, so after taking a batch we publish the next one. A half that
+ * wants notifications (it did not disable them) calls this when it has
+ * taken all it saw. Returns 1 if entries came meanwhile (take them: no
+ * notification will come for them), 0 otherwise and always without
+ * EVENT_IDX (flags stay set until changed).
+ */
+int rpk_vq_rearm(struct rpk_vq *vq);
+
+/* Use event indices (RPK_VIRTIO_RING_F_EVENT_IDX negotiated) or flags. */
+void rpk_vq_set_event_idx(struct rpk_vq *vq, int on);
+
 /* ---- device half ---- */
 
 /*
@@ -293,7 +314,8 @@ int rpk_vq_enable_notify(struct rpk_vq *vq);
 
 /*
  * Write again the suppression flags this half owns (driver: avail flags,
- * device: used flags) if the shared copy no longer says what we last wrote.
+ * device: used flags), and with EVENT_IDX its event index, if the shared
+ * copy no longer says what we last wrote.
  * A stray write there (a buggy peer, memory corruption) would otherwise
  * silence the peer's doorbells for good. Returns 1 if it had to repair them.
  */

@@ -61,9 +61,13 @@ int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 	dev->features = features;
 	if (features & (1u << RPK_VIRTIO_RPMSG_F_NS))
 		rpk_ns_start(dev);
+	rpk_vq_set_event_idx(dev->rvq, !!(features & (1u << RPK_VIRTIO_RING_F_EVENT_IDX)));
+	rpk_vq_set_event_idx(dev->svq, !!(features & (1u << RPK_VIRTIO_RING_F_EVENT_IDX)));
 	dev->ops->start(dev);
 	if (dev->polling)
 		apply_polling(dev);
+	else
+		rpk_vq_rearm(dev->rvq); /* what came before we looked is polled for anyway */
 	__atomic_store_n(&dev->up, 1, __ATOMIC_RELEASE);
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
@@ -231,7 +235,10 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 			else if (dev->ops->hold_rx)
 				dev->ops->hold_rx(dev, head);
 		}
-		if (!rpk_vq_known_pending(dev->rvq))
+		/* All we saw: with event indices, ask for the next kick, and
+		 * take what came before the peer could see that. */
+		if (!rpk_vq_known_pending(dev->rvq) &&
+		    !(dev->rvq->event_idx && rpk_vq_rearm(dev->rvq)))
 			break;
 	}
 	if (n || r < 0)
@@ -385,6 +392,9 @@ static int get_tx_waiting(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uin
 			tx_wait_begin(dev);
 			continue; /* buffers may have come back before the flag was seen */
 		}
+		/* An event index is good for one kick: ask again before each sleep. */
+		if (dev->svq->event_idx && dev->ops->want_kicks(dev->svq, 1))
+			continue;
 		err = tx_sleep(dev, snapshot, start, timeout_ms, &unkicked);
 		if (err) {
 			/* One last look: a kick may have raced with the deadline. */

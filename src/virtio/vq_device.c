@@ -35,6 +35,7 @@ void rpk_vq_set_base(struct rpk_vq *vq, uint16_t idx)
 	vq->next_avail = idx;
 	vq->next_used = idx;
 	vq->shadow = idx;
+	vq->signalled = idx;
 }
 
 /* Avail entries pending, or -1 if the driver moved its index impossibly far:
@@ -168,6 +169,13 @@ int rpk_vq_need_interrupt(struct rpk_vq *vq)
 	uint16_t flags;
 
 	full_barrier();
+	if (vq->event_idx) {
+		uint16_t *event = vq_used_event(vq), old = vq->signalled;
+
+		vq->signalled = vq->next_used;
+		vq_invalidate(vq, event, sizeof(*event));
+		return vq_need_event(read_once16(event), vq->next_used, old);
+	}
 	vq_invalidate(vq, &vq->avail->flags, sizeof(uint16_t));
 	flags = read_once16(&vq->avail->flags);
 	return !(flags & RPK_VRING_AVAIL_F_NO_INTERRUPT);
@@ -176,11 +184,14 @@ int rpk_vq_need_interrupt(struct rpk_vq *vq)
 void rpk_vq_disable_notify(struct rpk_vq *vq)
 {
 	vq_set_flags16(vq, &vq->used->flags, RPK_VRING_USED_F_NO_NOTIFY);
+	vq_event_far(vq, vq_avail_event(vq), vq->next_avail);
 }
 
 int rpk_vq_enable_notify(struct rpk_vq *vq)
 {
 	vq_set_flags16(vq, &vq->used->flags, 0);
+	if (vq->event_idx) /* the driver reads the event, not the flag */
+		vq_publish_event(vq, vq_avail_event(vq), vq->next_avail);
 	full_barrier();
 	return avail_pending(vq) != 0;
 }

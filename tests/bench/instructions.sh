@@ -22,7 +22,7 @@ for dir_ in m2r r2m; do
 		for burst in 1 8; do
 			grep -Eq "^  send\+receive +$dir_ +$size +$burst +[1-9][0-9]*$" "$dir/table.txt" ||
 				fail "no figure for $dir_ $size bytes, bursts of $burst"
-			grep -Eq "^\"instructions\",\"send\+receive\",\"$dir_\",$size,,,$burst,(,){10}[0-9.]+$" \
+			grep -Eq "^\"instructions\",\"send\+receive\",\"$dir_\",$size,,,$burst,(,){10}[0-9.]+,$" \
 				"$dir/instr.csv" || fail "no CSV row for $dir_ $size bytes, bursts of $burst"
 		done
 	done

@@ -55,16 +55,17 @@ done
 # The CSV: a header and one row per figure, each with the fields of its kind.
 awk -F, -v want=69 '
 	function fail(why) { print "bench.quick: CSV line " NR ": " why > "/dev/stderr"; bad = 1 }
-	NR == 1 { if (NF != 18 || $1 != "group" || $18 != "instructions_per_msg") fail("header"); next }
+	NR == 1 { if (NF != 19 || $1 != "group" || $18 != "instructions_per_msg" || $19 != "kicks_per_msg") fail("header"); next }
 	{
 		rows++
-		if (NF != 18) fail(NF " fields")
+		if (NF != 19) fail(NF " fields")
 		latency = $1 == "\"round trip\"" || $1 == "\"endpoints (round trip)\""
 		if (latency && !($9 > 0 && $10 > 0 && $11 > 0)) fail("no min, median, p99")
 		if (!latency && !($12 > 0)) fail("no rate")
 		if ($2 == "\"rpmsg\"" && !($15 > 0)) fail("no ratio to its baseline")
 		if ($14 != "" && !($15 > 0)) fail("a baseline without its ratio")
 		if ($16 != "" && !($17 > 0)) fail("a second baseline without its ratio")
+		if ($1 == "\"stream\"" && $2 == "\"rpmsg\"" && ($19 == "" || $19 < 0)) fail("no kicks per message")
 	}
 	END { if (rows != want) fail(rows " figures, not " want); exit bad }' "$dir/bench.csv" ||
 	fail "CSV incomplete"

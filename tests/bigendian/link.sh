@@ -44,7 +44,7 @@ start_with() {
 
 table_lines='\[0\] trace +"rpk-trace"  da 0x200c73c0  len 0x800
 \[1\] vdev +id 7 \(rpmsg\)  notifyid 2  config 0 bytes
- +dfeatures 0x00000001 \(name service\)  gfeatures 0x00000000  status 0x00 \(reset\)
+ +dfeatures 0x20000001 \(name service, event index\)  gfeatures 0x00000000  status 0x00 \(reset\)
  +vring0 +da 0x200c8000  num 16  align 64  notifyid 0  \(0x1c6 bytes\)
  +vring1 +da 0x200c9000  num 16  align 64  notifyid 1  \(0x1c6 bytes\)
 no problems found'

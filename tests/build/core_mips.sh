@@ -24,7 +24,9 @@ for abi in "32 -march=mips32r2" "64 -march=mips64r2 -mabi=64"; do
 			-Wall -Wextra -Werror -Wshadow -I"$root/include" -I"$root/src" \
 			-c "$root/$f" -o "$out/$bits/$(basename "$f" .c).o"
 	done
-	file "$out/$bits/elf.o" | grep -q "MSB" || { echo "not big-endian: $(file "$out/$bits/elf.o")" >&2; exit 1; }
+	# The ELF header's EI_DATA byte (offset 5): 2 is big-endian.
+	data=$(od -An -tu1 -j5 -N1 "$out/$bits/elf.o" | tr -d ' ')
+	[ "$data" = 2 ] || { echo "not big-endian: EI_DATA $data" >&2; exit 1; }
 	undefined=$(mips-linux-gnu-nm -u "$out/$bits"/*.o | awk 'NF==2 {print $2}' | sort -u)
 	internal=$(mips-linux-gnu-nm --defined-only "$out/$bits"/*.o | awk 'NF==3 {print $3}' | sort -u)
 	bad=$(comm -23 <(echo "$undefined") <(echo "$internal") | grep -vxE 'memcpy|memset|memmove' || true)

@@ -51,9 +51,9 @@ pids+=($follow)
 start master master.log
 master=${pids[-1]}
 wait_state attached
-wait_trace 'master attached \(session [0-9]+\), features 0x1' 1
+wait_trace 'master attached \(session [0-9]+\), features 0x20000001' 1
 "$rpk" status "$dts" --node remote --instance "$inst" >"$out/s"
-grep -q 'vdev    status 0x07 ACKNOWLEDGE DRIVER DRIVER_OK, features offered 0x1, accepted 0x1' \
+grep -q 'vdev    status 0x07 ACKNOWLEDGE DRIVER DRIVER_OK, features offered 0x20000001, accepted 0x20000001' \
 	"$out/s" || fail "status lacks the handshake: $(cat "$out/s")"
 
 # The master leaves (Ctrl-C): it detaches, the remote keeps running.

@@ -211,6 +211,8 @@ enum corruption {
 	USED_BAD_ID,	 /* an entry names an id out of range, and is published */
 	AVAIL_NO_INTR,	 /* the driver "asks" for no interrupts */
 	USED_NO_NOTIFY,	 /* the device "asks" for no kicks */
+	USED_EVENT,	 /* the driver's event index (EVENT_IDX) is anything */
+	AVAIL_EVENT,	 /* the device's event index is anything */
 	SLEEPERS_ZERO,	 /* a listener looks awake to its ringer */
 	PID_DEAD,	 /* a bell names a process that does not exist */
 	PID_ONE,	 /* a bell names a live process that is not a node */
@@ -222,9 +224,9 @@ enum corruption {
 };
 
 static const char *const corruption_names[CORRUPTION_COUNT] = {
-    "avail-idx-jump", "used-idx-jump", "avail-bad-head", "used-bad-id", "avail-no-intr",
-    "used-no-notify", "sleepers-zero", "pid-dead",	 "pid-one",	"session-forged",
-    "status-needs",   "status-not-ok", "status-garbage"};
+    "avail-idx-jump", "used-idx-jump",	"avail-bad-head", "used-bad-id",   "avail-no-intr",
+    "used-no-notify", "used-event",	"avail-event",	  "sleepers-zero", "pid-dead",
+    "pid-one",	      "session-forged", "status-needs",	  "status-not-ok", "status-garbage"};
 
 static void corrupt(struct shared *s, enum corruption c, unsigned r)
 {
@@ -255,6 +257,12 @@ static void corrupt(struct shared *s, enum corruption c, unsigned r)
 		break;
 	case USED_NO_NOTIFY:
 		store16(&u->flags, RPK_VRING_USED_F_NO_NOTIFY);
+		break;
+	case USED_EVENT: /* after the avail ring */
+		store16(&a->ring[NUM], (uint16_t)(r >> 2));
+		break;
+	case AVAIL_EVENT: /* after the used ring */
+		store16((uint16_t *)(void *)&u->ring[NUM], (uint16_t)(r >> 2));
 		break;
 	case SLEEPERS_ZERO:
 		store32(&bell(s, master)->sleepers, 0);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * No silent slowdown. One stray write can silence a doorbell: a ring flag
- * that says "do not kick me", or a bell's sleepers flag that says "nobody
+ * that says "do not kick me" (on a link without event indices), an event
+ * index far ahead (with them), or a bell's sleepers flag that says "nobody
  * sleeps". The side that owns the flag writes it again within a watchdog
  * period, and every message found by the watchdog instead of a kick counts
  * as a late wakeup in the counters `rpk stat` prints, so a peer (or memory)
@@ -43,6 +44,18 @@ static uint16_t *avail_flags(uint8_t *ring)
 static uint16_t *used_flags(uint8_t *ring)
 {
 	return (uint16_t *)(void *)(ring + rpk_vring_size(NUM, ALIGN) - (6u + 8u * NUM));
+}
+
+/* The event indices (RPK_VIRTIO_RING_F_EVENT_IDX): the driver's after the
+ * avail ring, the device's after the used ring. */
+static uint16_t *used_event(uint8_t *ring)
+{
+	return avail_flags(ring) + 2 + NUM;
+}
+
+static uint16_t *avail_event(uint8_t *ring)
+{
+	return (uint16_t *)(void *)(ring + rpk_vring_size(NUM, ALIGN) - 2u);
 }
 
 static struct rpk_node_stats_page stats(const struct twonode *t, const char *who)
@@ -93,6 +106,22 @@ static void until_fixed(const struct twonode *t, const char *who, uint16_t *p, u
 	fail_msg("%s never counted the repaired flag", who);
 }
 
+/* The same for an event index: the stray value goes (rewritten by its
+ * owner), and the repair is counted. */
+static void until_event_fixed(const struct twonode *t, const char *who, uint16_t *p, uint16_t v)
+{
+	uint32_t before = stats(t, who).rpmsg.flags_fixed;
+
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+	for (unsigned ms = 0; ms < BOUND_MS; ms++) {
+		if (__atomic_load_n(p, __ATOMIC_ACQUIRE) != v &&
+		    stats(t, who).rpmsg.flags_fixed > before)
+			return;
+		usleep(1000);
+	}
+	fail_msg("%s never repaired its event index", who);
+}
+
 /* A round trip on the control channel while the stray value is in place:
  * the reply (or the command) then arrives without a kick. */
 static void ping(struct twonode *t)
@@ -124,6 +153,14 @@ static void up(struct twonode *t)
 	ping(t);
 }
 
+/* A link on the ring flags: no event indices offered (RPK_NO_EVENT_IDX). */
+static void up_on_flags(struct twonode *t)
+{
+	setenv("RPK_NO_EVENT_IDX", "1", 1);
+	up(t);
+	unsetenv("RPK_NO_EVENT_IDX");
+}
+
 /* vring0's avail flags are the master's: "no interrupts" there silenced the
  * remote's kicks for its replies. */
 static void test_master_flag_repaired(void **state)
@@ -133,7 +170,7 @@ static void test_master_flag_repaired(void **state)
 	uint8_t *vring0;
 
 	(void)state;
-	up(&t);
+	up_on_flags(&t);
 	m = node(&t, "master");
 	vring0 = twonode_map(&t, m->region[RPK_REG_VRING0], NULL);
 	until_late16(&t, "master", avail_flags(vring0), RPK_VRING_AVAIL_F_NO_INTERRUPT);
@@ -153,12 +190,49 @@ static void test_remote_flag_repaired(void **state)
 	uint8_t *vring1;
 
 	(void)state;
-	up(&t);
+	up_on_flags(&t);
 	r = node(&t, "remote");
 	vring1 = twonode_map(&t, r->region[RPK_REG_VRING1], NULL);
 	until_late16(&t, "remote", used_flags(vring1), RPK_VRING_USED_F_NO_NOTIFY);
 	until_equal16(used_flags(vring1), 0, "vring1's used flags");
 	until_fixed(&t, "remote", used_flags(vring1), RPK_VRING_USED_F_NO_NOTIFY);
+	ping(&t);
+	munmap(vring1, t.lay.regions[r->region[RPK_REG_VRING1]].size);
+	twonode_down(&t);
+}
+
+/* With event indices: the master's used_event on vring0, far ahead, silenced
+ * the remote's kicks for its replies; the remote's avail_event on vring1 the
+ * master's for its commands. Each owner writes its own again. */
+static void test_master_event_repaired(void **state)
+{
+	const struct rpk_layout_node *m;
+	struct twonode t;
+	uint8_t *vring0;
+
+	(void)state;
+	up(&t);
+	m = node(&t, "master");
+	vring0 = twonode_map(&t, m->region[RPK_REG_VRING0], NULL);
+	until_late16(&t, "master", used_event(vring0), 0x7fff);
+	until_event_fixed(&t, "master", used_event(vring0), 0x7fff);
+	ping(&t);
+	munmap(vring0, t.lay.regions[m->region[RPK_REG_VRING0]].size);
+	twonode_down(&t);
+}
+
+static void test_remote_event_repaired(void **state)
+{
+	const struct rpk_layout_node *r;
+	struct twonode t;
+	uint8_t *vring1;
+
+	(void)state;
+	up(&t);
+	r = node(&t, "remote");
+	vring1 = twonode_map(&t, r->region[RPK_REG_VRING1], NULL);
+	until_late16(&t, "remote", avail_event(vring1), 0x7fff);
+	until_event_fixed(&t, "remote", avail_event(vring1), 0x7fff);
 	ping(&t);
 	munmap(vring1, t.lay.regions[r->region[RPK_REG_VRING1]].size);
 	twonode_down(&t);
@@ -204,6 +278,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_master_flag_repaired),
 	    cmocka_unit_test(test_remote_flag_repaired),
+	    cmocka_unit_test(test_master_event_repaired),
+	    cmocka_unit_test(test_remote_event_repaired),
 	    cmocka_unit_test(test_sleepers_restored),
 	};
 

@@ -1237,6 +1237,55 @@ static void test_blocking_send_remote(void **state)
 	assert_int_equal(f->m.notifies, kicks + 1);
 }
 
+/*
+ * With RPK_VIRTIO_RING_F_EVENT_IDX a sender kicks once per batch the
+ * receiver has not yet taken: the receiver asks for the next kick (its
+ * event index) only when it has taken all it saw. Messages sent while it
+ * has not looked cost no kick; the first after it looked does. Either way.
+ */
+static void test_event_idx_one_kick_per_batch(void **state)
+{
+	struct fx *f = fx_up(state, 16, (1u << RPK_VIRTIO_RING_F_EVENT_IDX));
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+	unsigned m0, r0;
+
+	ept_new(R(f), &re, NULL, RPK_ADDR_ANY, 2000, &rr);
+	ept_new(M(f), &me, NULL, 2000, re.addr, &mr);
+	m0 = f->m.notifies;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rpk_trysend(&me, "b", 1), 0);
+	assert_int_equal(f->m.notifies, m0 + 1); /* the remote had not looked */
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 5);
+	assert_int_equal(rpk_trysend(&me, "c", 1), 0);
+	assert_int_equal(f->m.notifies, m0 + 2); /* it looked, and asked again */
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rr.count, 6);
+
+	r0 = f->r.notifies;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rpk_trysend(&re, "d", 1), 0);
+	assert_int_equal(f->r.notifies, r0 + 1);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 5);
+	assert_int_equal(rpk_trysend(&re, "e", 1), 0);
+	assert_int_equal(f->r.notifies, r0 + 2);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(mr.count, 6);
+
+	/* Polling: no kicks at all (the event is put far away), and after it
+	 * one per batch again. */
+	rpk_rpmsg_set_polling(R(f), 1);
+	m0 = f->m.notifies;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rpk_trysend(&me, "p", 1), 0);
+	assert_int_equal(f->m.notifies, m0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 3);
+	rpk_rpmsg_set_polling(R(f), 0);
+	assert_int_equal(rpk_trysend(&me, "q", 1), 0);
+	assert_int_equal(f->m.notifies, m0 + 1);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+}
+
 static void test_kicks_only_when_asked(void **state)
 {
 	struct fx *f = fx_up(state, 16, 0);
@@ -2086,6 +2135,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_hostile_junk_flood_remote, fx_free),
 	    cmocka_unit_test_teardown(test_liveness_used_len_full_buffer, fx_free),
 	    cmocka_unit_test_teardown(test_liveness_interrupt_blocked_send, fx_free),
+	    cmocka_unit_test_teardown(test_event_idx_one_kick_per_batch, fx_free),
 	};
 
 	/* CTest runs the liveness tests on their own too (tests/CMakeLists.txt). */

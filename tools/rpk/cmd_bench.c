@@ -151,7 +151,7 @@ static int run_single_thread_cases(struct plan *p, size_t m, const struct amount
 		rc = rtt_run(l->master, &e, sizes[s], BENCH_ECHO_ADDR, 1, a->warmup, a->round_trips,
 			     &p->rtt[m][s]->latency);
 	for (size_t s = 0; s < NSIZES && !rc && !rpk_stop; s++) {
-		uint64_t ns = rpmsg_stream_run(l, sizes[s], a->messages);
+		uint64_t ns = rpmsg_stream_run(l, sizes[s], a->messages, &p->stream[m][s]->kicks);
 
 		figure_add_round(p->stream[m][s], a->messages, ns);
 		rc = ns ? 0 : -1;

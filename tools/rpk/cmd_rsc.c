@@ -104,14 +104,14 @@ static void print_status(uint8_t s)
 
 static void dump_vdev(struct dump *d, const struct rpk_fw_rsc_vdev *v, int idx)
 {
-	char a[32], what[48];
+	char a[32], what[48], df[48], gf[48];
+	int rpmsg = v->id == RPK_VIRTIO_ID_RPMSG;
 
 	printf("[%d] vdev      id %u%s  notifyid %u  config %u bytes\n", idx, v->id,
-	       v->id == RPK_VIRTIO_ID_RPMSG ? " (rpmsg)" : "", v->notifyid, v->config_len);
+	       rpmsg ? " (rpmsg)" : "", v->notifyid, v->config_len);
 	printf("              dfeatures 0x%08x%s  gfeatures 0x%08x%s  ", v->dfeatures,
-	       v->id == RPK_VIRTIO_ID_RPMSG && (v->dfeatures & 1u) ? " (name service)" : "",
-	       v->gfeatures,
-	       v->id == RPK_VIRTIO_ID_RPMSG && (v->gfeatures & 1u) ? " (name service)" : "");
+	       rpmsg ? rpk_features_text(df, sizeof(df), v->dfeatures) : "", v->gfeatures,
+	       rpmsg ? rpk_features_text(gf, sizeof(gf), v->gfeatures) : "");
 	print_status(v->status);
 	printf("\n");
 	for (int q = 0; q < v->num_of_vrings; q++) {

@@ -121,6 +121,7 @@ int cmd_vhost_user(int argc, char **argv)
 	static struct app a;
 	struct rpk_vhu_ops ops = {link_up, link_down, &a};
 	struct rpk_vhu_stats st;
+	char fbuf[48];
 	struct rpk_vhu *v;
 	char err[512];
 	int once = 0, c, rc;
@@ -172,9 +173,10 @@ int cmd_vhost_user(int argc, char **argv)
 	fflush(stdout);
 	rc = rpk_vhu_run(v, &rpk_stop, once);
 	rpk_vhu_stats(v, &st);
-	printf("vhost-user: %llu requests, %u links, %llu kicks in, %llu interrupts out, %llu "
-	       "echoed, %llu failed\n",
-	       (unsigned long long)st.requests, st.links, (unsigned long long)st.kicks_in,
+	printf("vhost-user: %llu requests, %u links (features 0x%x%s), %llu kicks in, %llu "
+	       "interrupts out, %llu echoed, %llu failed\n",
+	       (unsigned long long)st.requests, st.links, st.features,
+	       rpk_features_text(fbuf, sizeof(fbuf), st.features), (unsigned long long)st.kicks_in,
 	       (unsigned long long)st.calls_out, (unsigned long long)a.echoed,
 	       (unsigned long long)a.failed);
 	rpk_vhu_close(v);

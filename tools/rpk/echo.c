@@ -259,6 +259,7 @@ int run_echo_master(const struct check_opts *o)
 				      .group = o->group};
 	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_inbox *h = NULL;
+	char fbuf[48];
 	struct rpk_node *n;
 	char err[1024], name[RPK_ESC_SIZE(RPK_NAME_SIZE)];
 	uint32_t ok;
@@ -295,7 +296,7 @@ int run_echo_master(const struct check_opts *o)
 	}
 	printf("master: attached to the remote's resource table, features 0x%x%s\n",
 	       rpk_node_dev(n)->features,
-	       rpk_node_dev(n)->features & (1u << RPK_VIRTIO_RPMSG_F_NS) ? " (name service)" : "");
+	       rpk_features_text(fbuf, sizeof(fbuf), rpk_node_dev(n)->features));
 	if (!wait_bound(&w, o->start_timeout_ms)) {
 		if (!rpk_stop)
 			fprintf(stderr, "master: no service announced within %u ms\n",

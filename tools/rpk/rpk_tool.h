@@ -70,6 +70,9 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
  * link: FILE --node NAME [--instance ID] [--group NAME] [--help]. Returns -1
  * to go on with the layout loaded, else the exit code. group is NULL unless
  * given. */
+/* " (name service, event index)": the rpmsg feature bits set, in words; "" if none. */
+const char *rpk_features_text(char *buf, size_t len, uint32_t features);
+
 /* rpk up's directory for a node, unless --dir says otherwise: /run/rpk/INSTANCE/NODE
  * as root, else under $XDG_RUNTIME_DIR (or /tmp/rpk-UID). */
 void service_dir(char *buf, size_t len, const char *instance, const char *node);

@@ -56,7 +56,8 @@ enum {
 /* No VIRTIO_F_VERSION_1 (bit 32), and SET_FEATURES keeps only these: the
  * rings stay legacy, so in the CPU's byte order like a remoteproc link's. A
  * VERSION_1 ring would be little-endian on every CPU (docs/porting.md). */
-#define DEVICE_FEATURES	  ((1ull << RPK_VIRTIO_RPMSG_F_NS) | (1ull << VHU_F_PROTOCOL_FEATURES))
+#define RPMSG_FEATURES	  ((1ull << RPK_VIRTIO_RPMSG_F_NS) | (1ull << RPK_VIRTIO_RING_F_EVENT_IDX))
+#define DEVICE_FEATURES	  (RPMSG_FEATURES | (1ull << VHU_F_PROTOCOL_FEATURES))
 #define PROTOCOL_FEATURES ((1ull << VHU_PROTO_REPLY_ACK) | (1ull << VHU_PROTO_SLAVE_REQ))
 
 #define MAX_REGIONS 8
@@ -302,8 +303,8 @@ static int link_up(struct rpk_vhu *v)
 	v->stats.links++;
 	if (v->ops.link_up)
 		v->ops.link_up(&v->dev, v->ops.arg);
-	return rpk_rpmsg_start(
-	    &v->dev, (uint32_t)(v->features & DEVICE_FEATURES & (1ull << RPK_VIRTIO_RPMSG_F_NS)));
+	v->stats.features = (uint32_t)(v->features & RPMSG_FEATURES);
+	return rpk_rpmsg_start(&v->dev, v->stats.features);
 fail:
 	for (int i = 0; i < 2; i++) {
 		free(v->slots[i]);

@@ -31,6 +31,7 @@ struct rpk_vhu_stats {
 	uint64_t kicks_in;  /* guest notifications received */
 	uint64_t calls_out; /* guest interrupts raised */
 	uint32_t links;	    /* times the rpmsg device came up */
+	uint32_t features;  /* rpmsg features the guest accepted at the last link-up */
 };
 
 /* Listen on a UNIX socket (replacing a stale one). Returns 0 or -errno. */

@@ -121,7 +121,8 @@ int rtt_run(struct rpk_node *n, struct rtt_endpoint *e, uint32_t size, uint32_t 
  * endpoints. 0 or -1 after saying why. */
 int bench_bind_endpoints(struct bench_link *l, uint32_t count);
 /* count messages of size bytes to the sink; ns until it has them all, or 0. */
-uint64_t rpmsg_stream_run(struct bench_link *l, uint32_t size, uint32_t count);
+/* Streams: the sender's doorbells, rung for its messages, added to *kicks. */
+uint64_t rpmsg_stream_run(struct bench_link *l, uint32_t size, uint32_t count, uint64_t *kicks);
 #define BENCH_MAX_THREADS 8u
 /* threads (up to BENCH_MAX_THREADS) master threads (threaded master), each its own endpoint, count
  * round trips each of size bytes to the echo; ns for all of them, or 0. */
@@ -144,6 +145,7 @@ struct figure {
 	/* FIGURE_RATE: totals, and each round's ns per 1000 messages, whose
 	 * median is the rate (a round the machine stalled does not skew it). */
 	uint64_t messages, ns;
+	uint64_t kicks; /* streams: doorbells the sender rang for its messages */
 	struct samples rounds;
 	struct figure *baseline[2];
 };

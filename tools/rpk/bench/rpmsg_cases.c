@@ -194,14 +194,16 @@ int bench_bind_endpoints(struct bench_link *l, uint32_t count)
 	return 0;
 }
 
-uint64_t rpmsg_stream_run(struct bench_link *l, uint32_t size, uint32_t count)
+uint64_t rpmsg_stream_run(struct bench_link *l, uint32_t size, uint32_t count, uint64_t *kicks)
 {
 	uint8_t msg[RPK_RPMSG_MAX_PAYLOAD];
-	uint64_t t0;
+	struct rpk_rpmsg_stats before, after;
+	uint64_t t0, ns;
 
 	memset(msg, 0x5a, sizeof(msg));
 	if (send_control(l, BENCH_SINK, count))
 		return 0;
+	rpk_rpmsg_get_stats(rpk_node_dev(l->master), &before, NULL);
 	t0 = bench_now_ns();
 	for (uint32_t i = 0; i < count; i++) {
 		int rc = rpk_sendto(&l->control, BENCH_SINK_ADDR, msg, size, SEND_TIMEOUT_MS);
@@ -214,7 +216,10 @@ uint64_t rpmsg_stream_run(struct bench_link *l, uint32_t size, uint32_t count)
 	}
 	if (await_reply(l, BENCH_SINK) || l->reply.arg != count)
 		return 0;
-	return bench_now_ns() - t0;
+	ns = bench_now_ns() - t0;
+	rpk_rpmsg_get_stats(rpk_node_dev(l->master), &after, NULL);
+	*kicks += after.tx_kicks - before.tx_kicks;
+	return ns;
 }
 
 /* The threads start timing together, once each has its endpoint and warmed up. */
