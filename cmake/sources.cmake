@@ -44,8 +44,10 @@ set(RPK_HOST_SOURCES
     host/node/chaos.c
     host/observe/observe.c)
 
-# rpk up's endpoint devices (FUSE), which only the tool links.
-set(RPK_CHARDEV_SOURCES
+# rpk up's devices, which only the tool links: endpoint files (FUSE) and
+# network interfaces (TAP).
+set(RPK_SERVICE_SOURCES
+    host/netdev/netdev.c
     host/chardev/chardev.c
     host/chardev/eptdev.c
     host/chardev/fs.c

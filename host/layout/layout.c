@@ -443,6 +443,30 @@ static void read_dev_modes(struct ctx *c, int off, const char *path, struct rpk_
 	}
 }
 
+/* eth-dev-endpoints: seed 004's network interfaces, one byte per endpoint. */
+static void read_eth_endpoints(struct ctx *c, int off, const char *path,
+			       struct rpk_layout_channel *ch)
+{
+	int len;
+	const uint8_t *eps = fdt_getprop(c->fdt, off, "eth-dev-endpoints", &len);
+
+	if (!eps)
+		return;
+	if (len > RPK_LAYOUT_MAX_DEVICES) {
+		report(c, path, "eth-dev-endpoints: at most %d", RPK_LAYOUT_MAX_DEVICES);
+		len = RPK_LAYOUT_MAX_DEVICES;
+	}
+	for (int i = 0; i < len; i++) {
+		for (int j = 0; j < i; j++)
+			if (eps[j] == eps[i])
+				report(c, path, "eth-dev-endpoints: %u given twice", eps[i]);
+		if (eps[i] == RPK_NS_ADDR)
+			report(c, path, "eth-dev-endpoints: %u is the name service's address",
+			       eps[i]);
+		ch->eth[ch->num_eth++] = eps[i];
+	}
+}
+
 /* Seed 004's channel properties: the devices `rpk up` makes (struct rpk_layout_channel). */
 static void read_channel(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
 {
@@ -454,7 +478,8 @@ static void read_channel(struct ctx *c, int off, const char *path, struct rpk_la
 	ch->src = ch->dst = RPK_ADDR_ANY;
 	eps = fdt_getprop(c->fdt, off, "misc-dev-endpoints", &len);
 	if (get_u32(c, off, "channel-index", &ch->index)) {
-		if (eps || fdt_getprop(c->fdt, off, "channel-src", NULL))
+		if (eps || fdt_getprop(c->fdt, off, "channel-src", NULL) ||
+		    fdt_getprop(c->fdt, off, "eth-dev-endpoints", NULL))
 			report(c, path, "channel properties need 'channel-index' (one cell)");
 		return;
 	}
@@ -473,6 +498,7 @@ static void read_channel(struct ctx *c, int off, const char *path, struct rpk_la
 		else
 			memcpy(ch->name, name, (size_t)len);
 	}
+	read_eth_endpoints(c, off, path, ch);
 	eps = fdt_getprop(c->fdt, off, "misc-dev-endpoints", &len);
 	if (!eps)
 		return;
@@ -487,6 +513,10 @@ static void read_channel(struct ctx *c, int off, const char *path, struct rpk_la
 		if (eps[i] == RPK_NS_ADDR)
 			report(c, path, "misc-dev-endpoints: %u is the name service's address",
 			       eps[i]);
+		for (int j = 0; j < ch->num_eth; j++)
+			if (ch->eth[j] == eps[i])
+				report(c, path, "endpoint %u is both a misc and an eth device",
+				       eps[i]);
 		ch->misc[ch->num_misc++] = eps[i];
 	}
 	read_dev_modes(c, off, path, ch);

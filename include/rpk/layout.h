@@ -56,6 +56,10 @@ struct rpk_layout_channel {
 	uint32_t misc[RPK_LAYOUT_MAX_DEVICES];
 	enum rpk_dev_mode misc_mode[RPK_LAYOUT_MAX_DEVICES];
 	int num_misc;
+	/* eth-dev-endpoints: network interfaces rpmsg<index>_<endpoint>, one
+	 * Ethernet frame per message (docs/netdev.md). */
+	uint32_t eth[RPK_LAYOUT_MAX_DEVICES];
+	int num_eth;
 };
 
 enum rpk_region_role { RPK_REG_RSC, RPK_REG_VRING0, RPK_REG_VRING1, RPK_REG_BUFFER, RPK_REG_COUNT };

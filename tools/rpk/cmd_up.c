@@ -14,6 +14,7 @@
 #include <rpk/errno.h>
 
 #include "chardev/chardev.h"
+#include "netdev/netdev.h"
 #include "rpk_tool.h"
 
 struct up_opts {
@@ -113,6 +114,8 @@ static int up_node(void *arg)
 				      .group = o->group};
 	struct rpk_chardev_opts co = {0};
 	struct rpk_chardev *cd = NULL;
+	struct rpk_netdev *nets[RPK_LAYOUT_MAX_DEVICES] = {0};
+	int num_nets = 0;
 	struct rpk_node *n;
 	char err[1024], dir[4096];
 	int rc;
@@ -139,16 +142,30 @@ static int up_node(void *arg)
 		if (rc)
 			rpk_print_escaped(stderr, err);
 	}
+	/* Seed 004's network interfaces (eth-dev-endpoints). */
+	for (int i = 0; !rc && i < ln->channel.num_eth; i++) {
+		rc = rpk_netdev_open(&nets[num_nets], n, ln->channel.index, ln->channel.eth[i],
+				     ln->channel.src, err, sizeof(err));
+		if (rc)
+			rpk_print_escaped(stderr, err);
+		else
+			num_nets++;
+	}
 	if (!rc) {
 		stop_also(stop_service, cd);
-		printf("rpk up: %s ready: link %s, devices in %s\n", o->node,
+		printf("rpk up: %s ready: link %s, devices in %s", o->node,
 		       rpk_node_state_name(rpk_node_state(n)), dir);
+		for (int i = 0; i < num_nets; i++)
+			printf("%s%s", i ? " " : ", interfaces ", rpk_netdev_name(nets[i]));
+		printf("\n");
 		fflush(stdout);
 		rc = rpk_chardev_run(cd);
 		stop_also(NULL, NULL);
 		if (rc)
 			fprintf(stderr, "rpk up: %s: the FUSE session failed\n", o->node);
 	}
+	for (int i = 0; i < num_nets; i++)
+		rpk_netdev_close(nets[i]);
 	rpk_chardev_close(cd);
 	stop_interrupts_forget(n);
 	rpk_node_close(n);

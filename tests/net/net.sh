@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# rpk up's network interfaces (docs/netdev.md): each side of the link in a
+# network namespace of its own, its TAP rpmsg1_14 addressed there.
+#   net.sh CASE RPK SRCDIR
+#   ping   ARP and IPv4 across the link: 1000 pings back to back, none lost;
+#          MTU 482 (a 482-byte packet passes unfragmented, 483 does not);
+#          carrier only while the link is up; the interface's counters
+# Needs root, /dev/net/tun, ip(8) and ping(8) (CI has them): 77 without.
+set -uo pipefail
+case_=$1 rpk=$(realpath "$2") src=$3
+if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null ||
+	! command -v ping >/dev/null; then
+	echo "net: needs root, /dev/net/tun, ip and ping; skipped"
+	exit 77
+fi
+inst=net-$case_-$$
+dts=$src/tests/net/channel-net.dts
+source "$src/tests/cli/lib.sh"
+nsa=rpk-a-$$ nsb=rpk-b-$$
+extra_cleanup() {
+	ip netns del "$nsa" 2>/dev/null
+	ip netns del "$nsb" 2>/dev/null
+}
+ip netns add "$nsa" && ip netns add "$nsb" || {
+	fail "cannot make network namespaces"
+	finish "net.$case_"
+}
+
+wait_for() {
+	for _ in $(seq 400); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "no /$2/ in $1"
+	return 1
+}
+
+# up NS NODE LOG: rpk up inside a namespace (its TAP is made there).
+up() {
+	ip netns exec "$1" "$rpk" up "$dts" --node "$2" --instance "$inst" --dir "$out/$2" \
+		>"$out/$3" 2>&1 &
+	pids+=($!)
+}
+
+case $case_ in
+ping)
+	up "$nsa" master master.log
+	up "$nsb" remote remote.log
+	wait_for "$out/master.log" "^rpk up: master ready.*interfaces rpmsg1_14"
+	wait_for "$out/remote.log" "^rpk up: remote ready.*interfaces rpmsg1_14"
+	ip -n "$nsa" addr add 10.77.1.1/24 dev rpmsg1_14 && ip -n "$nsa" link set rpmsg1_14 up
+	ip -n "$nsb" addr add 10.77.1.2/24 dev rpmsg1_14 && ip -n "$nsb" link set rpmsg1_14 up
+	ip -n "$nsa" link show rpmsg1_14 | grep -q "mtu 482" || fail "MTU: $(ip -n "$nsa" link show rpmsg1_14)"
+	for _ in $(seq 100); do
+		ip -n "$nsa" link show rpmsg1_14 | grep -q LOWER_UP && break
+		sleep 0.05
+	done
+	ip -n "$nsa" link show rpmsg1_14 | grep -q LOWER_UP || fail "no carrier with the link up"
+	expect 0 " 0% packet loss" -- ip netns exec "$nsa" ping -c 1000 -i 0 -q -W 5 10.77.1.2
+	cat "$out/log" | tail -2
+	# 482 bytes of IPv4 pass unfragmented (DF set), 483 do not.
+	expect 0 " 0% packet loss" -- ip netns exec "$nsa" ping -c 3 -q -M do -s 454 10.77.1.2
+	if ip netns exec "$nsa" ping -c 1 -q -M do -s 455 -W 1 10.77.1.2 >"$out/big" 2>&1; then
+		fail "a 483-byte packet passed with DF set: $(cat "$out/big")"
+	fi
+	grep -q " 0 received" "$out/big" || fail "483 bytes: $(cat "$out/big")"
+	rx=$(ip -n "$nsb" -s link show rpmsg1_14 | awk '/RX:/ {getline; print $2; exit}')
+	[ "${rx:-0}" -ge 1000 ] || fail "the remote's interface received ${rx:-0} packets"
+	# The link goes (the remote stops): the master's interface loses its carrier.
+	kill -TERM "${pids[1]}"
+	wait "${pids[1]}"
+	for _ in $(seq 100); do
+		ip -n "$nsa" link show rpmsg1_14 | grep -q NO-CARRIER && break
+		sleep 0.05
+	done
+	ip -n "$nsa" link show rpmsg1_14 | grep -q NO-CARRIER || fail "carrier without the link"
+	kill -TERM "${pids[0]}"
+	wait "${pids[0]}" || fail "rpk up exited $? at SIGTERM"
+	;;
+*)
+	echo "net.sh: unknown case $case_" >&2
+	exit 2
+	;;
+esac
+finish "net.$case_"
