@@ -5,7 +5,11 @@
 #   ping   ARP and IPv4 across the link: 1000 pings back to back, none lost;
 #          MTU 482 (a 482-byte packet passes unfragmented, 483 does not);
 #          carrier only while the link is up; the interface's counters
-# Needs root, /dev/net/tun, ip(8) and ping(8) (CI has them): 77 without.
+#   iperf  a TCP stream (iperf3, 2 s) over the link's interfaces and, in the
+#          same run, over a veth pair between two other namespaces: both
+#          figures printed (for the record, not asserted), each must be there
+# Needs root, /dev/net/tun, ip(8) and ping(8) (CI has them; iperf3 for its
+# case): 77 without.
 set -uo pipefail
 case_=$1 rpk=$(realpath "$2") src=$3
 if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null ||
@@ -16,10 +20,9 @@ fi
 inst=net-$case_-$$
 dts=$src/tests/net/channel-net.dts
 source "$src/tests/cli/lib.sh"
-nsa=rpk-a-$$ nsb=rpk-b-$$
+nsa=rpk-a-$$ nsb=rpk-b-$$ nsc=rpk-c-$$ nsd=rpk-d-$$
 extra_cleanup() {
-	ip netns del "$nsa" 2>/dev/null
-	ip netns del "$nsb" 2>/dev/null
+	for ns in "$nsa" "$nsb" "$nsc" "$nsd"; do ip netns del "$ns" 2>/dev/null; done
 }
 ip netns add "$nsa" && ip netns add "$nsb" || {
 	fail "cannot make network namespaces"
@@ -42,14 +45,56 @@ up() {
 	pids+=($!)
 }
 
-case $case_ in
-ping)
+# Both sides up, their interfaces addressed 10.77.1.1 (master) and .2.
+link_up() {
 	up "$nsa" master master.log
 	up "$nsb" remote remote.log
 	wait_for "$out/master.log" "^rpk up: master ready.*interfaces rpmsg1_14"
 	wait_for "$out/remote.log" "^rpk up: remote ready.*interfaces rpmsg1_14"
 	ip -n "$nsa" addr add 10.77.1.1/24 dev rpmsg1_14 && ip -n "$nsa" link set rpmsg1_14 up
 	ip -n "$nsb" addr add 10.77.1.2/24 dev rpmsg1_14 && ip -n "$nsb" link set rpmsg1_14 up
+}
+
+# iperf3 NS_CLIENT NS_SERVER ADDR LABEL: a 2 s TCP stream; prints its rate.
+iperf() {
+	ip netns exec "$2" iperf3 -s -1 -B "$3" >"$out/iperf-server-$4.log" 2>&1 &
+	local server=$!
+	for _ in $(seq 100); do
+		ip netns exec "$2" ss -ltn 2>/dev/null | grep -q ":5201" && break
+		sleep 0.05
+	done
+	ip netns exec "$1" iperf3 -c "$3" -t 2 -f m >"$out/iperf-$4.log" 2>&1 ||
+		fail "iperf3 over $4: $(tail -3 "$out/iperf-$4.log")"
+	wait "$server"
+	local rate
+	rate=$(awk '/receiver/ {print $7, $8}' "$out/iperf-$4.log")
+	[ -n "$rate" ] || fail "no iperf3 figure over $4"
+	echo "iperf3 TCP over $4: ${rate:-none}"
+}
+
+case $case_ in
+iperf)
+	command -v iperf3 >/dev/null || {
+		echo "net.iperf: needs iperf3; skipped"
+		exit 77
+	}
+	link_up
+	for _ in $(seq 100); do
+		ip -n "$nsa" link show rpmsg1_14 | grep -q LOWER_UP && break
+		sleep 0.05
+	done
+	iperf "$nsa" "$nsb" 10.77.1.2 "the rpmsg link (rpmsg1_14, MTU 482)"
+	ip netns add "$nsc" && ip netns add "$nsd" || fail "namespaces for the veth pair"
+	ip link add vrpk-c-$$ netns "$nsc" type veth peer name vrpk-d-$$ netns "$nsd"
+	ip -n "$nsc" addr add 10.78.1.1/24 dev vrpk-c-$$ && ip -n "$nsc" link set vrpk-c-$$ up
+	ip -n "$nsd" addr add 10.78.1.2/24 dev vrpk-d-$$ && ip -n "$nsd" link set vrpk-d-$$ up
+	ip -n "$nsc" link set vrpk-c-$$ mtu 482 && ip -n "$nsd" link set vrpk-d-$$ mtu 482
+	iperf "$nsc" "$nsd" 10.78.1.2 "a veth pair (MTU 482)"
+	kill -TERM "${pids[1]}" "${pids[0]}"
+	wait "${pids[1]}" "${pids[0]}"
+	;;
+ping)
+	link_up
 	ip -n "$nsa" link show rpmsg1_14 | grep -q "mtu 482" || fail "MTU: $(ip -n "$nsa" link show rpmsg1_14)"
 	for _ in $(seq 100); do
 		ip -n "$nsa" link show rpmsg1_14 | grep -q LOWER_UP && break
