@@ -307,13 +307,15 @@ static uint32_t peer_pid_now(struct rpk_node *n)
 static int remove_link_memory(struct rpk_node *n, uint32_t peer, int owner)
 {
 	int verified; /* seen mapping the link before: not a pid forged into the bell */
+	int maps = peer && rpk_pid_alive(peer) ? rpk_pid_maps(peer, n->mbox_name) : 0;
 
-	if (peer && rpk_pid_alive(peer) && rpk_pid_maps(peer, n->mbox_name) == 1)
+	if (maps == 1)
 		return 0;
 	pthread_mutex_lock(&n->pid_mu);
 	verified = peer && peer == n->checked_pid && n->checked_ok;
 	pthread_mutex_unlock(&n->pid_mu);
-	if (verified && n->ln->role == RPK_ROLE_MASTER && !rpk_pid_alive(peer))
+	/* Gone, or alive but no longer mapping it (leaving with us). */
+	if (verified && n->ln->role == RPK_ROLE_MASTER && maps == 0)
 		return 1;
 	return owner;
 }

@@ -269,7 +269,13 @@ int rpk_rpmsg_is_up(const struct rpk_rpmsg *dev);
 /*
  * Process what the peer sent: dispatch received messages to their endpoints
  * and return their buffers. Returns the number of messages handled, or
- * -RPK_EPIPE once the link is broken.
+ * -RPK_EPIPE once the link is broken. One call handles at most a ring's
+ * worth: call it again before sleeping while it returns more than 0. With
+ * event indices the peer kicks only for what comes after we took all we
+ * saw, so a caller that sleeps after a positive return may wait for the
+ * next kick with messages still queued (the host node's run loop polls
+ * again, and looks at least every watchdog period). Likewise, poll once
+ * after rpk_rpmsg_start(): what the peer sent before is not kicked again.
  */
 int rpk_rpmsg_poll(struct rpk_rpmsg *dev);
 

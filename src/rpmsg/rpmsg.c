@@ -367,7 +367,7 @@ static int get_tx_waiting(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uin
 {
 	const struct rpk_port *port = dev->port;
 	uint32_t start = now_ms(port), snapshot = 0, epoch = dev->epoch;
-	int waiting = 0, unkicked = 0, err;
+	int waiting = 0, unkicked = 0, rearmed = 0, err;
 
 	for (;;) {
 		/* A reset while we slept (the peer we waited for is gone), or a
@@ -392,9 +392,15 @@ static int get_tx_waiting(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uin
 			tx_wait_begin(dev);
 			continue; /* buffers may have come back before the flag was seen */
 		}
-		/* An event index is good for one kick: ask again before each sleep. */
-		if (dev->svq->event_idx && dev->ops->want_kicks(dev->svq, 1))
+		/* An event index is good for one kick: ask again before each sleep,
+		 * and look again if buffers came meanwhile; but once between two
+		 * sleeps, so the deadline (checked in tx_sleep) holds against a
+		 * peer that keeps offering buffers we cannot use. */
+		if (dev->svq->event_idx && !rearmed && dev->ops->want_kicks(dev->svq, 1)) {
+			rearmed = 1;
 			continue;
+		}
+		rearmed = 0;
 		err = tx_sleep(dev, snapshot, start, timeout_ms, &unkicked);
 		if (err) {
 			/* One last look: a kick may have raced with the deadline. */
