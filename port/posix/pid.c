@@ -2,7 +2,10 @@
 /*
  * A pid read from shared memory is only a number anyone could have written.
  * It names a node of a link only if that process maps the link's object: the
- * same file (device and inode) at the same path in /proc/<pid>/maps.
+ * same file (device and inode) in /proc/<pid>/maps, under the object's name.
+ * The directory part of that path is not compared: a process in another
+ * mount namespace (ip netns exec, a container sharing /dev/shm) shows the
+ * same file under another path, or none it can reach from ours.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +15,13 @@
 #include <sys/sysmacros.h>
 
 #include "posix/rpk_posix.h"
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
 
 int rpk_pid_maps(uint32_t pid, const char *shm_name)
 {
@@ -50,7 +60,7 @@ int rpk_pid_maps(uint32_t pid, const char *shm_name)
 		    path_at < 0)
 			continue;
 		found = ino == (unsigned long long)st.st_ino && makedev(maj, min) == st.st_dev &&
-			!strcmp(line + path_at, want);
+			ends_with(line + path_at, shm_name);
 	}
 	rc = ferror(f) ? -1 : found; /* reading another user's maps may be refused */
 	fclose(f);
