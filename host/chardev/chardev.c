@@ -74,6 +74,7 @@ static int mount_dir(struct rpk_chardev *cd, char *err, size_t errlen)
 	snprintf(opts, sizeof(opts), "fsname=rpk,subtype=rpk,default_permissions%s",
 		 cd->opts.group_set ? ",allow_other" : "");
 	cd->se = fuse_session_new(&args, &cd_fs_ops, sizeof(cd_fs_ops), cd);
+	fuse_opt_free_args(&args); /* the session keeps what it needs */
 	if (!cd->se) {
 		snprintf(err, errlen, "rpk up: FUSE refused to start (is /dev/fuse there?)\n");
 		return -RPK_EIO;
