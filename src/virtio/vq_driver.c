@@ -90,6 +90,12 @@ int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int d
 {
 	uint64_t da;
 
+	/* The errors in the order rpk_vq_post_da() gives them: broken, then a
+	 * head that is not reserved, then an address outside the windows. */
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED)
+		return -RPK_EINVAL;
 	if (rpk_mem_to_da(vq->mem, buf, len, &da))
 		return -RPK_EFAULT;
 	return rpk_vq_post_da(vq, head, buf, da, len, device_writes);
