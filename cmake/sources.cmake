@@ -42,7 +42,9 @@ set(RPK_HOST_SOURCES
     host/node/run.c
     host/node/inbox.c
     host/node/chaos.c
-    host/observe/observe.c)
+    host/observe/observe.c
+    host/msgtrace/writer.c
+    host/msgtrace/reader.c)
 
 # rpk up's devices, which only the tool links: endpoint files (FUSE) and
 # network interfaces (TAP).
@@ -74,6 +76,7 @@ set(RPK_TOOL_SOURCES
     tools/rpk/cmd_vhost_user.c
     tools/rpk/cmd_status.c
     tools/rpk/cmd_trace.c
+    tools/rpk/trace_messages.c
     tools/rpk/cmd_stat.c
     tools/rpk/escape.c
     tools/rpk/features.c

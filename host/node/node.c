@@ -95,6 +95,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	pthread_mutex_init(&n->trace_mu, NULL);
 	pthread_mutex_init(&n->pid_mu, NULL);
 	pthread_mutex_init(&n->fail_mu, NULL);
+	pthread_mutex_init(&n->observers_mu, NULL);
 	if (opts)
 		n->opts = *opts;
 	if (getenv("RPK_CACHE_SIM") && !strcmp(getenv("RPK_CACHE_SIM"), "1"))
@@ -105,7 +106,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		 n->opts.instance ? n->opts.instance : "default");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->shm[k].fd = -1;
-	n->mbox.fd = n->stats.fd = n->fw_shm.fd = -1;
+	n->mbox.fd = n->stats.fd = n->fw_shm.fd = n->msgs.shm.fd = -1;
 	n->group = RPK_NO_GROUP;
 	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
 		snprintf(err, errlen, "no group named '%s' to share the link with\n",
@@ -143,6 +144,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	n->buf_mem.win = &n->buf_win;
 	n->buf_mem.count = 1;
 	node_open_stats(n);
+	msgtrace_writer_open(&n->msgs, n->instance, ln->name, n->group);
 	/* The remote knows its rings from the devicetree and can take endpoints
 	 * at once; the master learns them from the table in rpk_node_start(). */
 	if (ln->role == RPK_ROLE_REMOTE)
@@ -340,6 +342,9 @@ void rpk_node_close(struct rpk_node *n)
 	if (n->fw_img)
 		rpk_node_stop(n); /* a remote we booted goes with us */
 	peer = peer_pid_now(n);
+	if (__atomic_load_n(&n->have_device, __ATOMIC_SEQ_CST))
+		rpk_rpmsg_set_tap(&n->dev, NULL, NULL); /* no thread moves messages now */
+	msgtrace_writer_close(&n->msgs);
 	if (n->stats.va) {
 		rpk_shm_close(&n->stats);
 		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);
@@ -388,6 +393,7 @@ void rpk_node_close(struct rpk_node *n)
 	pthread_mutex_destroy(&n->trace_mu);
 	pthread_mutex_destroy(&n->pid_mu);
 	pthread_mutex_destroy(&n->fail_mu);
+	pthread_mutex_destroy(&n->observers_mu);
 	free(n);
 }
 

@@ -16,6 +16,7 @@
 #include <rpk/trace.h>
 
 #include <rpk/node.h>
+#include "msgtrace/writer.h"
 #include "posix/rpk_posix.h"
 
 #define NUM_BUCKETS	   1024u
@@ -88,9 +89,12 @@ struct rpk_node {
 	int chaos_class; /* enum rpk_chaos */
 	uint32_t chaos_every_ms;
 	uint32_t last_chaos_ms;
-	uint32_t stats_seq;   /* of the counter page, kept here: the page is shared */
-	struct rpk_shm stats; /* our counters for rpk stat */
-	gid_t group;	      /* who may join besides us (docs/access.md), or RPK_NO_GROUP */
+	uint32_t stats_seq;	      /* of the counter page, kept here: the page is shared */
+	struct rpk_shm stats;	      /* our counters for rpk stat */
+	struct msgtrace_writer msgs;  /* every message, while rpk trace --messages reads */
+	pthread_mutex_t observers_mu; /* serving the two above */
+	uint32_t last_observers_ms;
+	gid_t group; /* who may join besides us (docs/access.md), or RPK_NO_GROUP */
 	pthread_t thread;
 	int thread_running;
 	int stop;
@@ -147,6 +151,9 @@ void node_master_gone(struct rpk_node *n);
 void node_rings_relaid(struct rpk_node *n);
 
 /* watch.c */
+/* Counters and message traces for observers; at most once a watchdog period,
+ * from the run loop and from waits before it runs. */
+void node_serve_observers(struct rpk_node *n, uint32_t now);
 uint32_t node_sign_session(struct rpk_node *n);
 int node_peer_alive(struct rpk_node *n, uint32_t s);
 void node_link_lost(struct rpk_node *n, enum rpk_node_state next);

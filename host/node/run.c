@@ -29,6 +29,7 @@ int node_wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *, uint32_t *)
 
 		if (cond(n, session))
 			return 0;
+		node_serve_observers(n, rpk_posix_now_ms()); /* the run loop does not run yet */
 		if (__atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
 			return -RPK_EINTR;
 		spent = rpk_posix_now_ms() - start;

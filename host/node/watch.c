@@ -248,6 +248,34 @@ static void watch_detached(struct rpk_node *n)
 	pthread_mutex_unlock(&n->life);
 }
 
+/* Tap the device's messages while someone reads them (host/msgtrace). The
+ * device is set up once; until then there is nothing to tap. */
+static void watch_msgtrace(struct rpk_node *n, uint32_t now)
+{
+	int want = msgtrace_writer_wanted(&n->msgs, now);
+	rpk_tap_cb cb = want ? msgtrace_writer_tap : NULL;
+
+	/* Told before the device exists: it taps from its first message. */
+	msgtrace_writer_set_tapping(&n->msgs, want);
+	if (!__atomic_load_n(&n->have_device, __ATOMIC_SEQ_CST))
+		return;
+	if (__atomic_load_n(&n->dev.tap, __ATOMIC_RELAXED) != cb)
+		rpk_rpmsg_set_tap(&n->dev, cb, &n->msgs);
+}
+
+void node_serve_observers(struct rpk_node *n, uint32_t now)
+{
+	/* The run loop and a wait of another thread may both come here. */
+	if (pthread_mutex_trylock(&n->observers_mu))
+		return;
+	if (now - n->last_observers_ms >= WATCH_MS || !n->last_observers_ms) {
+		n->last_observers_ms = now;
+		node_publish_stats(n);
+		watch_msgtrace(n, now);
+	}
+	pthread_mutex_unlock(&n->observers_mu);
+}
+
 /*
  * Look at the peer; bring the link down or up as it says. Called often: the
  * fast path is one load of the peer's session. Once a watchdog period (slow)
@@ -264,7 +292,7 @@ void node_watch(struct rpk_node *n, int force)
 		if (n->chaos_tick) /* a test peer (host/node/chaos.c) */
 			n->chaos_tick(n, now);
 		keep_signature(n);
-		node_publish_stats(n);
+		node_serve_observers(n, now);
 	}
 	switch (rpk_node_state(n)) {
 	case RPK_NODE_ATTACHED:

@@ -62,7 +62,22 @@ enum rpk_role { RPK_ROLE_MASTER, RPK_ROLE_REMOTE };
 
 struct rpk_rpmsg;
 struct rpk_ept;
-struct rpk_rpmsg_role_ops; /* the role's half of the device, chosen at init */
+struct rpk_rpmsg_role_ops;
+
+/*
+ * A message as a tap sees it (rpk_rpmsg_set_tap): the header's fields and
+ * the payload, len bytes at data. A received payload is still in shared
+ * memory: copy it, decide nothing on it.
+ */
+enum rpk_tap_dir { RPK_TAP_TX, RPK_TAP_RX };
+struct rpk_tap_msg {
+	uint32_t src, dst, reserved;
+	uint16_t len, flags;
+	const void *data;
+	enum rpk_tap_dir dir;
+};
+typedef void (*rpk_tap_cb)(
+    void *ctx, const struct rpk_tap_msg *msg); /* the role's half of the device, chosen at init */
 
 /*
  * Receive callback. data/len is the payload, src the sender's address. The
@@ -185,6 +200,8 @@ struct rpk_rpmsg {
 	uint8_t interrupted; /* rpk_rpmsg_interrupt: blocking sends give up */
 	uint8_t locking;     /* the port has lock hooks (several threads) */
 	void *rx_cur;	     /* header of the buffer being dispatched */
+	rpk_tap_cb tap;	     /* atomic: rpk_rpmsg_set_tap */
+	void *tap_ctx;
 	struct rpk_rpmsg_stats stats;
 };
 
@@ -294,6 +311,18 @@ int rpk_rpmsg_refresh(struct rpk_rpmsg *dev);
  * from then on (and across resets), a remote's from the next start.
  */
 void rpk_rpmsg_set_polling(struct rpk_rpmsg *dev, int polling);
+
+/*
+ * See every message this side sends or receives, name-service messages
+ * included (for traces): cb runs in the thread that moves the message,
+ * under that direction's lock, as a send is published (before the peer
+ * can see it; a send the broken link then refuses was traced too) and
+ * before a received message reaches its endpoint (also one no endpoint
+ * takes, but not one whose header is invalid). It must not block. NULL stops it; a
+ * call already running may finish after this returns, so ctx must stay
+ * valid as long as the device. Costs one load per message when unset.
+ */
+void rpk_rpmsg_set_tap(struct rpk_rpmsg *dev, rpk_tap_cb cb, void *ctx);
 
 /* True if messages are waiting (cheap: reads one ring index). */
 int rpk_rpmsg_pending(struct rpk_rpmsg *dev);

@@ -44,6 +44,10 @@ int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size, gid_t group
  * smaller. */
 int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
 			  char *err, size_t errlen);
+/* The same, read-write: for an object a reader also writes to (the message
+ * trace's heartbeat), never created. */
+int rpk_shm_open_existing(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
+			  char *err, size_t errlen);
 /* A backing file configured explicitly (an emulator's RAM file): an existing
  * regular file that passes the same access check and holds at least size
  * bytes, mapped read-write (its first size bytes). Never created or resized.

@@ -192,6 +192,18 @@ int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size, gi
 			    "the layout gives it (another layout, or not sized yet)", err, errlen);
 }
 
+int rpk_shm_open_existing(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
+			  char *err, size_t errlen)
+{
+	char path[300];
+	int fd;
+
+	shm_path(path, sizeof(path), name);
+	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	return map_existing(shm, fd < 0 ? -errno : fd, path, size, group, 1, EIO,
+			    "its creator gives it (another version)", err, errlen);
+}
+
 int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t group, char *err,
 		  size_t errlen)
 {

@@ -156,6 +156,48 @@ static inline int check_broken(struct rpk_rpmsg *dev)
 	return __atomic_load_n(&dev->broken, __ATOMIC_RELAXED) ? -RPK_EPIPE : 0;
 }
 
+/* ---- taps ---- */
+
+void rpk_rpmsg_set_tap(struct rpk_rpmsg *dev, rpk_tap_cb cb, void *ctx)
+{
+	if (cb)
+		dev->tap_ctx = ctx; /* published by the release below */
+	__atomic_store_n(&dev->tap, cb, __ATOMIC_RELEASE);
+}
+
+static void tap(struct rpk_rpmsg *dev, struct rpk_tap_msg *m)
+{
+	rpk_tap_cb cb = __atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE);
+
+	if (cb) /* cleared since the caller looked */
+		cb(dev->tap_ctx, m);
+}
+
+/* src, dst and len as dispatch read and checked them; the rest is read
+ * once here, for the trace alone. */
+static void tap_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t src, uint32_t dst,
+		   uint16_t len)
+{
+	struct rpk_tap_msg m = {.src = src,
+				.dst = dst,
+				.reserved = read_once32(&hdr->reserved),
+				.len = len,
+				.flags = read_once16(&hdr->flags),
+				.data = hdr + 1,
+				.dir = RPK_TAP_RX};
+
+	tap(dev, &m);
+}
+
+static void tap_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t src, uint32_t dst,
+		   size_t len)
+{
+	struct rpk_tap_msg m = {
+	    .src = src, .dst = dst, .len = (uint16_t)len, .data = hdr + 1, .dir = RPK_TAP_TX};
+
+	tap(dev, &m);
+}
+
 /* ---- receive ---- */
 
 /*
@@ -181,6 +223,8 @@ static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t 
 		dev->stats.rx_bad_len++;
 		return;
 	}
+	if (__atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE))
+		tap_rx(dev, hdr, src, dst, msg_len);
 
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	ept = rpk_ept_lookup_locked(dev, dst);
@@ -443,6 +487,9 @@ static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t
 	hdr->reserved = 0;
 	hdr->len = (uint16_t)len;
 	hdr->flags = 0;
+	/* Before the peer can see it: its answer is traced after the question. */
+	if (__atomic_load_n(&dev->tap, __ATOMIC_RELAXED))
+		tap_tx(dev, hdr, src, dst, len);
 	err = dev->ops->post_tx(dev, head, hdr, total);
 	if (err)
 		return err;

@@ -87,8 +87,8 @@ wait_state attached
 kill -9 "${pids[0]}" "${pids[1]}"
 wait "${pids[0]}" "${pids[1]}" 2>/dev/null
 pids=()
-[ "$(ls /dev/shm | grep -c "rpk-$inst-")" -eq 7 ] ||
-	fail "after kill -9, want 5 regions and 2 counter pages: $(ls /dev/shm | grep "$inst")"
+[ "$(ls /dev/shm | grep -c "rpk-$inst-")" -eq 9 ] ||
+	fail "after kill -9, want 5 regions, 2 counter and 2 message-trace pages: $(ls /dev/shm | grep "$inst")"
 start remote remote2.log
 expect 0 '20/20 messages came back intact' -- \
 	"$rpk" run "$dts" --node master --instance "$inst" --count 20

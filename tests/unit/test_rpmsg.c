@@ -1775,6 +1775,96 @@ static struct fx *remote_alone(void **state, uint32_t num, uint32_t features)
 	return f;
 }
 
+/* rpk_rpmsg_set_tap: what a trace sees. */
+struct tap_log {
+	int n;
+	struct rpk_tap_msg m[8];
+	uint8_t data[8][8];
+	uint32_t peer_used_at_tx; /* the peer's view when the TX tap ran */
+	struct fx *f;
+};
+
+static void tap_record(void *ctx, const struct rpk_tap_msg *m)
+{
+	struct tap_log *t = ctx;
+
+	if (t->n >= 8)
+		return;
+	t->m[t->n] = *m;
+	memcpy(t->data[t->n], m->data, m->len < 8 ? m->len : 8);
+	if (m->dir == RPK_TAP_TX)
+		t->peer_used_at_tx = ring_used(t->f, 0)->idx;
+	t->n++;
+}
+
+static void test_tap_sees_every_message(void **state)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+	struct tap_log rt = {.f = f}, mt = {.f = f};
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+
+	fx_init_both(f);
+	rpk_rpmsg_set_tap(R(f), tap_record, &rt);
+	rpk_rpmsg_set_tap(M(f), tap_record, &mt);
+	ept_new(R(f), &re, "rpmsg-echo", RPK_ADDR_ANY, RPK_ADDR_ANY, &rr);
+	assert_int_equal(rpk_rpmsg_start(M(f), NS_F), 0);
+	assert_int_equal(rpk_rpmsg_start(R(f), NS_F), 0);
+	/* The announcement, traced before the peer could see it. */
+	assert_int_equal(rt.n, 1);
+	assert_int_equal(rt.m[0].dir, RPK_TAP_TX);
+	assert_int_equal(rt.m[0].src, re.addr);
+	assert_int_equal(rt.m[0].dst, RPK_NS_ADDR);
+	assert_int_equal(rt.m[0].len, 40);
+	assert_int_equal(rt.peer_used_at_tx, 0);
+	assert_memory_equal(rt.data[0], "rpmsg-ec", 8);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(mt.n, 1);
+	assert_int_equal(mt.m[0].dir, RPK_TAP_RX);
+	assert_int_equal(mt.m[0].dst, RPK_NS_ADDR);
+
+	ept_new(M(f), &me, "rpmsg-echo", RPK_ADDR_ANY, RPK_ADDR_ANY, &mr);
+	assert_int_equal(rpk_send(&me, "ping", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_send_offchannel_raw(M(f), me.addr, 4321, "lost", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 2);
+	/* Both arrive in the trace, also the one no endpoint takes. */
+	assert_int_equal(rt.n, 3);
+	assert_int_equal(rt.m[1].dir, RPK_TAP_RX);
+	assert_int_equal(rt.m[1].src, me.addr);
+	assert_int_equal(rt.m[1].dst, re.addr);
+	assert_int_equal(rt.m[1].len, 4);
+	assert_int_equal(rt.m[1].flags, 0);
+	assert_memory_equal(rt.data[1], "ping", 4);
+	assert_int_equal(rt.m[2].dst, 4321);
+	assert_int_equal(f->r.dev.stats.rx_no_ept, 1);
+	assert_int_equal(mt.n, 3);
+
+	/* Unset: nothing more is traced. */
+	rpk_rpmsg_set_tap(R(f), NULL, NULL);
+	assert_int_equal(rpk_send(&me, "ping", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rt.n, 3);
+	assert_int_equal(rr.count, 2);
+}
+
+static void test_tap_skips_invalid_headers(void **state)
+{
+	struct fx *f = master_alone(state, 8, NS_F);
+	struct tap_log mt = {.f = f};
+	struct rpk_ept me;
+	struct rec mr = {0};
+
+	rpk_rpmsg_set_tap(M(f), tap_record, &mt);
+	ept_new(M(f), &me, NULL, 2000, RPK_ADDR_ANY, &mr);
+	raw_remote_send(f, 1024, 2000, 5, "abcde", 5, 16 + 4); /* header says more */
+	raw_remote_send(f, 1024, 2000, 0, "", 0, 8);	       /* shorter than a header */
+	raw_remote_send(f, 1024, 2000, 4, "good", 4, 16 + 4);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 3);
+	assert_int_equal(mt.n, 1);
+	assert_memory_equal(mt.data[0], "good", 4);
+	assert_int_equal(mt.m[0].src, 1024);
+}
+
 static void test_hostile_lengths_to_master(void **state)
 {
 	struct fx *f = master_alone(state, 8, NS_F);
@@ -2124,6 +2214,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_reset_remote_side_reattach, fx_free),
 	    cmocka_unit_test_teardown(test_reset_forgive_break, fx_free),
 	    cmocka_unit_test_teardown(test_reset_remote_spare_buffers, fx_free),
+	    cmocka_unit_test_teardown(test_tap_sees_every_message, fx_free),
+	    cmocka_unit_test_teardown(test_tap_skips_invalid_headers, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_master, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_lengths_to_remote, fx_free),
 	    cmocka_unit_test_teardown(test_hostile_ns_messages, fx_free),

@@ -15,20 +15,32 @@
 #include <rpk/observe.h>
 
 #include "rpk_tool.h"
+#include "trace_messages.h"
 
 #define FOLLOW_PERIOD_MS 100
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpk trace FILE.dts|FILE.dtb --node NAME [--instance ID] [--group NAME]\n"
-		   "                 [--follow]\n\n"
+		   "                 [--follow]\n"
+		   "       rpk trace FILE.dts|FILE.dtb --node NAME --messages [--pcap FILE]\n"
+		   "                 [--count N] [--instance ID] [--group NAME]\n\n"
 		   "Print the remote's trace buffer, found through its resource table\n"
 		   "(the layout's rpk,trace-size gives it one).\n\n"
+		   "With --messages, print every message the running node NAME sends or\n"
+		   "receives, name service included: its header and a hex dump, until\n"
+		   "Ctrl-C. The node never waits for this reader: messages it could not\n"
+		   "keep up with are counted as lost.\n\n"
 		   "options:\n"
 		   "  --node NAME       either side of the link (required)\n"
 		   "  --instance ID     shared-memory namespace (default: default)\n"
 		   "  --group NAME      the link is shared with this group (docs/access.md)\n"
 		   "  -f, --follow      keep printing new lines until Ctrl-C\n"
+		   "  -m, --messages    the node's messages instead of the remote's log\n"
+		   "  --pcap FILE       with --messages: write a pcap capture instead; tshark\n"
+		   "                    decodes it with -X lua_script:rpmsg.lua (installed in\n"
+		   "                    share/rpmsg-kit, tools/wireshark/ in the sources)\n"
+		   "  --count N         with --messages: stop after N messages\n"
 		   "  -h, --help        this text\n");
 }
 
@@ -95,28 +107,43 @@ static int trace(const struct rpk_layout *lay, const char *node, const char *ins
 
 int cmd_trace(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"node", required_argument, 0, 'n'},  {"instance", required_argument, 0, 'i'},
-	    {"group", required_argument, 0, 'g'}, {"follow", no_argument, 0, 'f'},
-	    {"help", no_argument, 0, 'h'},	  {0, 0, 0, 0}};
-	const char *node = NULL, *instance = "default", *group = NULL;
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"instance", required_argument, 0, 'i'},
+					     {"group", required_argument, 0, 'g'},
+					     {"follow", no_argument, 0, 'f'},
+					     {"messages", no_argument, 0, 'm'},
+					     {"pcap", required_argument, 0, 'p'},
+					     {"count", required_argument, 0, 'c'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	struct trace_messages_opts mo = {.instance = "default"};
 	static struct rpk_layout lay;
-	int follow = 0, c;
+	int follow = 0, messages = 0, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fmh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			node = optarg;
+			mo.node = optarg;
 			break;
 		case 'i':
-			instance = optarg;
+			mo.instance = optarg;
 			break;
 		case 'g':
-			group = optarg;
+			mo.group = optarg;
 			break;
 		case 'f':
 			follow = 1;
+			break;
+		case 'm':
+			messages = 1;
+			break;
+		case 'p':
+			mo.pcap = optarg;
+			break;
+		case 'c':
+			if (parse_number("trace", "--count", optarg, 1, ~0ul, &mo.count))
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);
@@ -126,9 +153,24 @@ int cmd_trace(int argc, char **argv)
 			return 2;
 		}
 	}
-	c = load_dt_operand("trace", argc, argv, node, &lay, usage);
+	if (!messages && (mo.pcap || mo.count)) {
+		fprintf(stderr, "rpk trace: --pcap and --count go with --messages\n");
+		return 2;
+	}
+	if (messages && follow) {
+		fprintf(stderr, "rpk trace: --messages always follows; --follow is for the log\n");
+		return 2;
+	}
+	c = load_dt_operand("trace", argc, argv, mo.node, &lay, usage);
 	if (c)
 		return c;
+	if (!rpk_layout_find(&lay, mo.node)) {
+		fprintf(stderr, "rpk trace: %s has no link node named '%s'\n", argv[optind],
+			mo.node);
+		return 2;
+	}
 	install_stop_signals();
-	return trace(&lay, node, instance, group, follow);
+	if (messages)
+		return trace_messages(&mo);
+	return trace(&lay, mo.node, mo.instance, mo.group, follow);
 }

@@ -19,7 +19,8 @@ static const struct {
     {"rsc", cmd_rsc, "dump a resource table (ELF, raw, or a running node) and its problems"},
     {"status", cmd_status, "state of a running link: offline, detached, attached, crashed"},
     {"stat", cmd_stat, "a running node's counters, and what it rejected from its peer"},
-    {"trace", cmd_trace, "print the remote's trace buffer, or follow it (--follow)"},
+    {"trace", cmd_trace,
+     "print the remote's trace buffer (--follow), or every message (--messages)"},
     {"gen", cmd_gen, "write resource table, Linux DT, Zephyr overlay, MMU table from a link"},
     {"vhost-user", cmd_vhost_user, "serve a remote node to a Linux guest over vhost-user"},
 };

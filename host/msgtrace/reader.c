@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reader's side of the message trace (format.h, <rpk/msgtrace.h>).
+ * The page is written by another process: every length is checked, every
+ * record is kept only if its slot's sequence held still around the copy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <rpk/errno.h>
+#include <rpk/msgtrace.h>
+
+#include "msgtrace/format.h"
+#include "msgtrace/writer.h"
+#include "posix/rpk_posix.h"
+
+_Static_assert(RPK_MSGTRACE_CAPTURE == MSGTRACE_CAPTURE, "the public capture size");
+
+#define ALIVE_CHECK_MS 500u /* how often the reader looks whether the node still runs */
+#define SETUP_WAIT_MS  1000 /* a page without its magic yet: a node setting it up */
+
+struct rpk_msgtrace {
+	struct rpk_shm shm;
+	struct msgtrace_page *pg;
+	struct msgtrace_slot copy; /* the record being read, out of the page */
+	uint64_t next;		   /* the record we want */
+	uint32_t last_beat, last_alive_check;
+	int stopped;
+};
+
+static void beat(struct rpk_msgtrace *t, uint32_t now)
+{
+	__atomic_store_n(&t->pg->reader_beat_ms, now ? now : 1, __ATOMIC_RELAXED);
+	t->last_beat = now;
+}
+
+int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const char *node,
+		      const char *group, char *err, size_t errlen)
+{
+	struct rpk_msgtrace *t;
+	gid_t gid = RPK_NO_GROUP;
+	char name[160];
+	int rc;
+
+	*out = NULL;
+	if (group && rpk_group_lookup(group, &gid, err, errlen))
+		return -RPK_EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -RPK_ENOMEM;
+	}
+	t->shm.fd = -1;
+	msgtrace_name(name, sizeof(name), instance ? instance : "default", node);
+	rc = rpk_shm_open_existing(&t->shm, name, sizeof(*t->pg), gid, err, errlen);
+	if (rc) {
+		free(t);
+		if (rc == -ENOENT)
+			snprintf(err, errlen, "node '%s' is not running (no /dev/shm%s)", node,
+				 name);
+		return rc == -ENOENT ? -RPK_ENOENT : rc == -EACCES ? -RPK_EACCES : -RPK_EIO;
+	}
+	t->pg = t->shm.va;
+	/* A node that just created its page writes the magic last. */
+	for (int tries = 0;
+	     tries < SETUP_WAIT_MS && !__atomic_load_n(&t->pg->magic, __ATOMIC_ACQUIRE); tries++)
+		nanosleep(&(struct timespec){0, 1000000L}, NULL);
+	if (__atomic_load_n(&t->pg->magic, __ATOMIC_ACQUIRE) != MSGTRACE_MAGIC ||
+	    t->pg->version != MSGTRACE_VERSION || t->pg->slots != MSGTRACE_SLOTS ||
+	    t->pg->slot_size != MSGTRACE_SLOT_SIZE) {
+		snprintf(err, errlen, "/dev/shm%s is not a message trace this rpk reads", name);
+		rpk_msgtrace_close(t);
+		return -RPK_EIO;
+	}
+	t->next = __atomic_load_n(&t->pg->head, __ATOMIC_ACQUIRE);
+	beat(t, rpk_posix_now_ms());
+	t->last_alive_check = t->last_beat;
+	*out = t;
+	return 0;
+}
+
+void rpk_msgtrace_close(struct rpk_msgtrace *t)
+{
+	if (!t)
+		return;
+	rpk_shm_close(&t->shm);
+	free(t);
+}
+
+int rpk_msgtrace_tapping(const struct rpk_msgtrace *t)
+{
+	return __atomic_load_n(&t->pg->tapping, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* The node removes its page when it stops; one killed leaves it behind. */
+static int node_gone(struct rpk_msgtrace *t)
+{
+	struct stat st;
+
+	if (fstat(t->shm.fd, &st) == 0 && st.st_nlink == 0)
+		return 1;
+	return !rpk_pid_alive(__atomic_load_n(&t->pg->pid, __ATOMIC_RELAXED));
+}
+
+/* Copy record n out of its slot: 1 if it held still, 0 if it was written
+ * over (or is being written) meanwhile. */
+static int copy_record(struct rpk_msgtrace *t, uint64_t n, struct msgtrace_slot *copy)
+{
+	const struct msgtrace_slot *slot = &t->pg->slot[n % MSGTRACE_SLOTS];
+	uint64_t before = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
+
+	if (before != n + 1)
+		return 0;
+	memcpy(copy, (const void *)slot, sizeof(*copy));
+	/* Pairs with the writer's fence after it marks the slot WRITING. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&slot->seq, __ATOMIC_RELAXED) == before;
+}
+
+int rpk_msgtrace_next(struct rpk_msgtrace *t, struct rpk_traced_msg *msg, void *data, size_t cap,
+		      uint64_t *lost)
+{
+	struct msgtrace_slot *copy = &t->copy;
+	uint32_t now = rpk_posix_now_ms();
+	uint64_t head, skipped = 0;
+
+	if (lost)
+		*lost = 0;
+	if (now - t->last_beat >= MSGTRACE_BEAT_MS)
+		beat(t, now);
+	for (;;) {
+		head = __atomic_load_n(&t->pg->head, __ATOMIC_ACQUIRE);
+		if (head < t->next) { /* the node's count went back: not one we follow */
+			t->next = head;
+			continue;
+		}
+		if (head == t->next)
+			break;
+		if (head - t->next > MSGTRACE_SLOTS) { /* written over before we came */
+			skipped += head - MSGTRACE_SLOTS - t->next;
+			t->next = head - MSGTRACE_SLOTS;
+		}
+		if (!copy_record(t, t->next, copy) || copy->captured > MSGTRACE_CAPTURE ||
+		    copy->captured > copy->len || copy->dir > RPK_TAP_RX) {
+			skipped++; /* overtaken while we copied, or malformed */
+			t->next++;
+			continue;
+		}
+		msg->seq = t->next++;
+		msg->time_ns = copy->time_ns;
+		msg->dir = copy->dir == RPK_TAP_RX ? RPK_TAP_RX : RPK_TAP_TX;
+		msg->src = copy->src;
+		msg->dst = copy->dst;
+		msg->reserved = copy->reserved;
+		msg->len = copy->len;
+		msg->flags = copy->flags;
+		msg->captured = copy->captured < cap ? copy->captured : (uint32_t)cap;
+		if (msg->captured)
+			memcpy(data, copy->data, msg->captured);
+		if (lost)
+			*lost = skipped;
+		return 1;
+	}
+	if (lost)
+		*lost = skipped;
+	if (skipped)
+		return 0; /* the loss is told now; nothing else is waiting */
+	if (now - t->last_alive_check >= ALIVE_CHECK_MS) {
+		t->last_alive_check = now;
+		t->stopped = node_gone(t);
+	}
+	return t->stopped ? -RPK_ENOTCONN : 0;
+}
