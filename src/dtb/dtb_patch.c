@@ -23,6 +23,9 @@
 #define TRACE_ALIGN	64u	    /* the trace buffer starts at this boundary after the table */
 #define FDT_MAX_BUF	0x7fffffffu /* libfdt sizes are ints */
 
+/* What holder_of() finds besides a region's offset. */
+enum { NO_HOLDER = -1, NAMES_NO_REGION = -2 };
+
 static int fail(struct rpk_dtb_result *res, int err, const char *why)
 {
 	res->why = why;
@@ -149,9 +152,9 @@ static void note_tried(struct rpk_dtb_result *res, const struct rpk_dtb_region *
 }
 
 /*
- * The region of node that holds the table, or -1; *index is its place in
- * memory-region (-1: the node is the region). Returns -2 (res->why set) for
- * a node that names no regions.
+ * The region of node that holds the table, or NO_HOLDER; *index is its place
+ * in memory-region (-1: the node is the region). NAMES_NO_REGION (res->why
+ * set) for a node that names no regions.
  */
 static int holder_of(const void *fdt, int node, const struct rpk_dtb_rsc *t, int *index,
 		     struct rpk_dtb_result *res)
@@ -163,16 +166,16 @@ static int holder_of(const void *fdt, int node, const struct rpk_dtb_rsc *t, int
 	if (!mr) {
 		if (!fdt_getprop(fdt, node, "reg", NULL)) {
 			fail(res, -RPK_EINVAL, "the node has no memory-region (and is no region)");
-			return -2;
+			return NAMES_NO_REGION;
 		}
 		read_region(fdt, node, &r); /* the caller named the region itself */
 		note_tried(res, &r);
 		*index = -1;
-		return holds(&r, t) ? node : -1;
+		return holds(&r, t) ? node : NO_HOLDER;
 	}
 	if (len <= 0 || len % 4) {
 		fail(res, -RPK_EINVAL, "the node's memory-region is not a list of phandles");
-		return -2;
+		return NAMES_NO_REGION;
 	}
 	for (int i = 0; i < len / 4; i++) {
 		int off = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(mr[i]));
@@ -190,7 +193,7 @@ static int holder_of(const void *fdt, int node, const struct rpk_dtb_rsc *t, int
 			return off;
 		}
 	}
-	return -1;
+	return NO_HOLDER;
 }
 
 /* What the binding asks of the table's place, checked before writing, so a
@@ -260,7 +263,7 @@ int rpk_dtb_patch_rsc(void *buf, size_t bufsize, const char *node, const struct 
 		      struct rpk_dtb_result *res)
 {
 	struct rpk_dtb_region r;
-	int region = -1, index = -1, off;
+	int region = NO_HOLDER, index = -1, off;
 
 	__builtin_memset(res, 0, sizeof(*res));
 	res->node = res->region = -1;
@@ -281,17 +284,17 @@ int rpk_dtb_patch_rsc(void *buf, size_t bufsize, const char *node, const struct 
 			return off;
 		res->node = off;
 		region = holder_of(buf, off, rsc, &index, res);
-		if (region == -2)
+		if (region == NAMES_NO_REGION)
 			return -RPK_EINVAL;
 	} else {
 		for (off = fdt_node_offset_by_compatible(buf, -1, LINK_COMPATIBLE);
-		     off >= 0 && region < 0;
+		     off >= 0 && region == NO_HOLDER;
 		     off = fdt_node_offset_by_compatible(buf, off, LINK_COMPATIBLE)) {
 			if (!fdt_getprop(buf, off, "memory-region", NULL))
 				continue;
 			res->node = off;
 			region = holder_of(buf, off, rsc, &index, res);
-			if (region == -2)
+			if (region == NAMES_NO_REGION)
 				return -RPK_EINVAL;
 		}
 		if (res->node < 0)
@@ -299,7 +302,7 @@ int rpk_dtb_patch_rsc(void *buf, size_t bufsize, const char *node, const struct 
 				    "no node given, and no node with compatible = "
 				    "\"rpk,rpmsg-link\" and a memory-region");
 	}
-	if (region < 0)
+	if (region == NO_HOLDER)
 		return fail(res, -RPK_ENOENT, "no region holds the table");
 	read_region(buf, region, &r);
 	off = check_place(buf, res->node, index, &r, rsc, res);

@@ -29,7 +29,7 @@
 #include "fuzz_common.h"
 
 static const char *const node_names[8] = {
-    NULL, "remote", "/master", "rsc-table", "/", "rproc", "/reserved-memory/rsc-table@200c6000",
+    NULL,    "remote", "/master", "rsc-table", "/", "rproc", "/reserved-memory/rsc-table@200c6000",
     "nosuch"};
 
 UNTRACED static uint32_t read_prop(const void *fdt, int node, const char *name)
