@@ -23,6 +23,12 @@ set(RPK_CORE_SOURCES
     src/rproc/elf.c
     src/rproc/trace.c)
 
+# The resource table's place written into a devicetree (rpk dtb patch), for
+# boot loaders too: freestanding like the core, but it needs libfdt, which the
+# core does not, so it is a library of its own (rpk_dtbpatch).
+set(RPK_DTBPATCH_SOURCES
+    src/dtb/dtb_patch.c)
+
 # Host port and hosted runtime: processes, shared files, futex doorbells, threads.
 set(RPK_HOST_SOURCES
     port/posix/shm.c
@@ -82,6 +88,8 @@ set(RPK_TOOL_SOURCES
     tools/rpk/features.c
     tools/rpk/cmd_gen.c
     tools/rpk/cmd_rsc.c
+    tools/rpk/cmd_rsc_check.c
+    tools/rpk/cmd_dtb.c
     tools/rpk/echo.c
     tools/rpk/proc.c
     tools/rpk/boot.c)

@@ -2,7 +2,8 @@
 /*
  * rpk rsc dump: a resource table the way a porting engineer wants to read
  * it, from an ELF image (its .resource_table section), a raw table file, or
- * a running node's shared memory; and what is wrong with it.
+ * a running node's shared memory; and what is wrong with it. rpk rsc check
+ * (a firmware's table against a devicetree) is cmd_rsc_check.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -311,7 +312,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: rpk rsc dump FILE            an ELF image or a raw table\n"
 		   "       rpk rsc dump --dt FILE --node NAME [--instance ID] [--group NAME]\n"
 		   "                                    a running node (--group: a link shared\n"
-		   "                                    with a group, see docs/access.md)\n\n"
+		   "                                    with a group, see docs/access.md)\n"
+		   "       rpk rsc check ELF --dt FILE --node NAME\n"
+		   "                                    the firmware's table against the\n"
+		   "                                    devicetree (rpk rsc check --help)\n\n"
 		   "Print every entry of a resource table (types by name, addresses in hex,\n"
 		   "vrings with size, alignment and notify id, vdev status and features\n"
 		   "decoded) and flag what is wrong: a malformed table, overlapping regions,\n"
@@ -331,6 +335,8 @@ int cmd_rsc(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "check"))
+		return cmd_rsc_check(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "dump")) {
 		usage(stderr);
 		return 2;

@@ -22,6 +22,7 @@ static const struct {
     {"trace", cmd_trace,
      "print the remote's trace buffer (--follow), or every message (--messages)"},
     {"gen", cmd_gen, "write resource table, Linux DT, Zephyr overlay, MMU table from a link"},
+    {"dtb", cmd_dtb, "patch a firmware's resource table place into a devicetree blob"},
     {"vhost-user", cmd_vhost_user, "serve a remote node to a Linux guest over vhost-user"},
 };
 

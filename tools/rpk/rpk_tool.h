@@ -22,6 +22,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_vhost_user(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_rsc(int argc, char **argv);
+int cmd_rsc_check(int argc, char **argv); /* rpk rsc check (cmd_rsc_check.c) */
+int cmd_dtb(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
