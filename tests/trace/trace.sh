@@ -32,13 +32,14 @@ wait_for() { # FILE REGEX [TRIES of 50 ms]
 # tracer LOG [args]: rpk trace --messages on the remote, in the background;
 # returns once it traces.
 tracer() {
-	local log=$1
+	local log=$1 page=/dev/shm/rpk-$inst-msgs-remote
 	shift
+	for _ in $(seq 200); do [ -s "$page" ] && break; sleep 0.05; done # the node is up
 	"$rpk" trace "$dts" --node remote --instance "$inst" --messages "$@" \
-		>"$out/$log" 2>"$out/$log.err" &
+		>"$out/$log" 2>"$out/$log.err.log" &
 	tracer_pid=$!
 	pids+=($!)
-	wait_for "$out/$log.err" "tracing the messages of node 'remote'"
+	wait_for "$out/$log.err.log" "tracing the messages of node 'remote'"
 }
 
 # check_sequence LOG FIRST_SEQ TOTAL: every message from FIRST_SEQ to TOTAL-1
@@ -120,7 +121,7 @@ pcap)
 	start master master.log --count 100
 	wait "${pids[-1]}" || fail "the master's echoes failed"
 	wait "$tracer_pid" || fail "rpk trace --pcap exited $?"
-	grep -qF "201 messages written to $out/cap.pcap, 0 lost" "$out/trace.err.txt.err" ||
+	grep -qF "201 messages written to $out/cap.pcap, 0 lost" "$out/trace.err.txt.err.log" ||
 		fail "no summary of the capture"
 	lua=$src/tools/wireshark/rpmsg.lua
 	tshark -X lua_script:"$lua" -r "$out/cap.pcap" -T fields -E separator=, \
@@ -169,7 +170,6 @@ bad_input)
 	expect 2 "go with --messages" -- "$rpk" trace "$dts" --node remote --pcap x.pcap
 	start remote remote.log
 	page=/dev/shm/rpk-$inst-msgs-remote
-	for _ in $(seq 200); do [ -s "$page" ] && break; sleep 0.05; done
 	# A reader, then records it is told of that are garbage: lengths beyond
 	# the slot, unknown directions, sequences that do not match.
 	tracer garbage.txt
