@@ -7,8 +7,8 @@
  *                                          the link's objects)
  *   +----------------------------+
  *   | header (64 bytes)          |  magic, version, geometry; the node's pid
- *   |                            |  and head (records written); readers'
- *   |                            |  heartbeat; whether the node taps
+ *   |                            |  and head (records written); the
+ *   |                            |  readers' pids; whether the node taps
  *   +----------------------------+
  *   | slot 0 (SLOT_SIZE bytes)   |  record n lives in slot n % SLOTS:
  *   | slot 1                     |  a fixed size, so a reader that fell
@@ -19,8 +19,9 @@
  * Each slot is a seqlock: the writer stores seq = WRITING | n, then the
  * record, then seq = n + 1 (release). A reader wanting record n copies the
  * slot between two loads of seq and keeps it only if both read n + 1.
- * The node taps (copies messages here) only while a reader beat in the last
- * READER_TIMEOUT_MS; otherwise a message costs nothing but a pointer test.
+ * The node taps (copies messages here) only while a reader's process lives
+ * (one stopped with SIGSTOP lives: it loses what the ring cannot keep and is
+ * told so); otherwise a message costs nothing but a pointer test.
  *
  * Everything here is written by processes of the link's user or group and
  * read by others: the writer never reads back what it wrote (its head is
@@ -31,13 +32,12 @@
 
 #include <stdint.h>
 
-#define MSGTRACE_MAGIC		   0x544b5052u /* "RPKT" */
-#define MSGTRACE_VERSION	   1u
-#define MSGTRACE_SLOTS		   1024u
-#define MSGTRACE_SLOT_SIZE	   1024u
-#define MSGTRACE_WRITING	   (1ull << 63)
-#define MSGTRACE_READER_TIMEOUT_MS 1000u /* a reader that stops beating is gone */
-#define MSGTRACE_BEAT_MS	   100u	 /* how often a reader says it is there */
+#define MSGTRACE_MAGIC	   0x544b5052u /* "RPKT" */
+#define MSGTRACE_VERSION   1u
+#define MSGTRACE_SLOTS	   1024u
+#define MSGTRACE_SLOT_SIZE 1024u
+#define MSGTRACE_WRITING   (1ull << 63)
+#define MSGTRACE_READERS   8u /* readers at once, each in a slot of the header */
 
 struct msgtrace_slot {
 	uint64_t seq;	  /* n + 1 when it holds record n; WRITING | n while written */
@@ -54,11 +54,10 @@ struct msgtrace_slot {
 struct msgtrace_page {
 	uint32_t magic, version;
 	uint32_t slots, slot_size;
-	uint64_t head;		 /* records written (release after each) */
-	uint64_t reader_beat_ms; /* a reader's CLOCK_MONOTONIC, in ms */
-	uint32_t tapping;	 /* the node copies messages here now */
-	uint32_t pid;		 /* the node's */
-	uint8_t pad[24];
+	uint64_t head;			    /* records written (release after each) */
+	uint32_t tapping;		    /* the node copies messages here now */
+	uint32_t pid;			    /* the node's */
+	uint32_t readers[MSGTRACE_READERS]; /* their pids; 0: a free slot */
 	struct msgtrace_slot slot[MSGTRACE_SLOTS];
 };
 

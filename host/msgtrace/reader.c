@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rpk/errno.h>
 #include <rpk/msgtrace.h>
@@ -28,14 +29,29 @@ struct rpk_msgtrace {
 	struct msgtrace_page *pg;
 	struct msgtrace_slot copy; /* the record being read, out of the page */
 	uint64_t next;		   /* the record we want */
-	uint32_t last_beat, last_alive_check;
+	uint32_t last_alive_check;
+	int slot; /* ours in the header's readers, or -1 */
 	int stopped;
 };
 
-static void beat(struct rpk_msgtrace *t, uint32_t now)
+/* Take a reader slot: a free one, or one whose reader died. */
+static int claim_slot(struct rpk_msgtrace *t)
 {
-	__atomic_store_n(&t->pg->reader_beat_ms, now ? now : 1, __ATOMIC_RELAXED);
-	t->last_beat = now;
+	uint32_t me = (uint32_t)getpid();
+
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < MSGTRACE_READERS; i++) {
+			uint32_t was = __atomic_load_n(&t->pg->readers[i], __ATOMIC_RELAXED);
+
+			if ((pass == 0 && was) || (pass == 1 && (!was || rpk_pid_alive(was))))
+				continue;
+			if (__atomic_compare_exchange_n(&t->pg->readers[i], &was, me, 0,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+				t->slot = (int)i;
+				return 0;
+			}
+		}
+	return -1;
 }
 
 int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const char *node,
@@ -55,6 +71,7 @@ int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const cha
 		return -RPK_ENOMEM;
 	}
 	t->shm.fd = -1;
+	t->slot = -1;
 	msgtrace_name(name, sizeof(name), instance ? instance : "default", node);
 	rc = rpk_shm_open_existing(&t->shm, name, sizeof(*t->pg), gid, err, errlen);
 	if (rc) {
@@ -76,17 +93,27 @@ int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const cha
 		rpk_msgtrace_close(t);
 		return -RPK_EIO;
 	}
+	if (claim_slot(t)) {
+		snprintf(err, errlen, "node '%s' has %u message readers already", node,
+			 MSGTRACE_READERS);
+		rpk_msgtrace_close(t);
+		return -RPK_EBUSY;
+	}
 	t->next = __atomic_load_n(&t->pg->head, __ATOMIC_ACQUIRE);
-	beat(t, rpk_posix_now_ms());
-	t->last_alive_check = t->last_beat;
+	t->last_alive_check = rpk_posix_now_ms();
 	*out = t;
 	return 0;
 }
 
 void rpk_msgtrace_close(struct rpk_msgtrace *t)
 {
+	uint32_t me = (uint32_t)getpid();
+
 	if (!t)
 		return;
+	if (t->slot >= 0) /* the node stops tapping at its next look, if we were the last */
+		__atomic_compare_exchange_n(&t->pg->readers[t->slot], &me, 0, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
 	rpk_shm_close(&t->shm);
 	free(t);
 }
@@ -130,8 +157,6 @@ int rpk_msgtrace_next(struct rpk_msgtrace *t, struct rpk_traced_msg *msg, void *
 
 	if (lost)
 		*lost = 0;
-	if (now - t->last_beat >= MSGTRACE_BEAT_MS)
-		beat(t, now);
 	for (;;) {
 		head = __atomic_load_n(&t->pg->head, __ATOMIC_ACQUIRE);
 		if (head < t->next) { /* the node's count went back: not one we follow */

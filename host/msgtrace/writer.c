@@ -89,16 +89,20 @@ void msgtrace_writer_tap(void *ctx, const struct rpk_tap_msg *msg)
 	pthread_mutex_unlock(&w->mu);
 }
 
-int msgtrace_writer_wanted(struct msgtrace_writer *w, uint32_t now_ms)
+int msgtrace_writer_wanted(struct msgtrace_writer *w)
 {
 	struct msgtrace_page *pg = w->shm.va;
-	uint32_t beat;
 
 	if (!pg)
 		return 0;
-	/* A reader's word: only compared, as a clock on this machine. */
-	beat = (uint32_t)__atomic_load_n(&pg->reader_beat_ms, __ATOMIC_RELAXED);
-	return beat && now_ms - beat < MSGTRACE_READER_TIMEOUT_MS;
+	for (uint32_t i = 0; i < MSGTRACE_READERS; i++) {
+		/* A reader's word: a pid only asked whether it lives. */
+		uint32_t pid = __atomic_load_n(&pg->readers[i], __ATOMIC_RELAXED);
+
+		if (pid && rpk_pid_alive(pid))
+			return 1;
+	}
+	return 0;
 }
 
 void msgtrace_writer_set_tapping(struct msgtrace_writer *w, int on)

@@ -29,9 +29,9 @@ void msgtrace_writer_close(struct msgtrace_writer *w);
 /* The rpk_tap_cb: ctx is the writer. */
 void msgtrace_writer_tap(void *ctx, const struct rpk_tap_msg *msg);
 
-/* Whether a reader beat recently (now_ms: rpk_posix_now_ms()); records
- * tapping (the node's answer) for readers to see. */
-int msgtrace_writer_wanted(struct msgtrace_writer *w, uint32_t now_ms);
+/* Whether a reader's process lives; msgtrace_writer_set_tapping() shows the
+ * node's answer to readers. */
+int msgtrace_writer_wanted(struct msgtrace_writer *w);
 void msgtrace_writer_set_tapping(struct msgtrace_writer *w, int on);
 
 /* The page's shm name. */

@@ -250,9 +250,9 @@ static void watch_detached(struct rpk_node *n)
 
 /* Tap the device's messages while someone reads them (host/msgtrace). The
  * device is set up once; until then there is nothing to tap. */
-static void watch_msgtrace(struct rpk_node *n, uint32_t now)
+static void watch_msgtrace(struct rpk_node *n)
 {
-	int want = msgtrace_writer_wanted(&n->msgs, now);
+	int want = msgtrace_writer_wanted(&n->msgs);
 	rpk_tap_cb cb = want ? msgtrace_writer_tap : NULL;
 
 	/* Told before the device exists: it taps from its first message. */
@@ -271,7 +271,7 @@ void node_serve_observers(struct rpk_node *n, uint32_t now)
 	if (now - n->last_observers_ms >= WATCH_MS || !n->last_observers_ms) {
 		n->last_observers_ms = now;
 		node_publish_stats(n);
-		watch_msgtrace(n, now);
+		watch_msgtrace(n);
 	}
 	pthread_mutex_unlock(&n->observers_mu);
 }

@@ -3,9 +3,9 @@
  * Reading the messages a running node moves, as `rpk trace --messages`
  * does: every message it sends or receives (name service included), with
  * its header and payload, while the link runs at full speed. The node
- * copies them into a ring of the last 1024 only while a reader is there
- * (it looks every 50 ms), and never waits for one: a reader that falls
- * behind is told how many it lost.
+ * copies them into a ring of the last 1024 only while a reader's process
+ * lives (it looks every 50 ms), and never waits for one: a reader that
+ * falls behind (or is stopped) is told how many it lost.
  */
 #ifndef RPK_MSGTRACE_H
 #define RPK_MSGTRACE_H
@@ -41,8 +41,8 @@ struct rpk_traced_msg {
  * docs/access.md). Messages moved from now on are read; the node starts
  * copying them within 50 ms (rpk_msgtrace_tapping() says when). Returns 0,
  * -RPK_ENOENT (no such node runs), -RPK_EACCES, -RPK_EINVAL (an unknown
- * group), -RPK_EIO (not a message trace of this version), with a message
- * in err.
+ * group), -RPK_EBUSY (8 readers already), -RPK_EIO (not a message trace of
+ * this version), with a message in err.
  */
 int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const char *node,
 		      const char *group, char *err, size_t errlen);
@@ -51,7 +51,7 @@ void rpk_msgtrace_close(struct rpk_msgtrace *t);
 /*
  * The next message: 1 with *msg and up to cap payload bytes in data
  * (msg->captured of them are valid, at most cap), 0 if none is waiting
- * (poll again: each call also tells the node the reader is still there),
+ * (poll again),
  * -RPK_ENOTCONN once the node has stopped. *lost (if not NULL) is set to
  * how many messages went by unread before this one (the reader was too
  * slow, or a record was malformed).

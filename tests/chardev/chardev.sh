@@ -28,17 +28,6 @@ extra_cleanup() {
 	awk -v d="$out" 'index($2, d) == 1 {print $2}' /proc/mounts | xargs -r -n1 umount -l
 }
 
-# wait_for FILE PATTERN [SECONDS]
-wait_for() {
-	local t=$((${3:-20} * 20))
-	for _ in $(seq "$t"); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no /$2/ in $1 within ${3:-20} s"
-	return 1
-}
-
 # up NODE DIR LOG: rpk up in the background (ready: wait for its readiness line).
 up() {
 	"$rpk" up "$dts" --node "$1" --instance "$inst" --dir "$2" >"$out/$3" 2>&1 &

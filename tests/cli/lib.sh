@@ -39,6 +39,17 @@ start() {
 	pids+=($!)
 }
 
+# wait_for FILE PATTERN [SECONDS]: until a line of FILE matches (default 20 s).
+wait_for() {
+	local t=$((${3:-20} * 20))
+	for _ in $(seq "$t"); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "no /$2/ in $1 within ${3:-20} s"
+	return 1
+}
+
 # finish NAME: print the logs if anything failed; exit accordingly.
 finish() {
 	if [ "$failures" -ne 0 ]; then

@@ -29,15 +29,6 @@ ip netns add "$nsa" && ip netns add "$nsb" || {
 	finish "net.$case_"
 }
 
-wait_for() {
-	for _ in $(seq 400); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no /$2/ in $1"
-	return 1
-}
-
 # up NS NODE LOG: rpk up inside a namespace (its TAP is made there).
 up() {
 	ip netns exec "$1" "$rpk" up "$dts" --node "$2" --instance "$inst" --dir "$out/$2" \

@@ -13,21 +13,13 @@
 #                record (direction, addresses, lengths, the announcement);
 #                a capture that cannot be written is a clear error
 #   bad_input    no such node running; a page that is not a trace; a page
-#                whose records are garbage: refused or counted, never a crash
+#                whose records are garbage; a ninth reader: refused or
+#                counted, never a crash
 set -uo pipefail
 case_=$1 rpk=$(realpath "$2") src=$3
 inst=trace-$case_-$$
 dts=$src/examples/dts/seed-tcc807x.dts
 source "$src/tests/cli/lib.sh"
-
-wait_for() { # FILE REGEX [TRIES of 50 ms]
-	for _ in $(seq "${3:-400}"); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no /$2/ in $1"
-	return 1
-}
 
 # tracer LOG [args]: rpk trace --messages on the remote, in the background;
 # returns once it traces.
@@ -104,7 +96,7 @@ slow_reader)
 	start master master.log --count 20000
 	wait "${pids[-1]}" || fail "the link waited for a stopped reader, or failed"
 	kill -CONT "$tracer_pid"
-	wait_for "$out/trace.txt" "^\S+ #40000 TX " 600
+	wait_for "$out/trace.txt" "^\S+ #40000 TX " 30
 	kill -INT "$tracer_pid"
 	wait "$tracer_pid" || fail "rpk trace exited $? at Ctrl-C"
 	grep -qE '^\[rpk trace: [0-9]+ messages lost: this reader fell behind\]$' "$out/trace.txt" ||
@@ -194,6 +186,10 @@ PY
 	kill -INT "$tracer_pid"
 	wait "$tracer_pid" || fail "the reader of a garbage page exited $?"
 	grep -qE '^\S+ #[0-9]+ ' "$out/garbage.txt" && fail "a garbage record was printed"
+	# Eight readers at once; a ninth is refused with a word.
+	for k in 1 2 3 4 5 6 7 8; do tracer reader$k.txt; done
+	expect 1 "node 'remote' has 8 message readers already" -- \
+		"$rpk" trace "$dts" --node remote --instance "$inst" --messages
 	# Not a trace at all: refused with a word.
 	printf 'garbage!' | dd of="$page" conv=notrunc status=none
 	expect 1 "is not a message trace" -- \
