@@ -60,7 +60,8 @@ set(RPK_SERVICE_SOURCES
     host/chardev/eptdev.c
     host/chardev/fs.c
     host/chardev/counters.c
-    host/chardev/msgqueue.c)
+    host/chardev/msgqueue.c
+    host/tty/pty_bridge.c)
 
 # The rpk command.
 set(RPK_TOOL_SOURCES

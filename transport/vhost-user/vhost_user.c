@@ -59,6 +59,7 @@ enum {
 #define RPMSG_FEATURES	  ((1ull << RPK_VIRTIO_RPMSG_F_NS) | (1ull << RPK_VIRTIO_RING_F_EVENT_IDX))
 #define DEVICE_FEATURES	  (RPMSG_FEATURES | (1ull << VHU_F_PROTOCOL_FEATURES))
 #define PROTOCOL_FEATURES ((1ull << VHU_PROTO_REPLY_ACK) | (1ull << VHU_PROTO_SLAVE_REQ))
+#define APP_FDS		  8 /* rpk_vhu_ops.poll_fds: the application's own descriptors */
 
 #define MAX_REGIONS 8
 #define MAX_FDS	    8
@@ -594,12 +595,13 @@ static int serve_connection(struct rpk_vhu *v, volatile sig_atomic_t *stop)
 	int rc = 0;
 
 	while (!*stop) {
-		struct pollfd p[3] = {{.fd = v->cfd, .events = POLLIN},
-				      {.fd = v->q[0].kick_fd, .events = POLLIN},
-				      {.fd = v->q[1].kick_fd, .events = POLLIN}};
-		int kicked = 0;
+		struct pollfd p[3 + APP_FDS] = {{.fd = v->cfd, .events = POLLIN},
+						{.fd = v->q[0].kick_fd, .events = POLLIN},
+						{.fd = v->q[1].kick_fd, .events = POLLIN}};
+		int kicked = 0,
+		    app = v->ops.poll_fds ? v->ops.poll_fds(p + 3, APP_FDS, v->ops.arg) : 0;
 
-		if (poll(p, 3, 500) < 0 && errno != EINTR)
+		if (poll(p, 3 + (nfds_t)app, 500) < 0 && errno != EINTR)
 			return -RPK_EIO;
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			rc = read_message(v);
@@ -621,6 +623,8 @@ static int serve_connection(struct rpk_vhu *v, volatile sig_atomic_t *stop)
 		}
 		if (service_rings(v) == -RPK_EPIPE)
 			return -RPK_EPIPE;
+		if (v->up && v->ops.after_poll)
+			v->ops.after_poll(&v->dev, p + 3, app, v->ops.arg);
 	}
 	return 0;
 }

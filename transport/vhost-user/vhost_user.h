@@ -10,6 +10,7 @@
 #ifndef RPK_VHOST_USER_H
 #define RPK_VHOST_USER_H
 
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,14 @@ struct rpk_vhu_ops {
 	/* The guest stopped the device; endpoints die with it. */
 	void (*link_down)(struct rpk_rpmsg *dev, void *arg);
 	void *arg;
+	/*
+	 * Optional: file descriptors the application also waits on in the
+	 * serving loop (at most max of them in p; returns how many), and what
+	 * to do once the loop woke (for them, a kick, or its period). Both run
+	 * in the loop's thread, like link_up: the device is theirs to use.
+	 */
+	int (*poll_fds)(struct pollfd *p, int max, void *arg);
+	void (*after_poll)(struct rpk_rpmsg *dev, const struct pollfd *p, int n, void *arg);
 };
 
 struct rpk_vhu_stats {

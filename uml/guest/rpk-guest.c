@@ -5,7 +5,7 @@
  * other side, writes a verdict to a host file, and powers off. The kernel
  * command line says what to do:
  *
- *   rpk.test=sample|chardev|tty|destroy|first   the scenario
+ *   rpk.test=sample|chardev|tty|pty|destroy|first|compat   the scenario
  *   rpk.out=/host/path                          where the verdict goes
  *   rpk.ko=/host/path/rpmsg_client_sample.ko    for the sample scenario
  *   rpk.prog=/host/path/rpmsg_char_compat       for the compat scenario
@@ -19,6 +19,7 @@
 #include <linux/rpmsg.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,134 @@ static void test_tty(void)
 	verdict("%s tty=\"%s\"", strcmp(back, msg) ? "FAIL" : "PASS", back);
 }
 
+/*
+ * (c') rpmsg_tty against a pty on our side (rpk vhost-user --dir, with
+ * tests/uml/pty_responder.py answering on it): a line and its answer, every
+ * byte value through raw mode, and bursts the guest does not read at once,
+ * of which those up to PTY_SAFE_BURST must arrive whole and larger ones are
+ * reported. Linux 6.1's rpmsg_tty has no flow control: unread input beyond
+ * its tty buffers (a 640 KiB flip-buffer limit, TTYB_DEFAULT_MEM_LIMIT,
+ * then 4 KiB in n_tty) is dropped on its side ("Trunc buffer" in the log).
+ */
+#define PTY_SAFE_BURST (512 << 10) /* below Linux's 640 KiB + 4 KiB: arrives whole */
+#define PTY_SINK       (512 << 10) /* to a host reader that sleeps 1 s first */
+
+static int read_exact(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		int n = read_timeout(fd, buf + got, len - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return (int)got;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == ENOMEM) { /* rpmsg_tty: no buffer free yet */
+			nap();
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A burst of size bytes the guest leaves unread for a second: how many of
+ * them arrive, and in order. */
+static size_t pty_burst(int fd, size_t size, uint8_t *buf)
+{
+	struct timespec pause_1s = {1, 0};
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char cmd[32];
+	size_t got = 0;
+
+	snprintf(cmd, sizeof(cmd), "BURST %zu\n", size);
+	if (write_all(fd, cmd, strlen(cmd)))
+		return 0;
+	nanosleep(&pause_1s, NULL);
+	while (got < size && poll(&p, 1, 1000) == 1) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < got; i++)
+		if (buf[i] != (uint8_t)(i * 7 + 3))
+			return i; /* a hole: what came before it is what survived */
+	return got;
+}
+
+static void test_pty(void)
+{
+	static const size_t bursts[] = {1024, 16384, 262144, PTY_SAFE_BURST, 1 << 20, 4 << 20};
+	static uint8_t buf[4 << 20];
+	const char line[] = "LINE hello through a pty\n", ack[] = "ACK hello through a pty\n";
+	char report[512] = "";
+	uint8_t bytes[256];
+	struct termios t;
+	int fd, whole = 1;
+
+	if (wait_path("/dev/ttyRPMSG0", 0) ||
+	    (fd = open("/dev/ttyRPMSG0", O_RDWR | O_NOCTTY)) < 0) {
+		verdict("FAIL no /dev/ttyRPMSG0");
+		return;
+	}
+	tcgetattr(fd, &t);
+	cfmakeraw(&t);
+	tcsetattr(fd, TCSANOW, &t);
+	if (write_all(fd, line, sizeof(line) - 1) ||
+	    read_exact(fd, buf, sizeof(ack) - 1) != (int)sizeof(ack) - 1 ||
+	    memcmp(buf, ack, sizeof(ack) - 1)) {
+		verdict("FAIL no answer to a line");
+		return;
+	}
+	for (int i = 0; i < 256; i++)
+		bytes[i] = (uint8_t)i;
+	if (write_all(fd, "ECHO 256\n", 9) || write_all(fd, bytes, sizeof(bytes)) ||
+	    read_exact(fd, buf, sizeof(bytes)) != (int)sizeof(bytes) ||
+	    memcmp(buf, bytes, sizeof(bytes))) {
+		verdict("FAIL the 256 byte values did not come back unchanged");
+		return;
+	}
+	/* Toward a reader that sleeps first: our side keeps it all. */
+	for (size_t i = 0; i < PTY_SINK; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	snprintf(report, sizeof(report), "SINK %d\n", PTY_SINK);
+	if (write_all(fd, report, strlen(report)) || write_all(fd, buf, PTY_SINK) ||
+	    read_exact(fd, buf, 3) != 3 || memcmp(buf, "OK\n", 3)) {
+		verdict("FAIL %d bytes toward a sleeping reader did not arrive whole", PTY_SINK);
+		return;
+	}
+	report[0] = 0;
+	for (size_t i = 0; i < sizeof(bursts) / sizeof(bursts[0]); i++) {
+		size_t got = pty_burst(fd, bursts[i], buf);
+		size_t len = strlen(report);
+
+		snprintf(report + len, sizeof(report) - len, " burst%zu=%zu", bursts[i], got);
+		if (bursts[i] <= PTY_SAFE_BURST && got != bursts[i])
+			whole = 0;
+		if (got != bursts[i]) { /* Linux dropped: let its buffers empty */
+			while (read_timeout(fd, buf, sizeof(buf)) > 0)
+				;
+		}
+	}
+	verdict("%s line=1 bytes=256 sink=%d%s", whole ? "PASS" : "FAIL", PTY_SINK, report);
+}
+
 /* (d) The remote destroys a service: its Linux channel device goes away. */
 static void test_destroy(void)
 {
@@ -386,6 +515,8 @@ int main(void)
 		test_chardev();
 	else if (!strcmp(test, "tty"))
 		test_tty();
+	else if (!strcmp(test, "pty"))
+		test_pty();
 	else if (!strcmp(test, "destroy"))
 		test_destroy();
 	else if (!strcmp(test, "first"))
