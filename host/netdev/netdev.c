@@ -30,6 +30,7 @@
 #define SEND_WAIT_MS 20u  /* a frame waits this long for a buffer, then is dropped */
 #define LINK_LOOK_MS 100u /* how often the thread looks whether the link came or went */
 #define FRAME_MAX    65536u
+#define ENET_SERVICE "rpmsg-enet" /* the out-of-tree Linux rpmsg Ethernet drivers' name */
 static const char hello[] = "hi"; /* shorter than a frame header: discarded */
 
 struct rpk_netdev {
@@ -57,7 +58,11 @@ static int on_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void
 	struct rpk_netdev *nd = priv;
 
 	(void)ept;
-	(void)src;
+	/* A remote sends to where the master's hello came from: a Linux
+	 * rpmsg-enet driver's address is dynamic, and its hello is how we learn
+	 * it. Frames may come from another address (seed 004's channel-src). */
+	if (len < ETH_HEADER && rpk_node_role(nd->node) == RPK_ROLE_REMOTE && src != RPK_ADDR_ANY)
+		__atomic_store_n(&nd->addr, src, __ATOMIC_RELAXED);
 	if (len < ETH_HEADER)
 		count(&nd->counts.hellos);
 	else if (write(nd->tap, data, len) != (ssize_t)len)
@@ -72,7 +77,8 @@ static void set_carrier(struct rpk_netdev *nd, int up)
 	nd->carrier = up;
 	ioctl(nd->tap, TUNSETCARRIER, &up);
 	if (up && rpk_node_role(nd->node) == RPK_ROLE_MASTER)
-		rpk_send_offchannel(&nd->ept, nd->send_src, nd->addr, hello, sizeof(hello) - 1,
+		/* From where we receive: the remote answers there. */
+		rpk_send_offchannel(&nd->ept, nd->ept.addr, nd->addr, hello, sizeof(hello) - 1,
 				    SEND_WAIT_MS);
 }
 
@@ -101,8 +107,9 @@ static void *reader(void *arg)
 		if (len <= 0)
 			continue;
 		if ((size_t)len > nd->payload ||
-		    rpk_send_offchannel(&nd->ept, nd->send_src, nd->addr, frame, (size_t)len,
-					SEND_WAIT_MS))
+		    rpk_send_offchannel(&nd->ept, nd->send_src,
+					__atomic_load_n(&nd->addr, __ATOMIC_RELAXED), frame,
+					(size_t)len, SEND_WAIT_MS))
 			count(&nd->counts.tx_dropped);
 	}
 	free(frame);
@@ -148,7 +155,7 @@ static int open_tap(struct rpk_netdev *nd, char *err, size_t errlen)
 			 nd->payload - ETH_HEADER, strerror(errno));
 		return -RPK_EIO;
 	}
-	nd->carrier = 1; /* a new TAP has carrier: the first look settles it */
+	nd->carrier = -1; /* unknown: the first look settles it (and says hello) */
 	return 0;
 }
 
@@ -170,7 +177,13 @@ int rpk_netdev_open(struct rpk_netdev **out, struct rpk_node *n, uint32_t channe
 	snprintf(nd->name, sizeof(nd->name), "rpmsg%u_%u", channel, ept);
 	rc = open_tap(nd, err, errlen);
 	if (!rc) {
-		rc = rpk_ept_create(nd->rpmsg, &nd->ept, "", ept, ept, on_rx, nd);
+		/* The remote announces the convention's name, so that a Linux
+		 * master's rpmsg-enet driver finds it; our master needs none. */
+		if (rpk_node_role(n) == RPK_ROLE_REMOTE) /* dst any: announced */
+			rc = rpk_ept_create(nd->rpmsg, &nd->ept, ENET_SERVICE, ept, RPK_ADDR_ANY,
+					    on_rx, nd);
+		else
+			rc = rpk_ept_create(nd->rpmsg, &nd->ept, "", ept, ept, on_rx, nd);
 		if (rc)
 			snprintf(err, errlen, "rpk up: %s: endpoint %u: %s\n", nd->name, ept,
 				 rpk_strerror(rc));

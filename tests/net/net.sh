@@ -5,6 +5,8 @@
 #   ping   ARP and IPv4 across the link: 1000 pings back to back, none lost;
 #          MTU 482 (a 482-byte packet passes unfragmented, 483 does not);
 #          carrier only while the link is up; the interface's counters
+#   enet   the remote announces its interface as rpmsg-enet (the Linux rpmsg
+#          Ethernet drivers' name), and the master's hello reaches it
 #   iperf  a TCP stream (iperf3, 2 s) over the link's interfaces and, in the
 #          same run, over a veth pair between two other namespaces: both
 #          figures printed (for the record, not asserted), each must be there
@@ -83,6 +85,21 @@ iperf)
 	iperf "$nsc" "$nsd" 10.78.1.2 "a veth pair (MTU 482)"
 	kill -TERM "${pids[1]}" "${pids[0]}"
 	wait "${pids[1]}" "${pids[0]}"
+	;;
+enet)
+	# Linux's convention: the remote announces rpmsg-enet at the interface's
+	# endpoint, the master's hello follows; seen with rpk trace --messages.
+	up "$nsb" remote remote.log
+	for _ in $(seq 200); do [ -s "/dev/shm/rpk-$inst-msgs-remote" ] && break; sleep 0.05; done
+	"$rpk" trace "$dts" --node remote --instance "$inst" --messages >"$out/trace-messages.log" \
+		2>"$out/trace.log" &
+	pids+=($!)
+	wait_for "$out/trace.log" "tracing the messages"
+	up "$nsa" master master.log
+	wait_for "$out/trace-messages.log" 'name service: create "rpmsg-enet" at 0xe'
+	wait_for "$out/trace-messages.log" "RX From 0xe, To 0xe, Len 2, Flags 0"
+	grep -qE "TX From 0xe, To 0x35, Len 40" "$out/trace-messages.log" ||
+		fail "the announcement is not from the interface's endpoint"
 	;;
 ping)
 	link_up
