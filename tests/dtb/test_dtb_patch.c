@@ -87,7 +87,7 @@ static void seed_tree(int cells)
 
 static uint32_t prop_u32(const char *path, const char *name)
 {
-	int len, off = fdt_path_offset(buf, path);
+	int len = 0, off = fdt_path_offset(buf, path);
 	const fdt32_t *p = off >= 0 ? fdt_getprop(buf, off, name, &len) : NULL;
 
 	assert_non_null(p);
