@@ -50,7 +50,8 @@ set(RPK_HOST_SOURCES
     host/node/chaos.c
     host/observe/observe.c
     host/msgtrace/writer.c
-    host/msgtrace/reader.c)
+    host/msgtrace/reader.c
+    host/msgtrace/take.c)
 
 # rpk up's devices, which only the tool links: endpoint files (FUSE) and
 # network interfaces (TAP).

@@ -16,6 +16,7 @@
 #include <rpk/msgtrace.h>
 
 #include "msgtrace/format.h"
+#include "msgtrace/take.h"
 #include "msgtrace/writer.h"
 #include "posix/rpk_posix.h"
 
@@ -133,21 +134,6 @@ static int node_gone(struct rpk_msgtrace *t)
 	return !rpk_pid_alive(__atomic_load_n(&t->pg->pid, __ATOMIC_RELAXED));
 }
 
-/* Copy record n out of its slot: 1 if it held still, 0 if it was written
- * over (or is being written) meanwhile. */
-static int copy_record(struct rpk_msgtrace *t, uint64_t n, struct msgtrace_slot *copy)
-{
-	const struct msgtrace_slot *slot = &t->pg->slot[n % MSGTRACE_SLOTS];
-	uint64_t before = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-
-	if (before != n + 1)
-		return 0;
-	memcpy(copy, (const void *)slot, sizeof(*copy));
-	/* Pairs with the writer's fence after it marks the slot WRITING. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&slot->seq, __ATOMIC_RELAXED) == before;
-}
-
 int rpk_msgtrace_next(struct rpk_msgtrace *t, struct rpk_traced_msg *msg, void *data, size_t cap,
 		      uint64_t *lost)
 {
@@ -157,25 +143,11 @@ int rpk_msgtrace_next(struct rpk_msgtrace *t, struct rpk_traced_msg *msg, void *
 
 	if (lost)
 		*lost = 0;
-	for (;;) {
-		head = __atomic_load_n(&t->pg->head, __ATOMIC_ACQUIRE);
-		if (head < t->next) { /* the node's count went back: not one we follow */
-			t->next = head;
-			continue;
-		}
-		if (head == t->next)
-			break;
-		if (head - t->next > MSGTRACE_SLOTS) { /* written over before we came */
-			skipped += head - MSGTRACE_SLOTS - t->next;
-			t->next = head - MSGTRACE_SLOTS;
-		}
-		if (!copy_record(t, t->next, copy) || copy->captured > MSGTRACE_CAPTURE ||
-		    copy->captured > copy->len || copy->dir > RPK_TAP_RX) {
-			skipped++; /* overtaken while we copied, or malformed */
-			t->next++;
-			continue;
-		}
-		msg->seq = t->next++;
+	/* One look at the head per call: a writer faster than we copy cannot
+	 * keep us here. */
+	head = __atomic_load_n(&t->pg->head, __ATOMIC_ACQUIRE);
+	if (msgtrace_take(t->pg->slot, MSGTRACE_SLOTS, head, &t->next, copy, &skipped)) {
+		msg->seq = t->next - 1;
 		msg->time_ns = copy->time_ns;
 		msg->dir = copy->dir == RPK_TAP_RX ? RPK_TAP_RX : RPK_TAP_TX;
 		msg->src = copy->src;
