@@ -472,8 +472,8 @@ ssize_t cd_dev_write(struct cd_dev *d, fuse_req_t req, const char *buf, size_t s
 	while (!rc && (done < size || size == 0)) {
 		size_t len = size - done;
 
-		if (d->q.mode == RPK_DEV_STREAM && len > RPK_RPMSG_MAX_PAYLOAD)
-			len = RPK_RPMSG_MAX_PAYLOAD;
+		if (d->q.mode == RPK_DEV_STREAM && len > rpk_max_payload(d->cd->rpmsg))
+			len = rpk_max_payload(d->cd->rpmsg); /* the link's buffers (rpk,buf-size) */
 		rc = send_one(d, req, buf + done, len, nonblock);
 		if (rc)
 			break;

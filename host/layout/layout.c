@@ -314,11 +314,30 @@ static void read_link_mboxes(struct ctx *c, int off, const char *path, struct rp
 		report(c, path, "doorbell channel beyond the mailbox region");
 }
 
-uint64_t rpk_layout_pool_size(uint32_t num)
+uint64_t rpk_layout_pool_size_of(uint32_t num, uint32_t buf_size)
 {
 	uint32_t per_dir = num < RPK_RPMSG_MAX_BUFS / 2 ? num : RPK_RPMSG_MAX_BUFS / 2;
 
-	return 2ull * per_dir * RPK_RPMSG_BUF_SIZE;
+	return 2ull * per_dir * buf_size;
+}
+
+uint64_t rpk_layout_pool_size(uint32_t num)
+{
+	return rpk_layout_pool_size_of(num, RPK_RPMSG_BUF_SIZE);
+}
+
+/* rpk,buf-size: larger buffers between rpmsg-kit peers (Linux's are 512). */
+static void read_buf_size(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
+{
+	n->buf_size = RPK_RPMSG_BUF_SIZE;
+	if (!fdt_getprop(c->fdt, off, "rpk,buf-size", NULL))
+		return;
+	if (get_u32(c, off, "rpk,buf-size", &n->buf_size) || n->buf_size < RPK_RPMSG_BUF_SIZE ||
+	    n->buf_size > RPK_LAYOUT_MAX_BUF_SIZE || n->buf_size % RPK_LAYOUT_BUF_ALIGN) {
+		report(c, path, "rpk,buf-size must be one cell, a multiple of %u from %u to %u",
+		       RPK_LAYOUT_BUF_ALIGN, RPK_RPMSG_BUF_SIZE, RPK_LAYOUT_MAX_BUF_SIZE);
+		n->buf_size = RPK_RPMSG_BUF_SIZE;
+	}
 }
 
 static void check_link_rings(struct ctx *c, const char *path, const struct rpk_layout_node *n)
@@ -349,14 +368,35 @@ static void check_link_rings(struct ctx *c, const char *path, const struct rpk_l
 	}
 	if (n->region[RPK_REG_BUFFER] >= 0) {
 		const struct rpk_region *r = &c->lay->regions[n->region[RPK_REG_BUFFER]];
-		uint64_t need = rpk_layout_pool_size(n->vring_num);
+		uint64_t need = rpk_layout_pool_size_of(n->vring_num, n->buf_size);
 
 		if (need > r->size)
 			report(c, r->path,
-			       "buffer pool too small: rings of %u entries need 0x%llx "
-			       "bytes, the region has 0x%llx",
-			       n->vring_num, (unsigned long long)need, (unsigned long long)r->size);
+			       "buffer pool too small: rings of %u entries of %u-byte buffers need "
+			       "0x%llx bytes, the region has 0x%llx",
+			       n->vring_num, n->buf_size, (unsigned long long)need,
+			       (unsigned long long)r->size);
 	}
+}
+
+/* The two sides of a link (one buffer pool) must cut it the same way: a
+ * remote refuses a descriptor longer than its own buffer size. */
+static void check_buf_sizes(struct ctx *c)
+{
+	const struct rpk_layout *lay = c->lay;
+
+	for (int i = 0; i < lay->num_nodes; i++)
+		for (int j = i + 1; j < lay->num_nodes; j++) {
+			const struct rpk_layout_node *a = &lay->nodes[i], *b = &lay->nodes[j];
+
+			if (a->region[RPK_REG_BUFFER] >= 0 &&
+			    a->region[RPK_REG_BUFFER] == b->region[RPK_REG_BUFFER] &&
+			    a->buf_size != b->buf_size)
+				report(c, b->path,
+				       "rpk,buf-size %u differs from %u at %s, which shares its "
+				       "buffer pool",
+				       b->buf_size, a->buf_size, a->path);
+		}
 }
 
 /*
@@ -561,6 +601,7 @@ static void add_link(struct ctx *c, int off)
 			report(c, path, "'rpk,cached' takes no value");
 	}
 
+	read_buf_size(c, off, path, n);
 	/* The remote lays out the rings; the master may learn them from the table. */
 	if (get_u32(c, off, "rpk,vring-num", &n->vring_num) ||
 	    get_u32(c, off, "rpk,vring-align", &n->vring_align)) {
@@ -608,6 +649,7 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 	if (!lay->num_nodes)
 		report(&c, "/", "no node with compatible = \"rpk,rpmsg-link\"");
 	check_cached_links(&c);
+	check_buf_sizes(&c);
 	return c.nerr ? -RPK_EINVAL : 0;
 }
 

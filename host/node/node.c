@@ -180,6 +180,7 @@ int node_init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err
 	    .mem = &n->buf_mem,
 	    .port = &n->port.port,
 	    .bufs = n->view[RPK_REG_BUFFER],
+	    .buf_size = n->ln->buf_size,
 	    .buckets = n->buckets,
 	    .num_buckets = NUM_BUCKETS,
 	    .services = n->services,

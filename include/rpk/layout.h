@@ -75,6 +75,10 @@ struct rpk_layout_node {
 	uint32_t rx_chan;	   /* doorbell the peer rings */
 	uint32_t vring_num;	   /* 0: take it from the resource table */
 	uint32_t vring_align;
+	/* rpk,buf-size: bytes per buffer, header included; RPK_RPMSG_BUF_SIZE
+	 * (Linux's 512) unless the devicetree gives more, up to
+	 * RPK_LAYOUT_MAX_BUF_SIZE, between rpmsg-kit peers only. */
+	uint32_t buf_size;
 	/* rpk,cached: this side sees the shared memory through a write-back
 	 * data cache (on the host: the simulated one). */
 	int cached;
@@ -103,6 +107,13 @@ const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, cons
 
 /* Bytes of buffer pool a ring of num entries needs (Linux: 2 * min(num, 256) * 512). */
 uint64_t rpk_layout_pool_size(uint32_t num);
+/* The same for buffers of buf_size bytes (rpk_layout_node.buf_size). */
+uint64_t rpk_layout_pool_size_of(uint32_t num, uint32_t buf_size);
+
+/* The largest rpk,buf-size: 64 KiB, a 16-bit payload length and its header. */
+#define RPK_LAYOUT_MAX_BUF_SIZE 65536u
+/* rpk,buf-size is a multiple of this: whole cache lines on any CPU we know. */
+#define RPK_LAYOUT_BUF_ALIGN 64u
 
 #ifdef __cplusplus
 }

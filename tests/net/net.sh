@@ -7,6 +7,8 @@
 #          carrier only while the link is up; the interface's counters
 #   enet   the remote announces its interface as rpmsg-enet (the Linux rpmsg
 #          Ethernet drivers' name), and the master's hello reaches it
+#   ipv6   on a link of 1536-byte buffers: MTU 1506, IPv6 pings with neighbour
+#          discovery, 1506 bytes pass whole and 1507 do not
 #   iperf  a TCP stream (iperf3, 2 s) over the link's interfaces and, in the
 #          same run, over a veth pair between two other namespaces: both
 #          figures printed (for the record, not asserted), each must be there
@@ -100,6 +102,28 @@ enet)
 	wait_for "$out/trace-messages.log" "RX From 0xe, To 0xe, Len 2, Flags 0"
 	grep -qE "TX From 0xe, To 0x35, Len 40" "$out/trace-messages.log" ||
 		fail "the announcement is not from the interface's endpoint"
+	;;
+ipv6)
+	# Larger buffers (rpk,buf-size 1536): MTU 1506, and IPv6 with its
+	# neighbour discovery, which Linux turns off below an MTU of 1280.
+	dts=$src/tests/net/channel-net-1536.dts
+	link_up
+	ip -n "$nsa" link show rpmsg1_14 | grep -q "mtu 1506" ||
+		fail "MTU: $(ip -n "$nsa" link show rpmsg1_14)"
+	ip -n "$nsa" -6 addr add fd77::1/64 dev rpmsg1_14 nodad
+	ip -n "$nsb" -6 addr add fd77::2/64 dev rpmsg1_14 nodad
+	for _ in $(seq 100); do
+		ip -n "$nsa" link show rpmsg1_14 | grep -q LOWER_UP && break
+		sleep 0.05
+	done
+	expect 0 " 0% packet loss" -- ip netns exec "$nsa" ping -6 -c 200 -i 0 -q -W 5 fd77::2
+	ip -n "$nsa" -6 neigh show dev rpmsg1_14 | grep -q "^fd77::2 lladdr" ||
+		fail "no neighbour entry for fd77::2: $(ip -n "$nsa" -6 neigh show dev rpmsg1_14)"
+	# 1506 bytes of IPv6 pass whole (1458 + 8 ICMPv6 + 40), 1507 do not.
+	expect 0 " 0% packet loss" -- ip netns exec "$nsa" ping -6 -c 3 -q -M do -s 1458 fd77::2
+	if ip netns exec "$nsa" ping -6 -c 1 -q -M do -s 1459 -W 1 fd77::2 >"$out/big" 2>&1; then
+		fail "a 1507-byte packet passed unfragmented: $(cat "$out/big")"
+	fi
 	;;
 ping)
 	link_up

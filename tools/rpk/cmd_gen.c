@@ -328,8 +328,17 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (ring_alignment(&g))
 		return 1;
-	if (gen_rsc_header(&g) || gen_rsc_source(&g) || gen_linux_dtsi(&g) ||
-	    gen_zephyr_overlay(&g) || gen_mmu_regions(&g))
+	if (gen_rsc_header(&g) || gen_rsc_source(&g) || gen_zephyr_overlay(&g) ||
+	    gen_mmu_regions(&g))
 		return 1;
-	return 0;
+	/* A Linux master cuts its pool into 512-byte buffers, whatever we say. */
+	if (g.ln->buf_size != RPK_RPMSG_BUF_SIZE) {
+		fprintf(stderr,
+			"rpk gen: no linux-rproc.dtsi: '%s' has rpk,buf-size %u, and Linux's "
+			"virtio_rpmsg_bus uses %u-byte buffers (larger ones are for rpmsg-kit "
+			"masters)\n",
+			node, g.ln->buf_size, RPK_RPMSG_BUF_SIZE);
+		return 0;
+	}
+	return gen_linux_dtsi(&g) ? 1 : 0;
 }

@@ -243,6 +243,15 @@ int cmd_vhost_user(int argc, char **argv)
 		fprintf(stderr, "rpk vhost-user: %s has no remote node '%s'\n", dt, node);
 		return 2;
 	}
+	if (a.ln->buf_size != RPK_RPMSG_BUF_SIZE) {
+		fprintf(
+		    stderr,
+		    "rpk vhost-user: node '%s' has rpk,buf-size %u, but the guest is Linux, whose "
+		    "virtio_rpmsg_bus uses %u-byte buffers: larger buffers are for links between "
+		    "rpmsg-kit peers\n",
+		    node, a.ln->buf_size, RPK_RPMSG_BUF_SIZE);
+		return 2;
+	}
 	if (a.dir && open_ttys(&a)) {
 		close_ttys(&a);
 		return 1;

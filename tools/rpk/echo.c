@@ -184,7 +184,7 @@ static int wait_bound(struct bind_wait *w, uint32_t timeout_ms)
 	return ok;
 }
 
-/* Message i: its index, then a pattern, in a size that walks 1..496. */
+/* Message i: its index, then a pattern, in a size that walks 1..max. */
 static size_t make_msg(uint8_t *buf, uint32_t i, uint32_t max)
 {
 	size_t len = 1 + (i * 37u) % max;
@@ -197,7 +197,8 @@ static size_t make_msg(uint8_t *buf, uint32_t i, uint32_t max)
 
 static uint32_t check_echoes(struct rpk_inbox *h, uint32_t count, uint32_t max)
 {
-	uint8_t out[RPK_RPMSG_MAX_PAYLOAD], in[RPK_RPMSG_MAX_PAYLOAD];
+	/* The largest payload a link's buffers may carry (rpk,buf-size). */
+	static uint8_t out[RPK_LAYOUT_MAX_BUF_SIZE], in[RPK_LAYOUT_MAX_BUF_SIZE];
 	uint32_t ok = 0;
 
 	for (uint32_t i = 0; i < count && !rpk_stop; i++) {
