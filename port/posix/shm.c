@@ -43,7 +43,9 @@ static int create(const char *name, const char *path, size_t size, gid_t group, 
 		  size_t errlen)
 {
 	mode_t mode = group == RPK_NO_GROUP ? 0600 : 0660;
-	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	/* Ours alone until it is the group's: a joiner that looks in between
+	 * (root opens anything) must not see group access with our group. */
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	const char *what;
 	int e;
 
