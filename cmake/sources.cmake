@@ -62,7 +62,8 @@ set(RPK_SERVICE_SOURCES
     host/chardev/fs.c
     host/chardev/counters.c
     host/chardev/msgqueue.c
-    host/tty/pty_bridge.c)
+    host/tty/pty_bridge.c
+    host/tty/tty_service.c)
 
 # The rpk command.
 set(RPK_TOOL_SOURCES

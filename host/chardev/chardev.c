@@ -217,3 +217,29 @@ void rpk_chardev_close(struct rpk_chardev *cd)
 	pthread_mutex_destroy(&cd->mu);
 	free(cd);
 }
+
+int rpk_chardev_link(struct rpk_chardev *cd, const char *name, const char *target)
+{
+	int free_slot = -1, rc = 0;
+
+	pthread_mutex_lock(&cd->mu);
+	for (int i = 0; i < CD_MAX_LINKS; i++) {
+		struct cd_link *l = &cd->links[i];
+
+		if (l->name[0] && !strcmp(l->name, name)) {
+			l->name[0] = 0; /* replaced or removed */
+			free_slot = i;
+		} else if (!l->name[0] && free_slot < 0) {
+			free_slot = i;
+		}
+	}
+	if (target && free_slot < 0)
+		rc = -RPK_ENOSPC;
+	else if (target) {
+		snprintf(cd->links[free_slot].target, sizeof(cd->links[free_slot].target), "%s",
+			 target);
+		snprintf(cd->links[free_slot].name, sizeof(cd->links[free_slot].name), "%s", name);
+	}
+	pthread_mutex_unlock(&cd->mu);
+	return rc;
+}

@@ -30,6 +30,11 @@ struct rpk_chardev_opts {
  */
 int rpk_chardev_open(struct rpk_chardev **out, struct rpk_node *n, const struct rpk_layout_node *ln,
 		     const struct rpk_chardev_opts *o, char *err, size_t errlen);
+/* Show a symbolic link name -> target in the directory (target NULL:
+ * remove it), as the ttys' ptys are shown. 0, or -RPK_ENOSPC when the
+ * directory holds as many links as it can. */
+int rpk_chardev_link(struct rpk_chardev *cd, const char *name, const char *target);
+
 /* Serve requests until rpk_chardev_stop(); returns 0 or -RPK_EIO. */
 int rpk_chardev_run(struct rpk_chardev *cd);
 /* End rpk_chardev_run() (async-signal-safe). */

@@ -30,6 +30,8 @@
 #define CD_INO_INTERRUPTS 3
 #define CD_INO_CTRL	  4
 #define CD_INO_LINKSTATS  5
+#define CD_INO_FIRST_LINK 6 /* symbolic links (rpk_chardev_link), up to CD_MAX_LINKS */
+#define CD_MAX_LINKS	  10
 #define CD_INO_FIRST_DEV  16 /* a device's file, and +1 its stats */
 
 enum cd_origin {
@@ -96,6 +98,11 @@ struct rpk_chardev {
 	int num_devs;
 	uint64_t next_ino;
 	uint64_t link_drops; /* messages for a device that was gone */
+	/* Symbolic links the service shows (the ttys' ptys), under mu. */
+	struct cd_link {
+		char name[32];
+		char target[128];
+	} links[CD_MAX_LINKS];
 	/* Readers a signal interrupted: the watcher answers them. */
 	int intr_fd; /* eventfd */
 	int stopping;

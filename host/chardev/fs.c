@@ -8,6 +8,7 @@
  *   interrupts           the channel's doorbells, "rx: N" / "tx: N" (seed 004)
  *   stats/link           the link's counters
  *   stats/<device>       each device's counters
+ *   ttyRPMSGn            symbolic links to the ttys' ptys (rpk_chardev_link)
  *
  * Every file is direct I/O and not seekable, so each read and each write is
  * one request (one message); nothing is cached (attribute and entry timeouts
@@ -47,6 +48,8 @@ static void fill_attr(struct rpk_chardev *cd, struct stat *st, uint64_t ino, int
 	st->st_nlink = dir ? 2 : 1;
 	if (dir)
 		st->st_mode = S_IFDIR | (cd->opts.group_set ? 0750 : 0700);
+	else if (ino >= CD_INO_FIRST_LINK && ino < CD_INO_FIRST_LINK + CD_MAX_LINKS)
+		st->st_mode = S_IFLNK | 0777; /* what it points at decides */
 	else if (ino == CD_INO_INTERRUPTS || ino == CD_INO_LINKSTATS ||
 		 (ino >= CD_INO_FIRST_DEV && ino % 2))
 		st->st_mode = S_IFREG | (cd->opts.group_set ? 0440 : 0400);
@@ -60,6 +63,12 @@ static int ino_exists(struct rpk_chardev *cd, uint64_t ino)
 	struct cd_dev *d;
 	int ok;
 
+	if (ino >= CD_INO_FIRST_LINK && ino < CD_INO_FIRST_LINK + CD_MAX_LINKS) {
+		pthread_mutex_lock(&cd->mu);
+		ok = cd->links[ino - CD_INO_FIRST_LINK].name[0] != 0;
+		pthread_mutex_unlock(&cd->mu);
+		return ok;
+	}
 	if (ino < CD_INO_FIRST_DEV)
 		return ino != CD_INO_CTRL || ctrl_visible(cd);
 	cd_expire_sessions(cd);
@@ -94,6 +103,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			return reply_entry(req, CD_INO_INTERRUPTS, 0);
 		if (!strcmp(name, CTRL_NAME) && ctrl_visible(cd))
 			return reply_entry(req, CD_INO_CTRL, 0);
+		pthread_mutex_lock(&cd->mu);
+		for (int i = 0; i < CD_MAX_LINKS && !ino; i++)
+			if (cd->links[i].name[0] && !strcmp(cd->links[i].name, name))
+				ino = CD_INO_FIRST_LINK + (uint64_t)i;
+		pthread_mutex_unlock(&cd->mu);
+		if (ino)
+			return reply_entry(req, ino, 0);
 	} else if (parent == CD_INO_STATS && !strcmp(name, "link")) {
 		return reply_entry(req, CD_INO_LINKSTATS, 0);
 	}
@@ -138,6 +154,9 @@ struct dirbuf {
 static void dir_add(fuse_req_t req, struct dirbuf *b, const char *name, uint64_t ino, int dir)
 {
 	struct stat st = {.st_ino = ino, .st_mode = dir ? S_IFDIR : S_IFREG};
+
+	if (ino >= CD_INO_FIRST_LINK && ino < CD_INO_FIRST_LINK + CD_MAX_LINKS)
+		st.st_mode = S_IFLNK;
 	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
 
 	if (b->len + need > b->cap) {
@@ -173,6 +192,9 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		dir_add(req, &b, "link", CD_INO_LINKSTATS, 0);
 	}
 	pthread_mutex_lock(&cd->mu);
+	for (int i = 0; ino == CD_INO_ROOT && i < CD_MAX_LINKS; i++)
+		if (cd->links[i].name[0])
+			dir_add(req, &b, cd->links[i].name, CD_INO_FIRST_LINK + (uint64_t)i, 0);
 	for (int i = 0; i < cd->num_devs; i++)
 		if (cd->devs[i]->listed)
 			dir_add(req, &b, cd->devs[i]->file,
@@ -184,6 +206,22 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	else
 		fuse_reply_buf(req, NULL, 0);
 	free(b.p);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rpk_chardev *cd = cd_of(req);
+	char target[sizeof(cd->links[0].target)] = "";
+
+	if (ino >= CD_INO_FIRST_LINK && ino < CD_INO_FIRST_LINK + CD_MAX_LINKS) {
+		pthread_mutex_lock(&cd->mu);
+		if (cd->links[ino - CD_INO_FIRST_LINK].name[0])
+			memcpy(target, cd->links[ino - CD_INO_FIRST_LINK].target, sizeof(target));
+		pthread_mutex_unlock(&cd->mu);
+	}
+	if (!target[0])
+		return (void)fuse_reply_err(req, ENOENT);
+	fuse_reply_readlink(req, target);
 }
 
 static void open_text(fuse_req_t req, struct cd_file *f, fuse_ino_t ino)
@@ -369,6 +407,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 const struct fuse_lowlevel_ops cd_fs_ops = {
     .lookup = op_lookup,
     .getattr = op_getattr,
+    .readlink = op_readlink,
     .setattr = op_setattr,
     .readdir = op_readdir,
     .open = op_open,

@@ -14,10 +14,11 @@
 
 int pty_bridge_open(struct pty_bridge *b, const char *link, char *err, size_t errlen)
 {
-	char target[64];
 	struct termios t;
 
 	memset(b, 0, sizeof(*b));
+	pthread_mutex_init(&b->mu, NULL);
+	b->wake_fd = -1;
 	b->slave = -1;
 	b->peer = RPK_ADDR_ANY;
 	b->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
@@ -45,12 +46,14 @@ int pty_bridge_open(struct pty_bridge *b, const char *link, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	snprintf(b->link, sizeof(b->link), "%s", link);
-	unlink(b->link); /* one a stopped bridge left behind */
 	/* Through our own descriptor: the very pty, whichever devpts instance
 	 * /dev/pts shows the opener (a container's, a chroot's). */
-	snprintf(target, sizeof(target), "/proc/%d/fd/%d", (int)getpid(), b->slave);
-	if (symlink(target, b->link)) {
+	snprintf(b->target, sizeof(b->target), "/proc/%d/fd/%d", (int)getpid(), b->slave);
+	if (!link)
+		return 0;
+	snprintf(b->link, sizeof(b->link), "%s", link);
+	unlink(b->link); /* one a stopped bridge left behind */
+	if (symlink(b->target, b->link)) {
 		snprintf(err, errlen, "%s: cannot link it to %s: %s", b->link, b->slave_path,
 			 strerror(errno));
 		b->link[0] = 0;
@@ -74,19 +77,29 @@ void pty_bridge_close(struct pty_bridge *b)
 	b->q = NULL;
 	b->master = b->slave = -1;
 	b->link[0] = 0;
+	pthread_mutex_destroy(&b->mu);
 }
 
-void pty_bridge_bind(struct pty_bridge *b, struct rpk_ept *ept)
+void pty_bridge_set_wake(struct pty_bridge *b, int fd)
 {
+	b->wake_fd = fd;
+}
+
+void pty_bridge_bind(struct pty_bridge *b, struct rpk_ept *ept, uint32_t peer)
+{
+	pthread_mutex_lock(&b->mu);
 	b->ept = ept;
-	b->peer = RPK_ADDR_ANY;
+	b->peer = peer;
+	pthread_mutex_unlock(&b->mu);
 }
 
 void pty_bridge_unbind(struct pty_bridge *b)
 {
+	pthread_mutex_lock(&b->mu);
 	b->ept = NULL;
 	b->peer = RPK_ADDR_ANY;
 	b->out_len = 0; /* the channel it was read for is gone */
+	pthread_mutex_unlock(&b->mu);
 }
 
 /* Hand the queue to the pty's reader, as much as it takes now. */
@@ -112,6 +125,7 @@ int pty_bridge_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, voi
 	const uint8_t *p = data;
 
 	(void)ept;
+	pthread_mutex_lock(&b->mu);
 	b->peer = src; /* rpmsg_tty never says its address but by speaking */
 	flush_queue(b);
 	if (!b->q_len) { /* straight through when the reader keeps up */
@@ -130,11 +144,20 @@ int pty_bridge_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, voi
 	for (size_t i = 0; i < len; i++)
 		b->q[(b->q_head + b->q_len + i) % PTY_BRIDGE_QUEUE] = p[i];
 	b->q_len += len;
+	if (len && b->wake_fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(b->wake_fd, &one, sizeof(one)) < 0) {
+			/* a full counter: the pump is awake anyway */
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
 	return 0;
 }
 
-void pty_bridge_pollfd(const struct pty_bridge *b, struct pollfd *p)
+void pty_bridge_pollfd(struct pty_bridge *b, struct pollfd *p)
 {
+	pthread_mutex_lock(&b->mu);
 	p->fd = b->master;
 	p->events = 0;
 	/* Read only what we can send: the rest waits in the pty, whose
@@ -143,10 +166,14 @@ void pty_bridge_pollfd(const struct pty_bridge *b, struct pollfd *p)
 		p->events |= POLLIN;
 	if (b->q_len)
 		p->events |= POLLOUT;
+	pthread_mutex_unlock(&b->mu);
 }
 
-void pty_bridge_pump(struct pty_bridge *b)
+int pty_bridge_pump(struct pty_bridge *b)
 {
+	int waiting = 0;
+
+	pthread_mutex_lock(&b->mu);
 	flush_queue(b);
 	while (b->ept && b->peer != RPK_ADDR_ANY) {
 		int rc;
@@ -155,16 +182,20 @@ void pty_bridge_pump(struct pty_bridge *b)
 			ssize_t n = read(b->master, b->out, sizeof(b->out));
 
 			if (n <= 0)
-				return; /* nothing there (EAGAIN) */
+				break; /* nothing there (EAGAIN) */
 			b->out_len = (size_t)n;
 		}
 		rc = rpk_sendto(b->ept, b->peer, b->out, b->out_len, RPK_NO_WAIT);
-		if (rc == -RPK_EAGAIN)
-			return; /* no buffer free: again when the peer gives one back */
+		if (rc == -RPK_EAGAIN) {
+			waiting = 1; /* no buffer free: again when the peer gives one back */
+			break;
+		}
 		if (!rc)
 			b->to_peer += b->out_len;
 		else
 			b->dropped += b->out_len; /* refused for good: the link is going down */
 		b->out_len = 0;
 	}
+	pthread_mutex_unlock(&b->mu);
+	return waiting;
 }

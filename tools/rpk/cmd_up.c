@@ -15,6 +15,7 @@
 
 #include "chardev/chardev.h"
 #include "netdev/netdev.h"
+#include "tty/tty_service.h"
 #include "rpk_tool.h"
 
 struct up_opts {
@@ -103,6 +104,12 @@ static int start_link(struct rpk_node *n, const struct up_opts *o)
 	return rc;
 }
 
+/* A tty's pty, shown in the service's directory. */
+static int publish_tty(void *ctx, const char *name, const char *target)
+{
+	return rpk_chardev_link(ctx, name, target);
+}
+
 static int up_node(void *arg)
 {
 	const struct up_opts *o = arg;
@@ -114,6 +121,7 @@ static int up_node(void *arg)
 				      .group = o->group};
 	struct rpk_chardev_opts co = {0};
 	struct rpk_chardev *cd = NULL;
+	struct rpk_tty_service *ttys = NULL;
 	struct rpk_netdev *nets[RPK_LAYOUT_MAX_DEVICES] = {0};
 	int num_nets = 0;
 	struct rpk_node *n;
@@ -129,8 +137,16 @@ static int up_node(void *arg)
 	else
 		service_dir(dir, sizeof(dir), o->instance, o->node);
 	co.dir = dir;
+	/* A master's ttys come with the peer's announcements. */
+	if (rpk_tty_service_new(&ttys)) {
+		fprintf(stderr, "rpk up: out of memory\n");
+		return 1;
+	}
+	nopts.ns_bind = rpk_tty_ns_bind;
+	nopts.ns_priv = ttys;
 	if (rpk_node_open(&n, o->lay, o->node, &nopts, err, sizeof(err))) {
 		rpk_print_escaped(stderr, err);
+		rpk_tty_service_close(ttys);
 		return 1;
 	}
 	stop_interrupts(n);
@@ -151,6 +167,11 @@ static int up_node(void *arg)
 		else
 			num_nets++;
 	}
+	/* rpmsg-tty channels (Linux's rpmsg_tty): a pty each. */
+	if (!rc && rpk_tty_service_start(ttys, n, ln, publish_tty, cd, err, sizeof(err))) {
+		rpk_print_escaped(stderr, err);
+		rc = -RPK_EIO;
+	}
 	if (!rc) {
 		stop_also(stop_service, cd);
 		printf("rpk up: %s ready: link %s, devices in %s", o->node,
@@ -166,6 +187,7 @@ static int up_node(void *arg)
 	}
 	for (int i = 0; i < num_nets; i++)
 		rpk_netdev_close(nets[i]);
+	rpk_tty_service_close(ttys);
 	rpk_chardev_close(cd);
 	stop_interrupts_forget(n);
 	rpk_node_close(n);

@@ -75,7 +75,7 @@ static void link_up(struct rpk_rpmsg *dev, void *arg)
 			    rpk_ept_create(dev, &a->services[i], a->ln->services[i], RPK_ADDR_ANY,
 					   RPK_ADDR_ANY, pty_bridge_rx, &a->tty[i]) == 0;
 			if (a->alive[i])
-				pty_bridge_bind(&a->tty[i], &a->services[i]);
+				pty_bridge_bind(&a->tty[i], &a->services[i], RPK_ADDR_ANY);
 		} else {
 			a->alive[i] = rpk_ept_create(dev, &a->services[i], a->ln->services[i],
 						     RPK_ADDR_ANY, RPK_ADDR_ANY, echo, a) == 0;
