@@ -201,10 +201,10 @@ static int holder_of(const void *fdt, int node, const struct rpk_dtb_rsc *t, int
 static int check_place(const void *fdt, int node, int index, const struct rpk_dtb_region *r,
 		       const struct rpk_dtb_rsc *t, struct rpk_dtb_result *res)
 {
-	uint64_t offset = t->addr - r->base;
+	uint64_t offset = t->addr - r->base, room = t->size;
 	uint32_t trace_size;
 	int len;
-	const fdt32_t *trace;
+	const fdt32_t *trace, *given;
 
 	/* A link node's rsc-table entry is where the layout looks for the
 	 * properties: by name, or the first entry without names. */
@@ -227,9 +227,16 @@ static int check_place(const void *fdt, int node, int index, const struct rpk_dt
 		return fail(res, -RPK_EINVAL,
 			    "the table's offset in its region is not a multiple of 4 (the "
 			    "binding requires it)");
+	/* Room the devicetree already gives the table (the seeds: 0x1000) stays,
+	 * if the table fits it and it still fits the region: what follows (the
+	 * trace buffer) keeps its place. */
+	given = fdt_getprop(fdt, r->node, "rpk,rsc-size", &len);
+	if (given && len == 4 && fdt32_to_cpu(*given) >= t->size &&
+	    offset + fdt32_to_cpu(*given) <= r->size)
+		room = fdt32_to_cpu(*given);
 	trace = fdt_getprop(fdt, r->node, "rpk,trace-size", &len);
 	if (trace && len == 4) {
-		uint64_t at = (offset + t->size + TRACE_ALIGN - 1) & ~(uint64_t)(TRACE_ALIGN - 1);
+		uint64_t at = (offset + room + TRACE_ALIGN - 1) & ~(uint64_t)(TRACE_ALIGN - 1);
 
 		trace_size = fdt32_to_cpu(*trace);
 		if (at + trace_size > r->size)
@@ -238,7 +245,7 @@ static int check_place(const void *fdt, int node, int index, const struct rpk_dt
 				    "and would no longer fit in the region");
 	}
 	res->rsc_offset = (uint32_t)offset;
-	res->rsc_size = (uint32_t)t->size;
+	res->rsc_size = (uint32_t)room;
 	return 0;
 }
 

@@ -104,11 +104,17 @@ roundtrip() {
 	cmp -s "$out/inplace.dtb" "$out/patched.dtb" || fail "patching twice changed the blob"
 
 	# The table moved in the firmware: the patch follows it, the seeds'
-	# devicetree no longer matches it, the patched one does.
+	# devicetree no longer matches it, the patched one does. The room the
+	# seeds give the table (rpk,rsc-size 0x1000) still fits: it stays.
 	gen_fw moved 0x200c6800
 	expect 0 "rpk,rsc-offset = <0x800>" -- \
 		"$rpk" dtb patch --firmware "$out/moved.elf" "$out/seed.dtb" "$out/moved.dtb"
-	props "$out/moved.dtb" "$rsc" "800 58"
+	props "$out/moved.dtb" "$rsc" "800 1000"
+	# Too little room for the table: it becomes the table's size.
+	cp "$out/seed.dtb" "$out/tight.dtb" && fdtput -t x "$out/tight.dtb" "$rsc" rpk,rsc-size 40
+	expect 0 "rpk,rsc-size = <0x58>" -- \
+		"$rpk" dtb patch --firmware "$out/gen.elf" "$out/tight.dtb" "$out/tight2.dtb"
+	props "$out/tight2.dtb" "$rsc" "3b8 58"
 	expect 1 'mismatch: table address: firmware 0x200c6800, devicetree 0x200c63b8' -- \
 		"$rpk" rsc check "$out/moved.elf" --dt "$seed" --node remote
 	expect 0 'agree' -- "$rpk" rsc check "$out/moved.elf" --dt "$out/moved.dtb" --node remote
@@ -136,7 +142,7 @@ roundtrip() {
 		sh -c "dtc -q -I dts -O dtb -o '$out/linux.dtb' '$out/gen/linux-rproc.dtsi' &&
 			fdtput -d '$out/linux.dtb' '$rsc' rpk,rsc-offset &&
 			'$rpk' dtb patch --firmware '$out/gen.elf' --node rproc '$out/linux.dtb' '$out/linux.dtb'"
-	props "$out/linux.dtb" "$rsc" "3b8 58"
+	props "$out/linux.dtb" "$rsc" "3b8 1000" # rpk gen's room for the table stays
 
 	# One-cell addresses, another link (tests/unit/dts/valid.dts: 0x80000000 + 0x100).
 	dtc -q -I dts -O dtb -o "$out/valid.dtb" "$root/tests/unit/dts/valid.dts"
