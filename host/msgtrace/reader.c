@@ -60,6 +60,7 @@ int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const cha
 {
 	struct rpk_msgtrace *t;
 	gid_t gid = RPK_NO_GROUP;
+	uint32_t magic;
 	char name[160];
 	int rc;
 
@@ -84,12 +85,13 @@ int rpk_msgtrace_open(struct rpk_msgtrace **out, const char *instance, const cha
 	}
 	t->pg = t->shm.va;
 	/* A node that just created its page writes the magic last. */
-	for (int tries = 0;
-	     tries < SETUP_WAIT_MS && !__atomic_load_n(&t->pg->magic, __ATOMIC_ACQUIRE); tries++)
+	magic = __atomic_load_n(&t->pg->magic, __ATOMIC_ACQUIRE);
+	for (int tries = 0; !magic && tries < SETUP_WAIT_MS; tries++) {
 		nanosleep(&(struct timespec){0, 1000000L}, NULL);
-	if (__atomic_load_n(&t->pg->magic, __ATOMIC_ACQUIRE) != MSGTRACE_MAGIC ||
-	    t->pg->version != MSGTRACE_VERSION || t->pg->slots != MSGTRACE_SLOTS ||
-	    t->pg->slot_size != MSGTRACE_SLOT_SIZE) {
+		magic = __atomic_load_n(&t->pg->magic, __ATOMIC_ACQUIRE);
+	}
+	if (magic != MSGTRACE_MAGIC || t->pg->version != MSGTRACE_VERSION ||
+	    t->pg->slots != MSGTRACE_SLOTS || t->pg->slot_size != MSGTRACE_SLOT_SIZE) {
 		snprintf(err, errlen, "/dev/shm%s is not a message trace this rpk reads", name);
 		rpk_msgtrace_close(t);
 		return -RPK_EIO;
@@ -149,7 +151,7 @@ int rpk_msgtrace_next(struct rpk_msgtrace *t, struct rpk_traced_msg *msg, void *
 	if (msgtrace_take(t->pg->slot, MSGTRACE_SLOTS, head, &t->next, copy, &skipped)) {
 		msg->seq = t->next - 1;
 		msg->time_ns = copy->time_ns;
-		msg->dir = copy->dir == RPK_TAP_RX ? RPK_TAP_RX : RPK_TAP_TX;
+		msg->dir = (enum rpk_tap_dir)copy->dir; /* checked by msgtrace_take */
 		msg->src = copy->src;
 		msg->dst = copy->dst;
 		msg->reserved = copy->reserved;

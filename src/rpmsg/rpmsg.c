@@ -165,19 +165,13 @@ void rpk_rpmsg_set_tap(struct rpk_rpmsg *dev, rpk_tap_cb cb, void *ctx)
 	__atomic_store_n(&dev->tap, cb, __ATOMIC_RELEASE);
 }
 
-static void tap(struct rpk_rpmsg *dev, struct rpk_tap_msg *m)
+/* The callers load the tap once (acquire: it publishes tap_ctx) and come
+ * here, out of their way, only when it is set. */
+static void tap_rx(struct rpk_rpmsg *dev, rpk_tap_cb cb, struct rpk_rpmsg_hdr *hdr, uint32_t src,
+		   uint32_t dst, uint16_t len)
 {
-	rpk_tap_cb cb = __atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE);
-
-	if (cb) /* cleared since the caller looked */
-		cb(dev->tap_ctx, m);
-}
-
-/* src, dst and len as dispatch read and checked them; the rest is read
- * once here, for the trace alone. */
-static void tap_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t src, uint32_t dst,
-		   uint16_t len)
-{
+	/* src, dst and len as dispatch read and checked them; the rest is
+	 * read once here, for the trace alone. */
 	struct rpk_tap_msg m = {.src = src,
 				.dst = dst,
 				.reserved = read_once32(&hdr->reserved),
@@ -186,16 +180,16 @@ static void tap_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t sr
 				.data = hdr + 1,
 				.dir = RPK_TAP_RX};
 
-	tap(dev, &m);
+	cb(dev->tap_ctx, &m);
 }
 
-static void tap_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t src, uint32_t dst,
-		   size_t len)
+static void tap_tx(struct rpk_rpmsg *dev, rpk_tap_cb cb, struct rpk_rpmsg_hdr *hdr, uint32_t src,
+		   uint32_t dst, size_t len)
 {
 	struct rpk_tap_msg m = {
 	    .src = src, .dst = dst, .len = (uint16_t)len, .data = hdr + 1, .dir = RPK_TAP_TX};
 
-	tap(dev, &m);
+	cb(dev->tap_ctx, &m);
 }
 
 /* ---- receive ---- */
@@ -208,6 +202,7 @@ static void tap_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t sr
 static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t len)
 {
 	struct rpk_ept *ept;
+	rpk_tap_cb tap;
 	uint32_t src, dst;
 	uint16_t msg_len;
 
@@ -223,8 +218,9 @@ static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t 
 		dev->stats.rx_bad_len++;
 		return;
 	}
-	if (__atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE))
-		tap_rx(dev, hdr, src, dst, msg_len);
+	tap = __atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE);
+	if (tap)
+		tap_rx(dev, tap, hdr, src, dst, msg_len);
 
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	ept = rpk_ept_lookup_locked(dev, dst);
@@ -480,6 +476,7 @@ static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t
 		      uint32_t dst, size_t len)
 {
 	uint32_t total = RPK_RPMSG_HDR_SIZE + (uint32_t)len;
+	rpk_tap_cb tap;
 	int err;
 
 	hdr->src = src;
@@ -488,8 +485,9 @@ static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t
 	hdr->len = (uint16_t)len;
 	hdr->flags = 0;
 	/* Before the peer can see it: its answer is traced after the question. */
-	if (__atomic_load_n(&dev->tap, __ATOMIC_RELAXED))
-		tap_tx(dev, hdr, src, dst, len);
+	tap = __atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE);
+	if (tap)
+		tap_tx(dev, tap, hdr, src, dst, len);
 	err = dev->ops->post_tx(dev, head, hdr, total);
 	if (err)
 		return err;
