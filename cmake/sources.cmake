@@ -21,7 +21,8 @@ set(RPK_CORE_SOURCES
     src/rproc/rsc_table.c
     src/rproc/rsc_swap.c
     src/rproc/elf.c
-    src/rproc/trace.c)
+    src/rproc/trace.c
+    src/link/link_header.c)
 
 # The resource table's place written into a devicetree (rpk dtb patch), for
 # boot loaders too: freestanding like the core, but it needs libfdt, which the
@@ -44,6 +45,7 @@ set(RPK_HOST_SOURCES
     host/node/attach.c
     host/node/boot.c
     host/node/serve.c
+    host/node/link.c
     host/node/watch.c
     host/node/run.c
     host/node/inbox.c

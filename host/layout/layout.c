@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <rpk/errno.h>
+#include <rpk/link_header.h>
 #include <rpk/virtio.h>
 
 #include <rpk/layout.h>
@@ -190,6 +191,34 @@ static int stringlist_index(const struct ctx *c, int off, const char *prop, cons
 	return idx;
 }
 
+/*
+ * A static link's "link" region: its header, then the table the header
+ * holds, at the places <rpk/link_header.h> fixes. The region carries no
+ * rpk,rsc-offset: nobody chooses where the table goes.
+ */
+static void take_link_region(struct ctx *c, int reg)
+{
+	struct rpk_region *r;
+
+	if (reg < 0)
+		return;
+	r = &c->lay->regions[reg];
+	if (r->has_rsc && r->rsc_offset != RPK_LINK_TABLE_OFFSET) {
+		report(c, r->path,
+		       "a \"link\" region holds a static link's header: it takes no "
+		       "'rpk,rsc-offset'");
+		return;
+	}
+	if (r->size < RPK_LINK_HEADER_BYTES) {
+		report(c, r->path, "a link region needs at least 0x%x bytes for its header",
+		       RPK_LINK_HEADER_BYTES);
+		return;
+	}
+	r->has_rsc = 1;
+	r->rsc_offset = RPK_LINK_TABLE_OFFSET;
+	r->rsc_size = RPK_LINK_TABLE_SIZE;
+}
+
 /* memory-region = <&rsc>, <&vring0>, <&vring1>, <&buffer>, optionally named. */
 static void read_link_regions(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
 {
@@ -210,8 +239,11 @@ static void read_link_regions(struct ctx *c, int off, const char *path, struct r
 		       "buffer");
 		return;
 	}
+	/* A static link names a "link" region where the table would be. */
+	n->static_link = has_names && stringlist_index(c, off, "memory-region-names", "link") >= 0;
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
-		int idx = has_names ? stringlist_index(c, off, "memory-region-names", names[k]) : k;
+		const char *name = k == RPK_REG_RSC && n->static_link ? "link" : names[k];
+		int idx = has_names ? stringlist_index(c, off, "memory-region-names", name) : k;
 		uint32_t ph;
 
 		if (idx < 0) {
@@ -233,9 +265,15 @@ static void read_link_regions(struct ctx *c, int off, const char *path, struct r
 			report(c, path,
 			       "memory-region \"%s\" does not point to a reserved-memory "
 			       "region",
-			       names[k]);
+			       name);
 	}
-	if (n->region[RPK_REG_RSC] >= 0 && !c->lay->regions[n->region[RPK_REG_RSC]].has_rsc)
+	if (n->static_link && stringlist_index(c, off, "memory-region-names", "rsc-table") >= 0)
+		report(c, path,
+		       "'memory-region-names' names both a \"link\" and a \"rsc-table\": a "
+		       "link is static (no resource table) or not");
+	if (n->static_link)
+		take_link_region(c, n->region[RPK_REG_RSC]);
+	else if (n->region[RPK_REG_RSC] >= 0 && !c->lay->regions[n->region[RPK_REG_RSC]].has_rsc)
 		report(c, c->lay->regions[n->region[RPK_REG_RSC]].path,
 		       "missing property 'rpk,rsc-offset' (used as rsc-table by %s)", path);
 	for (int a = 0; a < RPK_REG_COUNT; a++)
@@ -603,14 +641,52 @@ static void add_link(struct ctx *c, int off)
 
 	read_buf_size(c, off, path, n);
 	/* The remote lays out the rings; the master may learn them from the table. */
+	if (n->static_link && n->firmware >= 0)
+		report(c, path,
+		       "a static link has no remoteproc to boot a firmware: drop "
+		       "'rpk,firmware-region' or name a \"rsc-table\"");
 	if (get_u32(c, off, "rpk,vring-num", &n->vring_num) ||
 	    get_u32(c, off, "rpk,vring-align", &n->vring_align)) {
 		n->vring_num = n->vring_align = 0;
-		if (n->role == RPK_ROLE_REMOTE)
+		if (n->static_link)
+			report(c, path,
+			       "missing property 'rpk,vring-num' or 'rpk,vring-align' (both "
+			       "sides of a static link give them)");
+		else if (n->role == RPK_ROLE_REMOTE)
 			report(c, path, "missing property 'rpk,vring-num' or 'rpk,vring-align'");
 		return;
 	}
 	check_link_rings(c, path, n);
+}
+
+static uint32_t fnv1a(uint32_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8) {
+		h ^= (uint8_t)v;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+uint32_t rpk_layout_link_hash(const struct rpk_layout *lay, const struct rpk_layout_node *n)
+{
+	/* The doorbells as the master names them: the same pair from either side. */
+	uint32_t master_tx = n->role == RPK_ROLE_MASTER ? n->tx_chan : n->rx_chan;
+	uint32_t remote_tx = n->role == RPK_ROLE_MASTER ? n->rx_chan : n->tx_chan;
+	uint32_t h = 2166136261u;
+
+	h = fnv1a(h, RPK_LINK_VERSION);
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		const struct rpk_region *r = n->region[k] >= 0 ? &lay->regions[n->region[k]] : NULL;
+
+		h = fnv1a(h, r ? r->da : ~0ull);
+		h = fnv1a(h, r ? r->size : 0);
+	}
+	h = fnv1a(h, n->mailbox >= 0 ? lay->regions[n->mailbox].da : ~0ull);
+	h = fnv1a(h, ((uint64_t)master_tx << 32) | remote_tx);
+	h = fnv1a(h, ((uint64_t)n->vring_num << 32) | n->vring_align);
+	h = fnv1a(h, n->buf_size);
+	return h;
 }
 
 int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, char *err,

@@ -69,7 +69,10 @@ int node_attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 	}
 	n->peer_session = s;
 	n->bell_seen = rpk_bell_session(n->port.rx);
-	rc = node_table_vdev(n, copy, "resource table", &v, &num, &align, err, errlen);
+	rc = n->ln->static_link ? node_check_link_header(n, err, errlen) : 0;
+	if (!rc)
+		rc = node_table_vdev(n, copy, n->ln->static_link ? "link header" : "resource table",
+				     &v, &num, &align, err, errlen);
 	if (rc)
 		goto out;
 	if (n->have_device && (num != n->num || align != n->align)) {

@@ -85,6 +85,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		return -RPK_ENOMEM;
 	n->lay = lay;
 	n->ln = ln;
+	n->link_hash = rpk_layout_link_hash(lay, ln);
 	pthread_mutexattr_t ma;
 
 	/* Recursive: unbind callbacks run under it and may ask for counts. */

@@ -55,6 +55,9 @@ struct rpk_node {
 	struct rpk_service services[NUM_SERVICES];
 	struct rpk_fw_rsc_vdev *vdev; /* in shared memory */
 	uint32_t num, align;	      /* vring entries and alignment */
+	uint32_t link_hash;	      /* rpk_layout_link_hash of our side */
+	uint32_t refused_hash;	      /* remote: a master's hash we refused (logged once) */
+	int refused;		      /* remote: the master's devicetree is not ours */
 	struct rpk_trace trace;	      /* remote: its log, if the layout has one */
 	pthread_mutex_t trace_mu;
 	int have_device;
@@ -129,6 +132,12 @@ int node_table_vdev(struct rpk_node *n, const uint8_t *copy, const char *what,
 		    size_t errlen);
 int node_take_installed_table(struct rpk_node *n, char *err, size_t errlen);
 int node_table_laid_out_anew(struct rpk_node *n);
+
+/* link.c: a static link's header (include/rpk/link_header.h) */
+void node_publish_link_header(struct rpk_node *n);
+int node_check_link_header(struct rpk_node *n, char *err, size_t errlen);
+int node_master_refused(struct rpk_node *n);
+int node_refusal(struct rpk_node *n, char *err, size_t errlen);
 
 /* attach.c */
 int node_table_ready(struct rpk_node *n, uint32_t *session);

@@ -29,6 +29,9 @@ int node_master_ready(struct rpk_node *n, uint32_t *session)
 	uint8_t st = node_vdev_status(n);
 
 	*session = rpk_bell_session(n->port.rx);
+	if (n->ln->static_link && node_master_refused(n))
+		return n->refused = 1; /* said; a start gives up, a running link waits */
+	n->refused = 0;
 	if (!(st & RPK_VIRTIO_STATUS_DRIVER_OK)) {
 		n->saw_reset = 1;
 		return 0;
@@ -54,6 +57,9 @@ int node_master_ready(struct rpk_node *n, uint32_t *session)
 int node_remote_link_up(struct rpk_node *n, uint32_t s)
 {
 	uint32_t features;
+
+	if (n->refused)
+		return -RPK_EPROTO;
 
 	n->peer_session = s;
 	n->bell_seen = rpk_bell_session(n->port.rx);
@@ -95,6 +101,8 @@ int node_start_remote(struct rpk_node *n, uint32_t timeout_ms, char *err, size_t
 	else if (rc)
 		snprintf(err, errlen, "%s: no master set DRIVER_OK within %u ms\n", n->ln->path,
 			 timeout_ms);
+	else if (n->refused)
+		rc = node_refusal(n, err, errlen);
 	else
 		rc = node_remote_link_up(n, s);
 	pthread_mutex_unlock(&n->life);

@@ -112,6 +112,8 @@ int node_publish_table(struct rpk_node *n, char *err, size_t errlen)
 		free(tbl);
 		return size;
 	}
+	if (n->ln->static_link)
+		node_publish_link_header(n);
 	rpk_rsc_publish(shared, rr->rsc_size, tbl, (size_t)size, &n->port.port);
 	/* Our private copy gives the vdev's place; the shared one is the
 	 * master's to scribble on by now. */
@@ -164,6 +166,12 @@ int node_take_installed_table(struct rpk_node *n, char *err, size_t errlen)
 
 	if (!copy)
 		return -RPK_ENOMEM;
+	if (n->ln->static_link) {
+		snprintf(err, errlen,
+			 "%s: a static link's remote starts by itself: no master boots it\n",
+			 n->ln->path);
+		goto out;
+	}
 	if (!rpk_rsc_is_published(node_rsc_shared(n), &n->port.port)) {
 		snprintf(err, errlen, "%s: booted, but no table is installed at 0x%llx\n", rr->path,
 			 (unsigned long long)(rr->da + rr->rsc_offset));

@@ -62,6 +62,8 @@ struct rpk_layout_channel {
 	int num_eth;
 };
 
+/* RPK_REG_RSC is the region of the resource table, or of a static link's
+ * header (the region named "link": <rpk/link_header.h>). */
 enum rpk_region_role { RPK_REG_RSC, RPK_REG_VRING0, RPK_REG_VRING1, RPK_REG_BUFFER, RPK_REG_COUNT };
 
 struct rpk_layout_node {
@@ -82,6 +84,10 @@ struct rpk_layout_node {
 	/* rpk,cached: this side sees the shared memory through a write-back
 	 * data cache (on the host: the simulated one). */
 	int cached;
+	/* A static link (its regions name a "link" instead of a "rsc-table"):
+	 * no remoteproc, both sides take the layout from the devicetree and
+	 * meet in a link header (docs/static-links.md). */
+	int static_link;
 	char services[RPK_LAYOUT_MAX_SERVICES][RPK_NAME_SIZE];
 	int num_services;
 	struct rpk_layout_channel channel;
@@ -109,6 +115,14 @@ const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, cons
 uint64_t rpk_layout_pool_size(uint32_t num);
 /* The same for buffers of buf_size bytes (rpk_layout_node.buf_size). */
 uint64_t rpk_layout_pool_size_of(uint32_t num, uint32_t buf_size);
+
+/*
+ * What both sides of n's link must agree on, hashed (32-bit FNV-1a): its
+ * regions' places and sizes, rings, buffers and doorbells, the same number
+ * from either side's node of one devicetree. A static link's two sides
+ * compare it, so sides built from different devicetrees refuse each other.
+ */
+uint32_t rpk_layout_link_hash(const struct rpk_layout *lay, const struct rpk_layout_node *n);
 
 /* The largest rpk,buf-size: 64 KiB, a 16-bit payload length and its header. */
 #define RPK_LAYOUT_MAX_BUF_SIZE 65536u

@@ -26,7 +26,7 @@ fail() {
 cmake --install "$build" --prefix "$prefix" >"$out/install.log" 2>&1 || { cat "$out/install.log"; exit 1; }
 
 # Exactly the public headers.
-want="elf.h errno.h layout.h mem.h msgtrace.h node.h observe.h port.h rpmsg.h rsc_table.h trace.h version.h virtio.h"
+want="elf.h errno.h layout.h link_header.h mem.h msgtrace.h node.h observe.h port.h rpmsg.h rsc_table.h trace.h version.h virtio.h"
 got=$(cd "$prefix/include" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')
 [ "$got" = "$(for h in $want; do echo "rpk/$h"; done | sort | tr '\n' ' ')" ] ||
 	fail "installed headers: $got"

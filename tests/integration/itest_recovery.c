@@ -6,7 +6,9 @@
  *
  * The crashing remote is the real `rpk run` echo remote, killed with SIGKILL
  * at random points in the middle of a burst (RPK_CRASH_CYCLES times, default
- * 100; RPK_CRASH_SEED fixes the random sequence).
+ * 100; RPK_CRASH_SEED fixes the random sequence). RPK_RECOVERY_DT names the
+ * link's devicetree in tests/integration (default link16.dts; static16.dts
+ * runs it all on a static link).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -49,6 +51,13 @@ static unsigned env_u(const char *name, unsigned dflt)
 	return v && *v ? (unsigned)strtoul(v, NULL, 0) : dflt;
 }
 
+static const char *link_dts(void)
+{
+	const char *v = getenv("RPK_RECOVERY_DT");
+
+	return v && *v ? v : "link16.dts";
+}
+
 /* The real echo remote, as a user would run it. */
 static pid_t spawn_remote(struct link *l)
 {
@@ -84,7 +93,7 @@ static void link_up(struct link *l, int threaded)
 	char err[4096];
 
 	memset(l, 0, sizeof(*l));
-	snprintf(l->dts, sizeof(l->dts), "%s/integration/link16.dts", RPK_TEST_DATA);
+	snprintf(l->dts, sizeof(l->dts), "%s/integration/%s", RPK_TEST_DATA, link_dts());
 	if (rpk_layout_load(l->dts, &l->lay, err, sizeof(err)))
 		fail_msg("%s", err);
 	snprintf(l->instance, sizeof(l->instance), "recovery-%d-%u", (int)getpid(), seq++);
@@ -426,7 +435,7 @@ static void test_detach_and_reattach(void **state)
 	uint8_t in[16];
 
 	(void)state;
-	twonode_up(&t, "link16.dts", &ops, on_announce, &b);
+	twonode_up(&t, link_dts(), &ops, on_announce, &b);
 	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(&b) < 1; ms++)
 		usleep(1000);
 	assert_int_equal(announcements(&b), 1);

@@ -254,6 +254,42 @@ static void test_seed_example(void **state)
 	assert_null(rpk_layout_find(&lay, "/master")); /* a name, not a path */
 }
 
+/* Both sides of a static link hash the same (both give every field); any
+ * change of what they must agree on (rings, buffers, a doorbell) changes it. */
+static void test_link_hash(void **state)
+{
+	const struct rpk_layout_node *m, *r;
+	uint32_t base;
+
+	(void)state;
+	assert_int_equal(
+	    rpk_layout_load(RPK_TEST_DATA "/integration/static16.dts", &lay, err, sizeof(err)), 0);
+	m = rpk_layout_find(&lay, "master");
+	r = rpk_layout_find(&lay, "remote");
+	assert_true(m->static_link && r->static_link);
+	base = rpk_layout_link_hash(&lay, m);
+	assert_int_equal(rpk_layout_link_hash(&lay, r), base);
+
+	assert_int_equal(rpk_layout_load(SEED_DTS, &lay2, err, sizeof(err)), 0);
+	assert_false(rpk_layout_find(&lay2, "master")->static_link);
+	assert_int_not_equal(rpk_layout_link_hash(&lay2, rpk_layout_find(&lay2, "remote")), base);
+
+	/* Edited copies of the static link's nodes: each field shifts the hash. */
+	struct rpk_layout_node edit = *m;
+
+	edit.vring_num = 8;
+	assert_int_not_equal(rpk_layout_link_hash(&lay, &edit), base);
+	edit = *m;
+	edit.buf_size = 1024;
+	assert_int_not_equal(rpk_layout_link_hash(&lay, &edit), base);
+	edit = *m;
+	edit.tx_chan = 2;
+	assert_int_not_equal(rpk_layout_link_hash(&lay, &edit), base);
+	edit = *r;
+	edit.role = RPK_ROLE_MASTER; /* the doorbells read the other way round */
+	assert_int_not_equal(rpk_layout_link_hash(&lay, &edit), base);
+}
+
 /* Seed 004's channel properties become the devices rpk up makes; a link
  * without them has none. */
 static void test_channel_devices(void **state)
@@ -767,6 +803,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_example),
+	    cmocka_unit_test(test_link_hash),
 	    cmocka_unit_test(test_channel_devices),
 	    cmocka_unit_test(test_valid_fixture),
 	    cmocka_unit_test(test_valid_64bit_cells),

@@ -326,6 +326,14 @@ int cmd_gen(int argc, char **argv)
 		fprintf(stderr, "rpk gen: %s has no remote node '%s'\n", argv[optind], node);
 		return 2;
 	}
+	if (g.ln->static_link) {
+		fprintf(stderr,
+			"rpk gen: '%s' is a side of a static link: it has no resource table and "
+			"no remoteproc to describe (its layout is the devicetree itself, "
+			"docs/static-links.md)\n",
+			node);
+		return 2;
+	}
 	if (ring_alignment(&g))
 		return 1;
 	if (gen_rsc_header(&g) || gen_rsc_source(&g) || gen_zephyr_overlay(&g) ||

@@ -243,6 +243,14 @@ int cmd_vhost_user(int argc, char **argv)
 		fprintf(stderr, "rpk vhost-user: %s has no remote node '%s'\n", dt, node);
 		return 2;
 	}
+	if (a.ln->static_link) {
+		fprintf(stderr,
+			"rpk vhost-user: node '%s' is a side of a static link (a \"link\" region, "
+			"no resource table): Linux's rpmsg has no static links, its guest needs "
+			"a \"rsc-table\"\n",
+			node);
+		return 2;
+	}
 	if (a.ln->buf_size != RPK_RPMSG_BUF_SIZE) {
 		fprintf(
 		    stderr,

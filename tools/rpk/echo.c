@@ -105,8 +105,12 @@ int run_echo_remote(const struct echo_opts *o)
 		return rc == -RPK_EINTR ? 130 : 1;
 	}
 	const struct rpk_region *rr = &o->lay->regions[ln->region[RPK_REG_RSC]];
-	printf("remote: resource table at 0x%llx, master attached; serving",
-	       (unsigned long long)(rr->da + rr->rsc_offset));
+	if (ln->static_link)
+		printf("remote: link header at 0x%llx (static link), master attached; serving",
+		       (unsigned long long)rr->da);
+	else
+		printf("remote: resource table at 0x%llx, master attached; serving",
+		       (unsigned long long)(rr->da + rr->rsc_offset));
 	for (int i = 0; i < ln->num_services; i++)
 		printf(" \"%s\" at 0x%x",
 		       rpk_esc_name(name, sizeof(name), epts[i].name, RPK_NAME_SIZE), epts[i].addr);
@@ -295,7 +299,9 @@ int run_echo_master(const struct check_opts *o)
 		close_node(n);
 		return rc == -RPK_EINTR ? 130 : 1;
 	}
-	printf("master: attached to the remote's resource table, features 0x%x%s\n",
+	printf("master: attached to the remote's %s, features 0x%x%s\n",
+	       rpk_layout_find(o->lay, o->node)->static_link ? "link header (static link)"
+							     : "resource table",
 	       rpk_node_dev(n)->features,
 	       rpk_features_text(fbuf, sizeof(fbuf), rpk_node_dev(n)->features));
 	if (!wait_bound(&w, o->start_timeout_ms)) {

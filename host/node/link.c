@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A static link's header (include/rpk/link_header.h, docs/static-links.md):
+ * the remote lays it out before its table, and each side tells whether the
+ * other was built from its devicetree. The handshake after that is the one
+ * of a remote that booted by itself, in the table the header holds.
+ */
+#include <stdio.h>
+
+#include <rpk/errno.h>
+#include <rpk/link_header.h>
+
+#include "node/node_internal.h"
+
+static void *shared_header(const struct rpk_node *n)
+{
+	return n->view[RPK_REG_RSC];
+}
+
+void node_publish_link_header(struct rpk_node *n)
+{
+	rpk_link_hdr_write(shared_header(n), n->link_hash, &n->port.port);
+}
+
+/*
+ * Master: the header is one of our version, from a remote built from our
+ * devicetree. Our hash goes into it either way, so a remote of another
+ * devicetree refuses us too (node_master_refused) instead of waiting.
+ * -RPK_EAGAIN: the remote is laying its header out again.
+ */
+int node_check_link_header(struct rpk_node *n, char *err, size_t errlen)
+{
+	const char *path = node_region(n, RPK_REG_RSC)->path;
+	struct rpk_link_hdr h;
+	int rc = rpk_link_hdr_read(shared_header(n), &h, &n->port.port);
+
+	if (rc == -RPK_ENOENT) {
+		snprintf(err, errlen, "%s: the remote is laying its link header out again\n", path);
+		return -RPK_EAGAIN;
+	}
+	if (rc == -RPK_EPROTO) {
+		snprintf(err, errlen,
+			 "%s: the link header is of the other byte order (magic 0x%08x): the "
+			 "remote runs big-endian where we run little-endian, or the reverse\n",
+			 path, h.magic);
+		return -RPK_ENOEXEC;
+	}
+	if (rc) {
+		snprintf(err, errlen,
+			 "%s: link header version %u with its table at 0x%x (0x%x bytes): we "
+			 "speak version %u, table at 0x%x (0x%x bytes)\n",
+			 path, h.version, h.table_offset, h.table_size, RPK_LINK_VERSION,
+			 RPK_LINK_TABLE_OFFSET, RPK_LINK_TABLE_SIZE);
+		return -RPK_ENOEXEC;
+	}
+	rpk_link_hdr_set_master_hash(shared_header(n), n->link_hash, &n->port.port);
+	if (h.layout_hash != n->link_hash) {
+		rpk_bell_ring(n->port.tx); /* the remote sees our hash now */
+		snprintf(err, errlen,
+			 "%s: the remote was built from another devicetree (layout hash 0x%08x, "
+			 "ours 0x%08x): both sides of a static link take its layout from one "
+			 "devicetree\n",
+			 path, h.layout_hash, n->link_hash);
+		return -RPK_ENOEXEC;
+	}
+	return 0;
+}
+
+/* Remote: a master of another devicetree wrote its hash; said once per hash. */
+int node_master_refused(struct rpk_node *n)
+{
+	struct rpk_link_hdr h;
+
+	/* Our own header unreadable (overwritten): nothing to say about a master. */
+	if (rpk_link_hdr_read(shared_header(n), &h, &n->port.port) || !h.master_hash ||
+	    h.master_hash == n->link_hash)
+		return 0;
+	if (h.master_hash != n->refused_hash)
+		rpk_node_log(n,
+			     "refusing the master: it was built from another devicetree (layout "
+			     "hash 0x%08x, ours 0x%08x)",
+			     h.master_hash, n->link_hash);
+	n->refused_hash = h.master_hash;
+	return 1;
+}
+
+int node_refusal(struct rpk_node *n, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "%s: the master was built from another devicetree (layout hash 0x%08x, ours "
+		 "0x%08x): both sides of a static link take its layout from one devicetree\n",
+		 node_region(n, RPK_REG_RSC)->path, n->refused_hash, n->link_hash);
+	return -RPK_EPROTO;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* A static link's header: see include/rpk/link_header.h. */
+#include <rpk/errno.h>
+#include <rpk/link_header.h>
+
+#include "common/byteorder.h"
+#include "common/shm.h"
+
+void rpk_link_hdr_write(void *shared, uint32_t layout_hash, const struct rpk_port *port)
+{
+	struct rpk_link_hdr *h = shared;
+
+	/* Unpublished first: a master never pairs the words of two layouts. */
+	__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+	shm_clean(port, &h->magic, sizeof(uint32_t));
+	write_once32(&h->version, RPK_LINK_VERSION);
+	write_once32(&h->layout_hash, layout_hash);
+	write_once32(&h->master_hash, 0);
+	write_once32(&h->table_offset, RPK_LINK_TABLE_OFFSET);
+	write_once32(&h->table_size, RPK_LINK_TABLE_SIZE);
+	for (unsigned i = 0; i < sizeof(h->reserved) / sizeof(h->reserved[0]); i++)
+		write_once32(&h->reserved[i], 0);
+	shm_clean(port, h, sizeof(*h));
+	/* The words above are visible before the magic that says they are whole. */
+	__atomic_store_n(&h->magic, RPK_LINK_MAGIC, __ATOMIC_RELEASE);
+	shm_clean(port, &h->magic, sizeof(uint32_t));
+}
+
+int rpk_link_hdr_read(const void *shared, struct rpk_link_hdr *copy, const struct rpk_port *port)
+{
+	const struct rpk_link_hdr *h = shared;
+
+	shm_invalidate(port, h, sizeof(*h));
+	copy->magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE); /* pairs with the write's */
+	copy->version = read_once32(&h->version);
+	copy->layout_hash = read_once32(&h->layout_hash);
+	copy->master_hash = read_once32(&h->master_hash);
+	copy->table_offset = read_once32(&h->table_offset);
+	copy->table_size = read_once32(&h->table_size);
+	for (unsigned i = 0; i < sizeof(h->reserved) / sizeof(h->reserved[0]); i++)
+		copy->reserved[i] = read_once32(&h->reserved[i]);
+	if (copy->magic == swap32(RPK_LINK_MAGIC))
+		return -RPK_EPROTO;
+	if (copy->magic != RPK_LINK_MAGIC)
+		return -RPK_ENOENT;
+	if (copy->version != RPK_LINK_VERSION || copy->table_offset != RPK_LINK_TABLE_OFFSET ||
+	    copy->table_size != RPK_LINK_TABLE_SIZE)
+		return -RPK_ENOEXEC;
+	return 0;
+}
+
+void rpk_link_hdr_set_master_hash(void *shared, uint32_t hash, const struct rpk_port *port)
+{
+	struct rpk_link_hdr *h = shared;
+
+	write_once32(&h->master_hash, hash);
+	shm_clean(port, &h->master_hash, sizeof(uint32_t));
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Static links, seen as a user runs them (docs/static-links.md):
+#   static.sh CASE RPK SRCDIR
+#   any_order   either side first: the link comes up and 2000 echoes come back
+#   restarts    a master killed at random points 100 times while echoing; the
+#               remote serves each next one, and a last run gets every echo
+#   refused     sides of two devicetrees refuse each other, whichever starts
+#               first, each saying why; layouts a static link may not have
+set -uo pipefail
+case_=$1 rpk=$(realpath "$2") src=$3
+inst=static-$case_-$$
+dts=$src/tests/integration/static16.dts
+source "$src/tests/cli/lib.sh"
+
+# variant NAME SED-SCRIPT: a copy of the static layout, edited.
+variant() {
+	sed -e "$2" "$dts" >"$out/$1.dts"
+}
+
+intact() { # intact COUNT [args]: a master run whose every echo came back
+	expect 0 "$1/$1 messages came back intact" -- \
+		"$rpk" run "$dts" --node master --instance "$inst" --count "$1" --timeout 20000
+}
+
+case $case_ in
+any_order)
+	start remote remote.log --timeout 20000
+	intact 2000
+	grep -q "link header (static link)" "$out/log" || fail "the master did not say it runs a static link"
+	kill "${pids[@]}"
+	wait
+	pids=()
+	# The master first: it waits for the remote's header.
+	"$rpk" run "$dts" --node master --instance "$inst" --count 2000 --timeout 20000 >"$out/master.log" 2>&1 &
+	master=$!
+	start remote remote2.log --timeout 20000
+	wait "$master" || fail "the master that started first failed"
+	grep -q "2000/2000 messages came back intact" "$out/master.log" ||
+		fail "the master that started first lost echoes"
+	wait_for "$out/remote2.log" "link header at 0x200c6000 \(static link\), master attached"
+	;;
+restarts)
+	start remote remote.log
+	for i in $(seq 100); do
+		"$rpk" run "$dts" --node master --instance "$inst" --count 1000000 --timeout 20000 \
+			>"$out/cycle.log" 2>&1 &
+		victim=$!
+		# A random point of its life: before, during or after its attach.
+		sleep "0.0$((RANDOM % 4))$((RANDOM % 10))"
+		kill -9 "$victim" 2>/dev/null
+		wait "$victim" 2>/dev/null
+		kill -0 "${pids[0]}" 2>/dev/null || {
+			fail "the remote died in cycle $i"
+			break
+		}
+	done
+	intact 2000
+	kill -0 "${pids[0]}" 2>/dev/null || fail "the remote did not outlive its masters"
+	;;
+refused)
+	# Rings of 8 on both sides: the same regions, another layout.
+	variant other "s/rpk,vring-num = <16>;/rpk,vring-num = <8>;/"
+	why="built from another devicetree \(layout hash 0x[0-9a-f]{8}, ours 0x[0-9a-f]{8}\)"
+	start remote remote.log --timeout 20000
+	expect 1 "the remote was $why" -- \
+		"$rpk" run "$out/other.dts" --node master --instance "$inst" --count 10 --timeout 20000
+	wait "${pids[0]}"
+	[ $? -eq 1 ] || fail "the remote that was refused did not exit 1"
+	grep -qE "the master was $why" "$out/remote.log" || fail "the remote did not say why it refused"
+	pids=()
+	rm -f /dev/shm/rpk-"$inst"-*
+	"$rpk" run "$out/other.dts" --node master --instance "$inst" --count 10 --timeout 20000 \
+		>"$out/master.log" 2>&1 &
+	pids+=($!)
+	expect 1 "the master was $why" -- \
+		"$rpk" run "$dts" --node remote --instance "$inst" --timeout 20000
+	wait "${pids[0]}"
+	[ $? -eq 1 ] || fail "the master that was refused did not exit 1"
+	grep -qE "the remote was $why" "$out/master.log" || fail "the master did not say why it refused"
+	pids=()
+
+	# What a static link's layout may not say, each refused by name.
+	variant both 's/"link", "vring0", "vring1", "buffer";/"link", "vring0", "vring1", "rsc-table";/'
+	expect 1 "names both a \"link\" and a \"rsc-table\"" -- "$rpk" run "$out/both.dts" --node master
+	variant offset 's/reg = <0x0 0x200c6000 0x0 0x1000>;/&\n\t\t\trpk,rsc-offset = <0x3b8>; rpk,rsc-size = <0x400>;/'
+	expect 1 "a \"link\" region holds a static link's header: it takes no 'rpk,rsc-offset'" -- \
+		"$rpk" run "$out/offset.dts" --node master
+	variant norings "0,/rpk,vring-num = <16>;/s///"
+	expect 1 "/master: missing property 'rpk,vring-num' or 'rpk,vring-align' \(both sides of a static link give them\)" -- \
+		"$rpk" run "$out/norings.dts" --node master
+	variant fw 's/mbox-names = "tx", "rx";/&\n\t\trpk,firmware-region = <\&fw>;/
+		s/ranges;/&\n\t\tfw: firmware@20100000 { no-map; reg = <0x0 0x20100000 0x0 0x10000>; };/'
+	expect 1 "a static link has no remoteproc to boot a firmware" -- "$rpk" run "$out/fw.dts" --node master
+	# Toward Linux, which has no static links.
+	expect 2 "Linux's rpmsg has no static links" -- \
+		"$rpk" vhost-user --socket "$out/sock" --dt "$dts" --node remote
+	[ -e "$out/sock" ] && fail "rpk vhost-user listened for a Linux guest on a static link"
+	expect 2 "'remote' is a side of a static link: it has no resource table" -- \
+		"$rpk" gen "$dts" --out "$out"
+	;;
+*)
+	echo "static.sh: unknown case $case_" >&2
+	exit 2
+	;;
+esac
+finish "static.$case_"
