@@ -9,9 +9,10 @@
 #          Ethernet drivers' name), and the master's hello reaches it
 #   ipv6   on a link of 1536-byte buffers: MTU 1506, IPv6 pings with neighbour
 #          discovery, 1506 bytes pass whole and 1507 do not
-#   iperf  a TCP stream (iperf3, 2 s) over the link's interfaces and, in the
-#          same run, over a veth pair between two other namespaces: both
-#          figures printed (for the record, not asserted), each must be there
+#   iperf  a TCP stream (iperf3, 2 s) and 500 pings over the link's interfaces
+#          and, in the same run, over a veth pair between two other
+#          namespaces: the figures printed (for the record, not asserted),
+#          each must be there
 # Needs root, /dev/net/tun, ip(8) and ping(8) (CI has them; iperf3 for its
 # case): 77 without.
 set -uo pipefail
@@ -85,6 +86,13 @@ iperf)
 	ip -n "$nsd" addr add 10.78.1.2/24 dev vrpk-d-$$ && ip -n "$nsd" link set vrpk-d-$$ up
 	ip -n "$nsc" link set vrpk-c-$$ mtu 482 && ip -n "$nsd" link set vrpk-d-$$ mtu 482
 	iperf "$nsc" "$nsd" 10.78.1.2 "a veth pair (MTU 482)"
+	# Round trips, the same way over both (printed for the record).
+	for path in "$nsa 10.77.1.2 the rpmsg link" "$nsc 10.78.1.2 a veth pair"; do
+		set -- $path
+		ip netns exec "$1" ping -c 500 -i 0 -q -W 5 "$2" >"$out/rtt" 2>&1 ||
+			fail "ping over ${*:3}: $(cat "$out/rtt")"
+		echo "ping RTT over ${*:3}: $(grep rtt "$out/rtt")"
+	done
 	kill -TERM "${pids[1]}" "${pids[0]}"
 	wait "${pids[1]}" "${pids[0]}"
 	;;
