@@ -14,6 +14,9 @@ set(RPK_CORE_SOURCES
     src/rpmsg/role.c
     src/rpmsg/master.c
     src/rpmsg/remote.c
+    src/rpmsg/driver_tx.c
+    src/rpmsg/device_rx.c
+    src/rpmsg/symmetric.c
     src/rpmsg/either_role.c
     src/rpmsg/ept_table.c
     src/rpmsg/endpoint.c

@@ -146,8 +146,11 @@ struct rpk_rpmsg_cfg {
 	const struct rpk_mem *mem;
 	const struct rpk_port *port;
 	/* Master only: the buffer pool, 2 * num buffers of buf_size bytes
-	 * (first half receive, second half send). */
+	 * (first half receive, second half send). A symmetric side: its send
+	 * buffers, num of them. */
 	void *bufs;
+	/* A symmetric side: the window that holds bufs (mem holds the peer's). */
+	const struct rpk_mem *bufs_mem;
 	/* Size of each buffer, 0 means RPK_RPMSG_BUF_SIZE. The remote takes it
 	 * as the most a master may offer: a longer descriptor could reach into
 	 * the next buffer, and is rejected. */
@@ -221,6 +224,17 @@ int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
  */
 int rpk_rpmsg_init_master(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
 int rpk_rpmsg_init_remote(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
+
+/*
+ * A side of a symmetric link (seed 003's "each side controls its TX
+ * virtqueue", docs/static-links.md): whatever cfg->role, we drive the queue
+ * we send on with our own buffers (cfg->bufs: min(num, 256) buffers of
+ * buf_size, found in cfg->bufs_mem) and serve the one we receive on as the
+ * device, taking the peer's buffers, which must lie in cfg->mem. cfg->role
+ * still says which queue is which (queue 0 carries remote to master) and
+ * who announces. Same returns as rpk_rpmsg_init().
+ */
+int rpk_rpmsg_init_symmetric(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
 
 /*
  * The link is up: features is what the virtio handshake settled on (bit

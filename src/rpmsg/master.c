@@ -13,6 +13,7 @@
 #include <rpk/rpmsg.h>
 
 #include "rpmsg/dev.h"
+#include "rpmsg/driver_tx.h"
 #include "rpmsg/role.h"
 
 static char *rx_buf(const struct rpk_rpmsg *dev, uint16_t head)
@@ -26,30 +27,6 @@ static int post_rx(struct rpk_rpmsg *dev, uint16_t head)
 {
 	return rpk_vq_post_da(dev->rvq, head, rx_buf(dev, head),
 			      dev->rbufs_da + (uint64_t)head * dev->buf_size, dev->buf_size, 1);
-}
-
-/* Index of a pool buffer in its half, or -1 if hdr is not one. */
-static int pool_index(const struct rpk_rpmsg *dev, const char *half, const void *hdr)
-{
-	uintptr_t off;
-
-	if ((const char *)hdr < half)
-		return -1;
-	off = (uintptr_t)((const char *)hdr - half);
-	if (off % dev->buf_size || off / dev->buf_size >= dev->nbufs)
-		return -1;
-	return (int)(off / dev->buf_size);
-}
-
-/* Descriptor of a pool buffer we keep (it is RESERVED), or -1. */
-static int kept_head(struct rpk_rpmsg *dev, struct rpk_vq *vq, const void *hdr,
-		     const char *pool_half)
-{
-	int i = pool_index(dev, pool_half, hdr);
-
-	if (i < 0 || rpk_vq_slot_state(vq, (uint32_t)i) != RPK_SLOT_RESERVED)
-		return -1;
-	return i;
 }
 
 /* ---- receive ---- */
@@ -77,69 +54,7 @@ static void master_hold_rx(struct rpk_rpmsg *dev, uint16_t head)
 
 static int master_rx_head(struct rpk_rpmsg *dev, const struct rpk_rpmsg_hdr *hdr)
 {
-	return kept_head(dev, dev->rvq, hdr, dev->rbufs);
-}
-
-/* ---- transmit ---- */
-
-/* Take back every transmit buffer the remote has consumed. */
-static void reclaim_tx(struct rpk_rpmsg *dev)
-{
-	uint16_t head;
-	uint32_t len;
-	void *buf;
-	int r;
-
-	for (uint32_t budget = dev->svq->num;
-	     budget && (r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0; budget--) {
-		if (r == -RPK_EPIPE)
-			return;
-		if (r < 0)
-			dev->stats.tx_bad_buf++;
-		else
-			rpk_vq_free_desc(dev->svq, head);
-		if (!rpk_vq_known_pending(dev->svq))
-			break; /* all we saw; more next time */
-	}
-}
-
-static int master_try_get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head,
-			     uint32_t *cap)
-{
-	int r;
-
-	if (!dev->svq->num_free)
-		reclaim_tx(dev);
-	r = rpk_vq_alloc_desc(dev->svq);
-	if (r < 0)
-		return r == -RPK_ENOSPC ? -RPK_EAGAIN : r;
-	*head = (uint16_t)r;
-	*hdr = (struct rpk_rpmsg_hdr *)(dev->sbufs + (size_t)r * dev->buf_size);
-	*cap = dev->buf_size - RPK_RPMSG_HDR_SIZE;
-	return 0;
-}
-
-static int master_post_tx(struct rpk_rpmsg *dev, uint16_t head, struct rpk_rpmsg_hdr *hdr,
-			  uint32_t total)
-{
-	return rpk_vq_post_da(dev->svq, head, hdr, dev->sbufs_da + (uint64_t)head * dev->buf_size,
-			      total, 0);
-}
-
-static void master_unget_tx(struct rpk_rpmsg *dev, uint16_t head)
-{
-	rpk_vq_free_desc(dev->svq, head);
-}
-
-static int master_tx_head(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr)
-{
-	return kept_head(dev, dev->svq, hdr, dev->sbufs);
-}
-
-static uint32_t master_tx_room(struct rpk_rpmsg *dev, uint16_t head)
-{
-	(void)head;
-	return dev->buf_size - RPK_RPMSG_HDR_SIZE;
+	return rpk_pool_kept_head(dev, dev->rvq, hdr, dev->rbufs);
 }
 
 /* ---- kicks ---- */
@@ -180,29 +95,20 @@ static void master_lay_out(struct rpk_rpmsg *dev)
 /* Drop what the remote had: count what it never consumed, take the rest back. */
 static void master_reset(struct rpk_rpmsg *dev)
 {
-	struct rpk_vq *s = dev->svq, *r = dev->rvq;
+	struct rpk_vq *r = dev->rvq;
 
-	reclaim_tx(dev); /* what the remote did consume is not lost */
-	for (uint32_t i = 0; i < s->num; i++)
-		if (s->slots[i].state == RPK_SLOT_POSTED) {
-			s->slots[i].user = 1; /* sent, never consumed: lost */
-			dev->stats.tx_lost++;
-			dev->stats.bufs_recovered++;
-		}
+	rpk_drvtx_drop_posted(dev);
 	for (uint32_t i = 0; i < r->num; i++)
 		dev->stats.bufs_recovered += r->slots[i].state == RPK_SLOT_POSTED;
 	master_lay_out(dev);
-	for (uint32_t i = 0; i < s->num; i++)
-		if (s->slots[i].user) {
-			s->slots[i].user = 0;
-			rpk_vq_free_desc(s, (uint16_t)i);
-		}
+	rpk_drvtx_free_lost(dev);
 }
 
 static const struct rpk_rpmsg_role_ops master_ops = {
     .role = RPK_ROLE_MASTER,
     .owns_rings = 1,
-    .init_vq = rpk_vq_init_driver,
+    .init_rx_vq = rpk_vq_init_driver,
+    .init_tx_vq = rpk_vq_init_driver,
     .start = master_start,
     .reset = master_reset,
     .lay_out = master_lay_out,
@@ -212,11 +118,11 @@ static const struct rpk_rpmsg_role_ops master_ops = {
     .recycle_rx = master_recycle_rx,
     .hold_rx = master_hold_rx,
     .rx_head = master_rx_head,
-    .try_get_tx = master_try_get_tx,
-    .post_tx = master_post_tx,
-    .unget_tx = master_unget_tx,
-    .tx_head = master_tx_head,
-    .tx_room = master_tx_room,
+    .try_get_tx = rpk_drvtx_try_get,
+    .post_tx = rpk_drvtx_post,
+    .unget_tx = rpk_drvtx_unget,
+    .tx_head = rpk_drvtx_head,
+    .tx_room = rpk_drvtx_room,
 };
 
 /*
@@ -231,19 +137,14 @@ static int init_pool(struct rpk_rpmsg *dev, const struct rpk_mem *mem)
 	if (rpk_mem_to_da(mem, dev->rbufs, (uint64_t)dev->nbufs * dev->buf_size, &dev->rbufs_da) ||
 	    rpk_mem_to_da(mem, dev->sbufs, (uint64_t)dev->nbufs * dev->buf_size, &dev->sbufs_da))
 		return -RPK_EFAULT;
-	for (uint32_t i = 0; i < dev->svq->num; i++) {
-		rpk_vq_alloc_desc(dev->svq);
+	rpk_drvtx_init_pool(dev);
+	for (uint32_t i = 0; i < dev->rvq->num; i++)
 		rpk_vq_alloc_desc(dev->rvq);
-	}
-	for (uint32_t i = dev->nbufs; i-- > 0;)
-		rpk_vq_free_desc(dev->svq, (uint16_t)i);
 	for (uint32_t i = 0; i < dev->nbufs; i++) {
 		int err = post_rx(dev, (uint16_t)i);
 		if (err)
 			return err;
 	}
-	/* Like Linux, we don't want "tx complete" interrupts unless a sender waits. */
-	rpk_vq_disable_cb(dev->svq);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "common/shm.h"
 #include "rpmsg/dev.h"
+#include "rpmsg/device_rx.h"
 #include "rpmsg/role.h"
 
 /* Payload room of a transmit buffer; a u16 carries the length. */
@@ -23,46 +24,6 @@ static uint32_t payload_cap(uint32_t buf_len)
 	uint32_t cap = buf_len - RPK_RPMSG_HDR_SIZE;
 
 	return cap > 0xffffu ? 0xffffu : cap;
-}
-
-/* ---- receive ---- */
-
-static int remote_next_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *len,
-			  uint16_t *head)
-{
-	struct rpk_vq_buf b;
-	int r = rpk_vq_get_avail(dev->rvq, 0, &b);
-
-	if (r == 1 && b.len > dev->buf_size) { /* counted as a bad buffer by the caller */
-		rpk_vq_add_used_read(dev->rvq, b.head);
-		return -RPK_EMSGSIZE;
-	}
-	if (r == 1) {
-		*hdr = b.va;
-		*len = b.len;
-		*head = b.head;
-	}
-	return r;
-}
-
-static int remote_recycle_rx(struct rpk_rpmsg *dev, uint16_t head)
-{
-	return rpk_vq_add_used_read(dev->rvq, head);
-}
-
-/*
- * Descriptor of a held receive buffer. Found by a scan of our own records,
- * since the buffer is the master's and read-only to us: we may not stash
- * anything in it.
- */
-static int remote_rx_head(struct rpk_rpmsg *dev, const struct rpk_rpmsg_hdr *hdr)
-{
-	struct rpk_vq *vq = dev->rvq;
-
-	for (uint32_t h = 0; h < vq->num; h++)
-		if (vq->slots[h].state == RPK_SLOT_HELD && vq->slots[h].buf == hdr)
-			return (int)h;
-	return -1;
 }
 
 /* ---- transmit ---- */
@@ -152,16 +113,6 @@ static uint32_t remote_tx_room(struct rpk_rpmsg *dev, uint16_t head)
 	return payload_cap(dev->svq->slots[head].len);
 }
 
-/* ---- kicks ---- */
-
-static int remote_want_kicks(struct rpk_vq *vq, int on)
-{
-	if (on)
-		return rpk_vq_enable_notify(vq);
-	rpk_vq_disable_notify(vq);
-	return 0;
-}
-
 /* ---- the link's life ---- */
 
 static void remote_start(struct rpk_rpmsg *dev)
@@ -192,16 +143,17 @@ static void remote_reset(struct rpk_rpmsg *dev)
 static const struct rpk_rpmsg_role_ops remote_ops = {
     .role = RPK_ROLE_REMOTE,
     .owns_rings = 0,
-    .init_vq = rpk_vq_init_device,
+    .init_rx_vq = rpk_vq_init_device,
+    .init_tx_vq = rpk_vq_init_device,
     .start = remote_start,
     .reset = remote_reset,
     .lay_out = 0, /* the master's to do */
-    .want_kicks = remote_want_kicks,
+    .want_kicks = rpk_devrx_want_kicks,
     .kick_wanted = rpk_vq_need_interrupt,
-    .next_rx = remote_next_rx,
-    .recycle_rx = remote_recycle_rx,
+    .next_rx = rpk_devrx_next,
+    .recycle_rx = rpk_devrx_recycle,
     .hold_rx = 0, /* our records (HELD) say it all */
-    .rx_head = remote_rx_head,
+    .rx_head = rpk_devrx_head,
     .try_get_tx = remote_try_get_tx,
     .post_tx = remote_post_tx,
     .unget_tx = remote_unget_tx,

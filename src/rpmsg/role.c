@@ -25,10 +25,13 @@ static int check_cfg(const struct rpk_rpmsg_cfg *cfg)
 static int init_queues(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
 {
 	int master = dev->ops->role == RPK_ROLE_MASTER;
+	int rx_q = master ? 0 : 1; /* queue 0 carries remote->master, queue 1 master->remote */
 
 	for (int q = 0; q < 2; q++) {
+		int (*init)(struct rpk_vq *, const struct rpk_vq_cfg *) =
+		    q == rx_q ? dev->ops->init_rx_vq : dev->ops->init_tx_vq;
+		/* No .role: each init says its own (and names only its own code). */
 		struct rpk_vq_cfg vc = {
-		    .role = master ? RPK_VQ_DRIVER : RPK_VQ_DEVICE,
 		    .ring = cfg->vring[q],
 		    .parts = cfg->parts[q],
 		    .num = cfg->num,
@@ -38,14 +41,13 @@ static int init_queues(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
 		    .port = cfg->port,
 		    .notify_id = cfg->notify_id[q],
 		};
-		int err = dev->ops->init_vq(&dev->vq[q], &vc);
+		int err = init(&dev->vq[q], &vc);
 
 		if (err)
 			return err;
 	}
-	/* Queue 0 carries remote->master, queue 1 master->remote. */
-	dev->rvq = &dev->vq[master ? 0 : 1];
-	dev->svq = &dev->vq[master ? 1 : 0];
+	dev->rvq = &dev->vq[rx_q];
+	dev->svq = &dev->vq[1 - rx_q];
 	return 0;
 }
 

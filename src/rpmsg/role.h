@@ -18,7 +18,9 @@
 struct rpk_rpmsg_role_ops {
 	uint8_t role;	    /* enum rpk_role */
 	uint8_t owns_rings; /* the rings carry our flags from init on (master) */
-	int (*init_vq)(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
+	/* The queue we receive on, and the one we send on. */
+	int (*init_rx_vq)(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
+	int (*init_tx_vq)(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg);
 
 	/* The link's life, all locks held. start: the link comes up.
 	 * reset: the peer is gone, both queues start over. */

@@ -109,15 +109,17 @@ void rpk_rpmsg_reset(struct rpk_rpmsg *dev)
 }
 
 /* Under RX then TX: each queue's records move with its own sends and
- * returns, and an invalidate must not cross a publish not yet cleaned. */
+ * returns, and an invalidate must not cross a publish not yet cleaned.
+ * These are the device's questions about the driver's rings: a queue we
+ * drive ourselves (a symmetric side's send queue) answers for all, not any. */
 static int both_queues(struct rpk_rpmsg *dev, int (*check)(struct rpk_vq *), int all)
 {
 	int a, b;
 
 	rpk_dev_lock(dev, RPK_LOCK_RX);
 	rpk_dev_lock(dev, RPK_LOCK_TX);
-	a = check(&dev->vq[0]);
-	b = check(&dev->vq[1]);
+	a = dev->vq[0].role == RPK_VQ_DEVICE ? check(&dev->vq[0]) : all;
+	b = dev->vq[1].role == RPK_VQ_DEVICE ? check(&dev->vq[1]) : all;
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 	return all ? a && b : a || b;
