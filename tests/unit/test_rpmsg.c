@@ -1500,6 +1500,152 @@ static void check_hold(struct fx *f, struct side *rx, struct rpk_ept *tx_ept, st
 	assert_int_equal(rpk_release_rx_buffer(dev, f->pool + 24), -RPK_EINVAL);
 }
 
+/* ---- symmetric links: each side sends from a pool of its own ---- */
+
+struct sym_pools {
+	struct rpk_mem_window win[2]; /* the master's half of f->pool, the remote's */
+	struct rpk_mem mem[2];
+};
+
+/* Both sides symmetric: the master's pool is the first half of f->pool, the
+ * remote's the second; each may receive only in the other's. */
+static void sym_init_both(struct fx *f)
+{
+	struct sym_pools *p = calloc(1, sizeof(*p));
+	size_t half = f->pool_size / 2;
+	struct side *sides[2] = {&f->m, &f->r};
+
+	assert_non_null(p);
+	f->extra = p;
+	for (int i = 0; i < 2; i++) {
+		p->win[i].da = POOL_DA + i * half;
+		p->win[i].size = half;
+		p->win[i].va = f->pool + i * half;
+		p->mem[i].win = &p->win[i];
+		p->mem[i].count = 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct rpk_rpmsg_cfg cfg =
+		    side_cfg(f, sides[i], i ? RPK_ROLE_REMOTE : RPK_ROLE_MASTER);
+
+		cfg.bufs = p->win[i].va;
+		cfg.bufs_mem = &p->mem[i];
+		cfg.mem = &p->mem[1 - i];
+		assert_int_equal(rpk_rpmsg_init_symmetric(&sides[i]->dev, &cfg), 0);
+	}
+}
+
+static int in_half(struct fx *f, uint64_t da, int half)
+{
+	uint64_t h = f->pool_size / 2;
+
+	return da >= POOL_DA + half * h && da < POOL_DA + (half + 1) * h;
+}
+
+/* Each side sends from its own pool and drives only its own ring; 1000
+ * messages each way come through in order. */
+static void test_symmetric_both_ways(void **state)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+
+	sym_init_both(f);
+	/* Init writes nothing to the peer's ring: no receive buffers posted. */
+	assert_int_equal(ring_avail(f, 0)->idx, 0);
+	assert_int_equal(ring_avail(f, 1)->idx, 0);
+	fx_start(f, 0);
+	ept_new(M(f), &me, NULL, RPK_ADDR_ANY, RPK_ADDR_ANY, &mr);
+	ept_new(R(f), &re, NULL, RPK_ADDR_ANY, RPK_ADDR_ANY, &rr);
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint32_t len;
+
+		assert_int_equal(
+		    rpk_send_offchannel_raw(M(f), me.addr, re.addr, &i, sizeof(i), RPK_NO_WAIT), 0);
+		assert_int_equal(
+		    rpk_send_offchannel_raw(R(f), re.addr, me.addr, &i, sizeof(i), RPK_NO_WAIT), 0);
+		/* The master's message is in its pool, on its ring (queue 1). */
+		assert_non_null(last_avail_buf(f, &len));
+		assert_true(in_half(
+		    f,
+		    ring_desc(f, 1)[ring_avail(f, 1)->ring[(ring_avail(f, 1)->idx - 1) & 15]].addr,
+		    0));
+		assert_true(in_half(
+		    f,
+		    ring_desc(f, 0)[ring_avail(f, 0)->ring[(ring_avail(f, 0)->idx - 1) & 15]].addr,
+		    1));
+		assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+		assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+		assert_int_equal(rr.count, i + 1);
+		assert_int_equal(mr.count, i + 1);
+		assert_memory_equal(rr.data, &i, sizeof(i));
+		assert_memory_equal(mr.data, &i, sizeof(i));
+	}
+	assert_int_equal(M(f)->stats.tx_bad_buf + R(f)->stats.tx_bad_buf, 0);
+}
+
+/* A reset: each side takes back its own buffers (what the peer never read is
+ * counted lost, by the sender) and lays out its own ring only; nothing of
+ * before is delivered after. */
+static void test_symmetric_reset(void **state)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+	uint32_t x = 7;
+
+	sym_init_both(f);
+	fx_start(f, 0);
+	ept_new(M(f), &me, NULL, 0x400, RPK_ADDR_ANY, &mr);
+	ept_new(R(f), &re, NULL, 0x400, RPK_ADDR_ANY, &rr);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+		    rpk_send_offchannel_raw(M(f), me.addr, re.addr, &x, sizeof(x), RPK_NO_WAIT), 0);
+	assert_int_equal(
+	    rpk_send_offchannel_raw(R(f), re.addr, me.addr, &x, sizeof(x), RPK_NO_WAIT), 0);
+	/* The remote goes first: its own ring anew, the master's untouched. */
+	rpk_rpmsg_reset(R(f));
+	assert_int_equal(ring_avail(f, 0)->idx, 0);
+	assert_int_equal(ring_avail(f, 1)->idx, 3);
+	assert_int_equal(R(f)->stats.tx_lost, 1);
+	rpk_rpmsg_reset(M(f));
+	assert_int_equal(ring_avail(f, 1)->idx, 0);
+	assert_int_equal(M(f)->stats.tx_lost, 3);
+	/* Every buffer is free again on both sides: a whole ring of sends each. */
+	fx_start(f, 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 0);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 0);
+	for (uint32_t i = 0; i < 16; i++) {
+		assert_int_equal(
+		    rpk_send_offchannel_raw(M(f), me.addr, re.addr, &i, sizeof(i), RPK_NO_WAIT), 0);
+		assert_int_equal(
+		    rpk_send_offchannel_raw(R(f), re.addr, me.addr, &i, sizeof(i), RPK_NO_WAIT), 0);
+	}
+	while (rpk_rpmsg_poll(R(f)) > 0 || rpk_rpmsg_poll(M(f)) > 0)
+		;
+	assert_int_equal(rr.count, 16);
+	assert_int_equal(mr.count, 16);
+	assert_int_equal(M(f)->stats.tx_bad_buf + R(f)->stats.tx_bad_buf, 0);
+}
+
+/* A descriptor into the receiver's own pool (not the sender's) is refused. */
+static void test_symmetric_refuses_own_pool(void **state)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+	struct rpk_ept re;
+	struct rec rr = {0};
+
+	sym_init_both(f);
+	fx_start(f, 0);
+	ept_new(R(f), &re, NULL, 0x400, RPK_ADDR_ANY, &rr);
+	/* Play the master: post a message that lies in the remote's own half. */
+	make_hdr(f->pool + f->pool_size / 2, 0x401, 0x400, 4);
+	raw_master_post_q(f, 1, 0, POOL_DA + f->pool_size / 2, 20, 0);
+	assert_true(rpk_rpmsg_poll(R(f)) <= 0);
+	assert_int_equal(rr.count, 0);
+	assert_true(R(f)->vq[1].stats.bad_addr > 0);
+}
+
 static void test_hold_master(void **state)
 {
 	struct fx *f = fx_up(state, 8, 0);
@@ -2192,6 +2338,9 @@ int main(void)
 	    cmocka_unit_test_teardown(test_pool_layout_16, fx_free),
 	    cmocka_unit_test_teardown(test_pool_layout_512, fx_free),
 	    cmocka_unit_test_teardown(test_wire_header_both_ways, fx_free),
+	    cmocka_unit_test_teardown(test_symmetric_both_ways, fx_free),
+	    cmocka_unit_test_teardown(test_symmetric_reset, fx_free),
+	    cmocka_unit_test_teardown(test_symmetric_refuses_own_pool, fx_free),
 	    cmocka_unit_test_teardown(test_role_init_entry_points, fx_free),
 	    cmocka_unit_test_teardown(test_remote_max_payload_follows_master, fx_free),
 	    cmocka_unit_test_teardown(test_ns_announce_bind_destroy, fx_free),
