@@ -378,6 +378,34 @@ static void read_buf_size(struct ctx *c, int off, const char *path, struct rpk_l
 	}
 }
 
+/* rpk,buffers = "classic" (the default) or "symmetric", on a static link. */
+static void read_buffers(struct ctx *c, int off, const char *path, struct rpk_layout_node *n)
+{
+	int len;
+	const char *v = fdt_getprop(c->fdt, off, "rpk,buffers", &len);
+
+	n->buffers = RPK_BUFFERS_CLASSIC;
+	n->peer_buffer = -1;
+	if (!v)
+		return;
+	if (len == sizeof("symmetric") && !memcmp(v, "symmetric", len))
+		n->buffers = RPK_BUFFERS_SYMMETRIC;
+	else if (len != sizeof("classic") || memcmp(v, "classic", len))
+		report(c, path, "rpk,buffers must be \"classic\" or \"symmetric\"");
+	if (n->buffers == RPK_BUFFERS_SYMMETRIC && !n->static_link)
+		report(c, path,
+		       "rpk,buffers = \"symmetric\" is for static links (a \"link\" region): "
+		       "toward remoteproc and Linux the master owns every buffer");
+}
+
+/* Buffers one side's pool holds: both directions' (classic), or its sends'. */
+static uint64_t own_pool_size(const struct rpk_layout_node *n)
+{
+	uint64_t both = rpk_layout_pool_size_of(n->vring_num, n->buf_size);
+
+	return n->buffers == RPK_BUFFERS_SYMMETRIC ? both / 2 : both;
+}
+
 static void check_link_rings(struct ctx *c, const char *path, const struct rpk_layout_node *n)
 {
 	size_t vsize = rpk_vring_size(n->vring_num, n->vring_align);
@@ -406,13 +434,15 @@ static void check_link_rings(struct ctx *c, const char *path, const struct rpk_l
 	}
 	if (n->region[RPK_REG_BUFFER] >= 0) {
 		const struct rpk_region *r = &c->lay->regions[n->region[RPK_REG_BUFFER]];
-		uint64_t need = rpk_layout_pool_size_of(n->vring_num, n->buf_size);
+		uint64_t need = own_pool_size(n);
 
 		if (need > r->size)
 			report(c, r->path,
 			       "buffer pool too small: rings of %u entries of %u-byte buffers need "
-			       "0x%llx bytes, the region has 0x%llx",
+			       "0x%llx bytes%s, the region has 0x%llx",
 			       n->vring_num, n->buf_size, (unsigned long long)need,
+			       n->buffers == RPK_BUFFERS_SYMMETRIC ? " (one direction's: symmetric)"
+								   : "",
 			       (unsigned long long)r->size);
 	}
 }
@@ -435,6 +465,62 @@ static void check_buf_sizes(struct ctx *c)
 				       "buffer pool",
 				       b->buf_size, a->buf_size, a->path);
 		}
+}
+
+/*
+ * The two sides of a symmetric link (the nodes naming one "link" region)
+ * agree on it, and each owns a pool of its own: each learns the other's,
+ * where the peer's messages lie.
+ */
+static void pair_symmetric_links(struct ctx *c)
+{
+	struct rpk_layout *lay = c->lay;
+
+	for (int i = 0; i < lay->num_nodes; i++) {
+		struct rpk_layout_node *a = &lay->nodes[i], *b = NULL;
+
+		if (!a->static_link || a->region[RPK_REG_RSC] < 0)
+			continue;
+		for (int j = 0; j < lay->num_nodes && !b; j++)
+			if (j != i && lay->nodes[j].static_link &&
+			    lay->nodes[j].region[RPK_REG_RSC] == a->region[RPK_REG_RSC])
+				b = &lay->nodes[j];
+		if (!b) {
+			if (a->buffers == RPK_BUFFERS_SYMMETRIC)
+				report(c, a->path,
+				       "a symmetric link needs its other side in the devicetree (a "
+				       "node naming the same \"link\" region): its pool is where "
+				       "the peer's messages lie");
+			continue;
+		}
+		if (a->buffers != b->buffers) {
+			if (i < (int)(b - lay->nodes))
+				report(c, b->path,
+				       "rpk,buffers differs from %s's: both sides of a link "
+				       "say the same",
+				       a->path);
+			continue;
+		}
+		if (a->buffers != RPK_BUFFERS_SYMMETRIC)
+			continue;
+		if (a->role == b->role && i < (int)(b - lay->nodes))
+			report(c, b->path,
+			       "a link needs a master and a remote: %s has the same role", a->path);
+		if (a->region[RPK_REG_BUFFER] >= 0 &&
+		    a->region[RPK_REG_BUFFER] == b->region[RPK_REG_BUFFER]) {
+			if (i < (int)(b - lay->nodes))
+				report(c, b->path,
+				       "on a symmetric link each side names its own \"buffer\" "
+				       "region, and %s names the same",
+				       a->path);
+			continue;
+		}
+		if (a->buf_size != b->buf_size && i < (int)(b - lay->nodes))
+			report(c, b->path,
+			       "rpk,buf-size %u differs from %u at %s, its link's other side",
+			       b->buf_size, a->buf_size, a->path);
+		a->peer_buffer = b->region[RPK_REG_BUFFER];
+	}
 }
 
 /*
@@ -640,6 +726,7 @@ static void add_link(struct ctx *c, int off)
 	}
 
 	read_buf_size(c, off, path, n);
+	read_buffers(c, off, path, n);
 	/* The remote lays out the rings; the master may learn them from the table. */
 	if (n->static_link && n->firmware >= 0)
 		report(c, path,
@@ -679,6 +766,8 @@ uint32_t rpk_layout_link_hash(const struct rpk_layout *lay, const struct rpk_lay
 	for (int k = 0; k < RPK_REG_COUNT; k++) {
 		const struct rpk_region *r = n->region[k] >= 0 ? &lay->regions[n->region[k]] : NULL;
 
+		if (k == RPK_REG_BUFFER && n->buffers == RPK_BUFFERS_SYMMETRIC)
+			continue; /* each side's own: hashed below, in one order */
 		h = fnv1a(h, r ? r->da : ~0ull);
 		h = fnv1a(h, r ? r->size : 0);
 	}
@@ -686,6 +775,21 @@ uint32_t rpk_layout_link_hash(const struct rpk_layout *lay, const struct rpk_lay
 	h = fnv1a(h, ((uint64_t)master_tx << 32) | remote_tx);
 	h = fnv1a(h, ((uint64_t)n->vring_num << 32) | n->vring_align);
 	h = fnv1a(h, n->buf_size);
+	/* Symmetric: both pools, the master's first, as either side names them. */
+	if (n->buffers == RPK_BUFFERS_SYMMETRIC) {
+		const struct rpk_region *own = n->region[RPK_REG_BUFFER] >= 0
+						   ? &lay->regions[n->region[RPK_REG_BUFFER]]
+						   : NULL;
+		const struct rpk_region *peer =
+		    n->peer_buffer >= 0 ? &lay->regions[n->peer_buffer] : NULL;
+		const struct rpk_region *m = n->role == RPK_ROLE_MASTER ? own : peer;
+		const struct rpk_region *r = n->role == RPK_ROLE_MASTER ? peer : own;
+
+		h = fnv1a(h, RPK_BUFFERS_SYMMETRIC);
+		h = fnv1a(h, m ? m->da : ~0ull);
+		h = fnv1a(h, r ? r->da : ~0ull);
+		h = fnv1a(h, ((m ? m->size : 0) << 32) ^ (r ? r->size : 0));
+	}
 	return h;
 }
 
@@ -726,6 +830,7 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 		report(&c, "/", "no node with compatible = \"rpk,rpmsg-link\"");
 	check_cached_links(&c);
 	check_buf_sizes(&c);
+	pair_symmetric_links(&c);
 	return c.nerr ? -RPK_EINVAL : 0;
 }
 

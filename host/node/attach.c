@@ -105,6 +105,8 @@ int node_attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 		nanosleep(&(struct timespec){0, RELAYOUT_GRACE_MS * 1000000L}, NULL);
 		rpk_rpmsg_lay_out(&n->dev);
 	}
+	if (!rc && n->ln->buffers == RPK_BUFFERS_SYMMETRIC)
+		rc = node_wait_ring_ack(n, err, errlen);
 	if (rc)
 		goto out;
 	n->have_bad = 0;

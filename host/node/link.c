@@ -92,3 +92,52 @@ int node_refusal(struct rpk_node *n, char *err, size_t errlen)
 		 node_region(n, RPK_REG_RSC)->path, n->refused_hash, n->link_hash);
 	return -RPK_EPROTO;
 }
+
+/*
+ * Remote of a symmetric link: the master of session s reset the link (no
+ * DRIVER_OK) and will serve our send ring from its start: lay it out anew
+ * for it, then say so. Once per session; called with life held, link down.
+ */
+void node_ack_ring(struct rpk_node *n, uint32_t s)
+{
+	if (!s || s == n->ring_acked)
+		return;
+	rpk_rpmsg_lay_out(&n->dev);
+	rpk_link_hdr_set_ring_ack(shared_header(n), s, &n->port.port);
+	n->ring_acked = s;
+	rpk_bell_ring(n->port.tx);
+}
+
+static int ring_acked(struct rpk_node *n, uint32_t *session)
+{
+	struct rpk_link_hdr h;
+
+	*session = n->my_session;
+	return !rpk_link_hdr_read(shared_header(n), &h, &n->port.port) &&
+	       h.ring_ack == n->my_session;
+}
+
+/*
+ * Master of a symmetric link: before DRIVER_OK, the remote's send ring must
+ * be laid out for our session (we serve it from index 0). A remote that
+ * does not answer within RING_ACK_MS is tried again later (-RPK_EAGAIN).
+ */
+int node_wait_ring_ack(struct rpk_node *n, char *err, size_t errlen)
+{
+	uint32_t s;
+	int rc;
+
+	rpk_bell_ring(n->port.tx); /* our new session, for a remote that sleeps */
+	rc = node_wait_for(n, ring_acked, RING_ACK_MS, &s);
+	if (rc == -RPK_ETIMEDOUT) {
+		snprintf(err, errlen,
+			 "%s: the remote did not lay its send ring out for our session %u within "
+			 "%u ms\n",
+			 node_region(n, RPK_REG_RSC)->path, n->my_session, RING_ACK_MS);
+		return -RPK_EAGAIN;
+	}
+	if (rc)
+		snprintf(err, errlen, "%s: interrupted while waiting for the remote's ring\n",
+			 node_region(n, RPK_REG_RSC)->path);
+	return rc;
+}

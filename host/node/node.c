@@ -65,6 +65,12 @@ static int simulate_caches(struct rpk_node *n, char *err, size_t errlen)
 		n->view[k] = priv;
 		rpk_sim_cache_add(n->cache, priv, n->shm[k].va, n->shm[k].size);
 	}
+	if (n->peer_pool.va) {
+		n->peer_view = aligned_alloc(4096, (n->peer_pool.size + 4095) & ~(size_t)4095);
+		if (!n->peer_view)
+			return -RPK_ENOMEM;
+		rpk_sim_cache_add(n->cache, n->peer_view, n->peer_pool.va, n->peer_pool.size);
+	}
 	return 0;
 }
 
@@ -107,7 +113,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		 n->opts.instance ? n->opts.instance : "default");
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->shm[k].fd = -1;
-	n->mbox.fd = n->stats.fd = n->fw_shm.fd = n->msgs.shm.fd = -1;
+	n->mbox.fd = n->stats.fd = n->fw_shm.fd = n->msgs.shm.fd = n->peer_pool.fd = -1;
 	n->group = RPK_NO_GROUP;
 	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
 		snprintf(err, errlen, "no group named '%s' to share the link with\n",
@@ -122,6 +128,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		rc = map_region(n, &n->mbox, &lay->regions[ln->mailbox], err, errlen);
 	if (!rc && ln->firmware >= 0)
 		rc = map_region(n, &n->fw_shm, &lay->regions[ln->firmware], err, errlen);
+	if (!rc && ln->peer_buffer >= 0)
+		rc = map_region(n, &n->peer_pool, &lay->regions[ln->peer_buffer], err, errlen);
 	if (rc)
 		goto fail;
 
@@ -129,6 +137,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 			  &lay->regions[ln->mailbox]);
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->view[k] = n->shm[k].va;
+	n->peer_view = n->peer_pool.va;
 	rc = n->opts.noncoherent ? simulate_caches(n, err, errlen) : 0;
 	if (rc)
 		goto fail;
@@ -139,9 +148,18 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 			    n->opts.polling, n->cache);
 	n->port.adaptive = n->opts.adaptive;
 	n->port_ready = 1;
-	n->buf_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
-	n->buf_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;
-	n->buf_win.va = n->view[RPK_REG_BUFFER];
+	n->own_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
+	n->own_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;
+	n->own_win.va = n->view[RPK_REG_BUFFER];
+	n->own_mem.win = &n->own_win;
+	n->own_mem.count = 1;
+	if (ln->peer_buffer >= 0) {
+		n->buf_win.da = lay->regions[ln->peer_buffer].da;
+		n->buf_win.size = lay->regions[ln->peer_buffer].size;
+		n->buf_win.va = n->peer_view;
+	} else {
+		n->buf_win = n->own_win;
+	}
 	n->buf_mem.win = &n->buf_win;
 	n->buf_mem.count = 1;
 	node_open_stats(n);
@@ -181,6 +199,7 @@ int node_init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err
 	    .mem = &n->buf_mem,
 	    .port = &n->port.port,
 	    .bufs = n->view[RPK_REG_BUFFER],
+	    .bufs_mem = &n->own_mem,
 	    .buf_size = n->ln->buf_size,
 	    .buckets = n->buckets,
 	    .num_buckets = NUM_BUCKETS,
@@ -200,7 +219,8 @@ int node_init_device(struct rpk_node *n, uint32_t num, uint32_t align, char *err
 			return -RPK_ENOMEM;
 		cfg.slots[q] = n->slots[q];
 	}
-	rc = rpk_rpmsg_init(&n->dev, &cfg);
+	rc = n->ln->buffers == RPK_BUFFERS_SYMMETRIC ? rpk_rpmsg_init_symmetric(&n->dev, &cfg)
+						     : rpk_rpmsg_init(&n->dev, &cfg);
 	__atomic_store_n(&n->have_device, 1, __ATOMIC_SEQ_CST); /* rpk_node_interrupt looks */
 	if (rc)
 		snprintf(err, errlen, "%s: cannot set up rpmsg: %s\n", n->ln->path,
@@ -328,7 +348,7 @@ void rpk_node_close(struct rpk_node *n)
 {
 	char name[160];
 	int owner; /* the memory is the remote's, or the master's that booted it */
-	int mapped[RPK_REG_COUNT], fw_mapped, mbox_mapped;
+	int mapped[RPK_REG_COUNT], fw_mapped, mbox_mapped, peer_pool_mapped;
 	uint32_t peer;
 
 	if (!n)
@@ -359,12 +379,17 @@ void rpk_node_close(struct rpk_node *n)
 	fw_mapped = n->fw_shm.va != NULL;
 	if (fw_mapped)
 		rpk_shm_close(&n->fw_shm);
+	peer_pool_mapped = n->peer_pool.va != NULL;
 	if (n->cache) {
 		for (int k = 0; k < RPK_REG_COUNT; k++)
 			if (n->view[k] != n->shm[k].va)
 				free(n->view[k]);
+		if (n->peer_view != n->peer_pool.va)
+			free(n->peer_view);
 		free(n->cache);
 	}
+	if (peer_pool_mapped)
+		rpk_shm_close(&n->peer_pool);
 	if (n->port_ready)
 		rpk_posix_port_fini(&n->port);
 	mbox_mapped = n->mbox.va != NULL;
@@ -380,6 +405,11 @@ void rpk_node_close(struct rpk_node *n)
 		if (fw_mapped) {
 			rpk_node_shm_name(name, sizeof(name), n->instance,
 					  &n->lay->regions[n->ln->firmware]);
+			rpk_shm_unlink(name);
+		}
+		if (peer_pool_mapped) {
+			rpk_node_shm_name(name, sizeof(name), n->instance,
+					  &n->lay->regions[n->ln->peer_buffer]);
 			rpk_shm_unlink(name);
 		}
 		if (mbox_mapped) {

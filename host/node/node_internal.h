@@ -32,6 +32,7 @@ uint32_t node_features(void);
 #define RECOVER_MS	  20000u /* a restarted remote takes its table within this */
 #define RELAYOUT_GRACE_MS 20u	 /* a remote of the old session stops writing within this */
 #define PID_RECHECK_MS	  1000u	 /* how often a peer's pid is seen to map the link again */
+#define RING_ACK_MS	  2000u	 /* a symmetric remote lays its ring out for a master within */
 
 struct rpk_node {
 	const struct rpk_layout *lay;
@@ -48,6 +49,13 @@ struct rpk_node {
 	size_t fw_size;
 	struct rpk_mem_window buf_win;
 	struct rpk_mem buf_mem; /* descriptors may only point into the buffer pool */
+	/* A symmetric link: the peer's pool (where its messages lie: buf_win is
+	 * that one then) and ours, that we send from. */
+	struct rpk_shm peer_pool;
+	uint8_t *peer_view;
+	struct rpk_mem_window own_win;
+	struct rpk_mem own_mem;
+	uint32_t ring_acked; /* remote: the master session we laid our send ring out for */
 	struct rpk_posix_port port;
 	struct rpk_rpmsg dev;
 	struct rpk_vq_slot *slots[2];
@@ -135,6 +143,8 @@ int node_table_laid_out_anew(struct rpk_node *n);
 
 /* link.c: a static link's header (include/rpk/link_header.h) */
 void node_publish_link_header(struct rpk_node *n);
+void node_ack_ring(struct rpk_node *n, uint32_t master_session);
+int node_wait_ring_ack(struct rpk_node *n, char *err, size_t errlen);
 int node_check_link_header(struct rpk_node *n, char *err, size_t errlen);
 int node_master_refused(struct rpk_node *n);
 int node_refusal(struct rpk_node *n, char *err, size_t errlen);

@@ -89,8 +89,8 @@ static int poll_or_wait(struct rpk_node *n, uint32_t timeout_ms)
 /* The first region whose object shrank under us, said in msg; 0 if none. */
 static int find_shrunk(struct rpk_node *n, char *msg, size_t len)
 {
-	const struct rpk_shm *shm[RPK_REG_COUNT + 2];
-	const struct rpk_region *r[RPK_REG_COUNT + 2];
+	const struct rpk_shm *shm[RPK_REG_COUNT + 3];
+	const struct rpk_region *r[RPK_REG_COUNT + 3];
 	int count = 0;
 	char name[160];
 	size_t size;
@@ -104,6 +104,10 @@ static int find_shrunk(struct rpk_node *n, char *msg, size_t len)
 	if (n->fw_shm.va) {
 		shm[count] = &n->fw_shm;
 		r[count++] = &n->lay->regions[n->ln->firmware];
+	}
+	if (n->peer_pool.va) {
+		shm[count] = &n->peer_pool;
+		r[count++] = &n->lay->regions[n->ln->peer_buffer];
 	}
 	for (int i = 0; i < count; i++) {
 		if (!rpk_shm_shrunk(shm[i], &size))

@@ -34,6 +34,8 @@ int node_master_ready(struct rpk_node *n, uint32_t *session)
 	n->refused = 0;
 	if (!(st & RPK_VIRTIO_STATUS_DRIVER_OK)) {
 		n->saw_reset = 1;
+		if (n->ln->buffers == RPK_BUFFERS_SYMMETRIC)
+			node_ack_ring(n, *session);
 		return 0;
 	}
 	/* Not answered yet; unless the rings were laid out anew since we

@@ -88,6 +88,13 @@ struct rpk_layout_node {
 	 * no remoteproc, both sides take the layout from the devicetree and
 	 * meet in a link header (docs/static-links.md). */
 	int static_link;
+	/* rpk,buffers: who owns the buffers. Classic: the master, for both
+	 * directions, in the one "buffer" region both sides name. Symmetric
+	 * (a static link's sides, seed 003's solution 2): each side its send
+	 * buffers, in its own "buffer" region; peer_buffer is the other side's
+	 * (an index into rpk_layout.regions; -1 for a classic link). */
+	enum rpk_buffers { RPK_BUFFERS_CLASSIC, RPK_BUFFERS_SYMMETRIC } buffers;
+	int peer_buffer;
 	char services[RPK_LAYOUT_MAX_SERVICES][RPK_NAME_SIZE];
 	int num_services;
 	struct rpk_layout_channel channel;

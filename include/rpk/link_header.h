@@ -14,7 +14,9 @@
  *   0x0c    4     master_hash    master   the same of its own, at each attach
  *   0x10    4     table_offset   remote   RPK_LINK_TABLE_OFFSET
  *   0x14    4     table_size     remote   RPK_LINK_TABLE_SIZE
- *   0x18    40    reserved       -        zero
+ *   0x18    4     ring_ack       remote   symmetric links: the master's session
+ *                                         the remote laid its send ring out for
+ *   0x1c    36    reserved       -        zero
  *   0x40    0xc0  a resource table with one rpmsg vdev entry: its status byte
  *                 and feature words are the virtio handshake, as for a
  *                 remote that booted by itself
@@ -48,7 +50,8 @@ struct rpk_link_hdr {
 	uint32_t master_hash;
 	uint32_t table_offset;
 	uint32_t table_size;
-	uint32_t reserved[10];
+	uint32_t ring_ack;
+	uint32_t reserved[9];
 };
 
 /*
@@ -67,6 +70,13 @@ int rpk_link_hdr_read(const void *shared, struct rpk_link_hdr *copy, const struc
 
 /* Master: say which devicetree it was built from (before DRIVER_OK). */
 void rpk_link_hdr_set_master_hash(void *shared, uint32_t hash, const struct rpk_port *port);
+
+/*
+ * Remote of a symmetric link: its send ring is laid out anew for the
+ * master's session (the master serves that ring as the device from index 0,
+ * so it waits for this before DRIVER_OK).
+ */
+void rpk_link_hdr_set_ring_ack(void *shared, uint32_t session, const struct rpk_port *port);
 
 #ifdef __cplusplus
 }

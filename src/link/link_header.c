@@ -18,6 +18,7 @@ void rpk_link_hdr_write(void *shared, uint32_t layout_hash, const struct rpk_por
 	write_once32(&h->master_hash, 0);
 	write_once32(&h->table_offset, RPK_LINK_TABLE_OFFSET);
 	write_once32(&h->table_size, RPK_LINK_TABLE_SIZE);
+	write_once32(&h->ring_ack, 0);
 	for (unsigned i = 0; i < sizeof(h->reserved) / sizeof(h->reserved[0]); i++)
 		write_once32(&h->reserved[i], 0);
 	shm_clean(port, h, sizeof(*h));
@@ -37,6 +38,7 @@ int rpk_link_hdr_read(const void *shared, struct rpk_link_hdr *copy, const struc
 	copy->master_hash = read_once32(&h->master_hash);
 	copy->table_offset = read_once32(&h->table_offset);
 	copy->table_size = read_once32(&h->table_size);
+	copy->ring_ack = read_once32(&h->ring_ack);
 	for (unsigned i = 0; i < sizeof(h->reserved) / sizeof(h->reserved[0]); i++)
 		copy->reserved[i] = read_once32(&h->reserved[i]);
 	if (copy->magic == swap32(RPK_LINK_MAGIC))
@@ -55,4 +57,13 @@ void rpk_link_hdr_set_master_hash(void *shared, uint32_t hash, const struct rpk_
 
 	write_once32(&h->master_hash, hash);
 	shm_clean(port, &h->master_hash, sizeof(uint32_t));
+}
+
+void rpk_link_hdr_set_ring_ack(void *shared, uint32_t session, const struct rpk_port *port)
+{
+	struct rpk_link_hdr *h = shared;
+
+	/* The ring's zeroed words are visible before the word that says so. */
+	__atomic_store_n(&h->ring_ack, session, __ATOMIC_RELEASE);
+	shm_clean(port, &h->ring_ack, sizeof(uint32_t));
 }

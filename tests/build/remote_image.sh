@@ -20,18 +20,20 @@ trap 'rm -rf "$out"' EXIT
 
 # Files whose every byte is master-only (or serves either role, chosen at run
 # time: an image that is only a remote has no use for them).
-master_files="master.o vq_driver.o either_role.o vq_either.o"
-# Named master-only symbols: the master's role (src/rpmsg/master.c), the
+master_files="master.o driver_tx.o symmetric.o vq_driver.o either_role.o vq_either.o"
+# Named master-only symbols: the master's role (src/rpmsg/master.c), the send
+# path of a buffer owner (driver_tx.c), the symmetric role (symmetric.c), the
 # virtio driver half (src/virtio/vq_driver.c), the run-time choosers.
-master_syms="rpk_rpmsg_init_master master_ops reclaim_tx master_reset master_lay_out
-	master_start master_next_rx master_recycle_rx master_try_get_tx master_post_tx
-	master_unget_tx master_want_kicks kept_head
+master_syms="rpk_rpmsg_init_master master_ops rpk_drvtx_reclaim master_reset master_lay_out
+	master_start master_next_rx master_recycle_rx rpk_drvtx_try_get rpk_drvtx_post
+	rpk_drvtx_unget master_want_kicks rpk_pool_kept_head
+	rpk_rpmsg_init_symmetric symmetric_master_ops symmetric_remote_ops
 	rpk_vq_init_driver rpk_vq_reset_driver zero_ring rpk_vq_alloc_desc rpk_vq_free_desc
 	rpk_vq_post rpk_vq_add_buf rpk_vq_get_used rpk_vq_kick_prepare rpk_vq_enable_cb
 	rpk_vq_disable_cb
 	rpk_rpmsg_init rpk_vq_init rpk_vq_reset"
 # The remote's: these must be in the image.
-remote_syms="rpk_rpmsg_init_remote remote_ops rpk_rpmsg_setup remote_next_rx remote_recycle_rx
+remote_syms="rpk_rpmsg_init_remote remote_ops rpk_rpmsg_setup rpk_devrx_next rpk_devrx_recycle
 	remote_try_get_tx remote_post_tx remote_start rpk_vq_init_device rpk_vq_get_avail
 	rpk_vq_add_used rpk_vq_add_used_read rpk_vq_need_interrupt rpk_rpmsg_poll
 	rpk_rpmsg_start rpk_send_offchannel_raw rpk_ept_create ns_rx rpk_ns_flush"

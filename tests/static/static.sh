@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Static links, seen as a user runs them (docs/static-links.md):
-#   static.sh CASE RPK SRCDIR
+#   static.sh CASE RPK SRCDIR [DTS]
+# on tests/integration/DTS (default static16.dts; symmetric16.dts is the
+# same link with each side's own buffers):
 #   any_order   either side first: the link comes up and 2000 echoes come back
 #   restarts    a master killed at random points 100 times while echoing; the
 #               remote serves each next one, and a last run gets every echo
@@ -9,7 +11,7 @@
 set -uo pipefail
 case_=$1 rpk=$(realpath "$2") src=$3
 inst=static-$case_-$$
-dts=$src/tests/integration/static16.dts
+dts=$src/tests/integration/${4:-static16.dts}
 source "$src/tests/cli/lib.sh"
 
 # variant NAME SED-SCRIPT: a copy of the static layout, edited.
@@ -97,10 +99,27 @@ refused)
 	[ -e "$out/sock" ] && fail "rpk vhost-user listened for a Linux guest on a static link"
 	expect 2 "'remote' is a side of a static link: it has no resource table" -- \
 		"$rpk" gen "$dts" --out "$out"
+
+	# Symmetric buffers: a static link's, the same on both sides, each its own pool.
+	sym=$src/tests/integration/symmetric16.dts
+	sed -e '/rpk,role = "remote";/a rpk,buffers = "symmetric";' \
+		"$src/tests/integration/link16.dts" >"$out/sym-rsc.dts"
+	expect 1 "rpk,buffers = \"symmetric\" is for static links" -- \
+		"$rpk" run "$out/sym-rsc.dts" --node remote
+	sed -e '0,/rpk,buffers = "symmetric";/s//rpk,buffers = "classic";/' "$sym" >"$out/mixed.dts"
+	expect 1 "/remote: rpk,buffers differs from /master's" -- "$rpk" run "$out/mixed.dts" --node remote
+	sed -e 's/<&link0>, <&vring0>, <&vring1>, <&remote_pool>/<\&link0>, <\&vring0>, <\&vring1>, <\&master_pool>/' \
+		"$sym" >"$out/one-pool.dts"
+	expect 1 "each side names its own \"buffer\" region" -- "$rpk" run "$out/one-pool.dts" --node remote
+	sed -e 's/reg = <0x0 0x200cc000 0x0 0x2000>;/reg = <0x0 0x200cc000 0x0 0x1000>;/' "$sym" >"$out/small-pool.dts"
+	expect 1 "need 0x2000 bytes \(one direction's: symmetric\), the region has 0x1000" -- \
+		"$rpk" run "$out/small-pool.dts" --node remote
+	sed -e 's/rpk,buffers = "symmetric";/rpk,buffers = "mine";/' "$sym" >"$out/bad-model.dts"
+	expect 1 "rpk,buffers must be \"classic\" or \"symmetric\"" -- "$rpk" run "$out/bad-model.dts" --node remote
 	;;
 *)
 	echo "static.sh: unknown case $case_" >&2
 	exit 2
 	;;
 esac
-finish "static.$case_"
+finish "static.$case_${4:+ on $4}"

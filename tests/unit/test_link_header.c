@@ -33,12 +33,17 @@ static void test_written_header_reads_back(void **state)
 	assert_int_equal(h.master_hash, 0);
 	assert_int_equal(h.table_offset, RPK_LINK_TABLE_OFFSET);
 	assert_int_equal(h.table_size, RPK_LINK_TABLE_SIZE);
-	for (int i = 0; i < 10; i++)
+	assert_int_equal(h.ring_ack, 0);
+	for (int i = 0; i < 9; i++)
 		assert_int_equal(h.reserved[i], 0);
 	rpk_link_hdr_set_master_hash(mem, 0x55aa55aa, &port);
 	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), 0);
 	assert_int_equal(h.master_hash, 0x55aa55aa);
 	assert_int_equal(h.layout_hash, 0x1234abcd);
+	rpk_link_hdr_set_ring_ack(mem, 77, &port);
+	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), 0);
+	assert_int_equal(h.ring_ack, 77);
+	assert_int_equal(mem[6], 77); /* at 0x18, as documented */
 }
 
 static void test_foreign_headers_are_named(void **state)
