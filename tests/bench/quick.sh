@@ -4,6 +4,7 @@
 # The values are not asserted: the machine may be busy.
 set -euo pipefail
 rpk=$1
+versus=$2 # a second link whose streams are measured in the same rounds
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() {
@@ -11,7 +12,7 @@ fail() {
 	exit 1
 }
 
-"$rpk" bench --quick --csv "$dir/bench.csv" --plots "$dir/plots" >"$dir/table.txt" ||
+"$rpk" bench --quick --csv "$dir/bench.csv" --plots "$dir/plots" --versus "$versus" >"$dir/table.txt" ||
 	fail "rpk bench --quick failed"
 cat "$dir/table.txt"
 
@@ -38,6 +39,7 @@ for s in $sizes; do
 	has_row "stream" "SEQPACKET stream +socket +$s$rate +$num"
 	for mode in polling blocking adaptive; do
 		has_row "stream" "rpmsg +$mode +$s$rate +$num  $ratio SPSC ring, $ratio SEQPACKET stream"
+		has_row "stream" "$(basename "$versus") +$mode +$s$rate +$num  $ratio rpmsg"
 	done
 done
 for n in 1 10 100 1000 10000; do
@@ -50,10 +52,10 @@ for t in 2 8; do
 	has_row "concurrent endpoints" "rpmsg +blocking +$t$rate +$ratio futex ping-pong"
 	has_row "concurrent endpoints" "rpmsg +adaptive +$t$rate +$ratio two-flag ping-pong"
 done
-[ "$(wc -l <"$dir/rows.txt")" -eq 69 ] || fail "69 figures expected in the table"
+[ "$(wc -l <"$dir/rows.txt")" -eq 84 ] || fail "84 figures expected in the table (69, and the --versus link's 15 streams)"
 
 # The CSV: a header and one row per figure, each with the fields of its kind.
-awk -F, -v want=69 '
+awk -F, -v want=84 '
 	function fail(why) { print "bench.quick: CSV line " NR ": " why > "/dev/stderr"; bad = 1 }
 	NR == 1 { if (NF != 19 || $1 != "group" || $18 != "instructions_per_msg" || $19 != "kicks_per_msg") fail("header"); next }
 	{

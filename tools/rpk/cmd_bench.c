@@ -54,7 +54,7 @@ struct amounts {
 static const struct amounts full = {5, 100, 2000, 200000, 20000, 1000, 1000};
 static const struct amounts quick = {2, 50, 300, 20000, 2000, 100, 100};
 
-#define MAX_FIGURES (3 + 3 * NSIZES + NMODES * (2 * NSIZES + NENDPOINTS + NTHREADS))
+#define MAX_FIGURES (3 + 3 * NSIZES + NMODES * (3 * NSIZES + NENDPOINTS + NTHREADS))
 
 struct plan {
 	struct figure figs[MAX_FIGURES];
@@ -63,12 +63,25 @@ struct plan {
 	struct figure *echo[NSIZES], *ring[NSIZES], *socket_stream[NSIZES];
 	struct figure *rtt[NMODES][NSIZES], *stream[NMODES][NSIZES];
 	struct figure *scaled[NMODES][NENDPOINTS], *concurrent[NMODES][NTHREADS];
+	/* --versus: one-way streams on a second link, against the first's */
+	struct figure *versus[NMODES][NSIZES];
 };
 
 static struct figure *add(struct plan *p, struct figure f)
 {
 	p->figs[p->count] = f;
 	return &p->figs[p->count++];
+}
+
+/* The streams of a second link (--versus), each with its ratio to the same
+ * stream on the first link. */
+static void plan_versus(struct plan *p, const char *name)
+{
+	for (size_t m = 0; m < NMODES; m++)
+		for (size_t s = 0; s < NSIZES; s++)
+			p->versus[m][s] = add(p, (struct figure){"stream", name, modes[m].name,
+								 sizes[s], .kind = FIGURE_RATE,
+								 .baseline = {p->stream[m][s]}});
 }
 
 static void make_plan(struct plan *p)
@@ -207,11 +220,34 @@ static int run_mode(struct plan *p, size_t m, const struct amounts *a, struct be
 	return rc;
 }
 
+/* A round of the second link's streams, each mode on a fresh session. */
+static int run_versus(struct plan *p, const struct amounts *a, struct bench_link *l)
+{
+	int rc = 0;
+
+	for (size_t m = 0; m < NMODES && !rc && !rpk_stop; m++) {
+		l->opts = modes[m].opts;
+		rc = bench_link_up(l, 0);
+		for (size_t s = 0; s < NSIZES && !rc && !rpk_stop; s++) {
+			uint64_t ns =
+			    rpmsg_stream_run(l, sizes[s], a->messages, &p->versus[m][s]->kicks);
+
+			figure_add_round(p->versus[m][s], a->messages, ns);
+			rc = ns ? 0 : -1;
+		}
+		rc = link_down(l, m, rc);
+	}
+	if (rc && !rpk_stop)
+		fprintf(stderr, "rpk bench: the streams on the --versus link failed\n");
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
 	    "usage: rpk bench [--quick] [--rounds N] [--csv FILE] [--plots DIR] [--dt FILE]\n"
+	    "                 [--versus FILE]\n"
 	    "       rpk bench --instructions [--core-instr PATH] [--csv FILE]\n\n"
 	    "Measure rpmsg-kit between two processes (round trips, one-way streams,\n"
 	    "endpoint scaling, concurrent endpoints; polling, blocking and adaptive) next to bare\n"
@@ -223,6 +259,9 @@ static void usage(FILE *f)
 	    "  --csv FILE         the figures as CSV too\n"
 	    "  --plots DIR        PNG plots with gnuplot: rtt-cdf-SIZE.png, stream-mb.png,\n"
 	    "                     stream-msgs.png\n"
+	    "  --versus FILE      also the one-way streams on this second link (nodes\n"
+	    "                     'master' and 'remote'), in the same rounds, each with\n"
+	    "                     its ratio to the same stream on the --dt link\n"
 	    "  --dt FILE          link devicetree with nodes 'master' and 'remote'\n"
 	    "                     (default: %s)\n"
 	    "  --instructions     instructions per message of the core over a null port\n"
@@ -234,22 +273,19 @@ static void usage(FILE *f)
 
 struct options {
 	struct amounts amounts;
-	const char *csv, *plots, *dt, *core_instr;
+	const char *csv, *plots, *dt, *versus, *core_instr;
 	int instructions;
 };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	static const struct option opts[] = {{"quick", no_argument, 0, 'q'},
-					     {"rounds", required_argument, 0, 'r'},
-					     {"csv", required_argument, 0, 'c'},
-					     {"plots", required_argument, 0, 'p'},
-					     {"dt", required_argument, 0, 'd'},
-					     {"instructions", no_argument, 0, 'i'},
-					     {"core-instr", required_argument, 0, 'x'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"quick", no_argument, 0, 'q'},	   {"rounds", required_argument, 0, 'r'},
+	    {"csv", required_argument, 0, 'c'},	   {"plots", required_argument, 0, 'p'},
+	    {"dt", required_argument, 0, 'd'},	   {"versus", required_argument, 0, 'v'},
+	    {"instructions", no_argument, 0, 'i'}, {"core-instr", required_argument, 0, 'x'},
+	    {"help", no_argument, 0, 'h'},	   {0, 0, 0, 0}};
 	unsigned long rounds = 0;
 	int c;
 
@@ -273,6 +309,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'd':
 			o->dt = optarg;
+			break;
+		case 'v':
+			o->versus = optarg;
 			break;
 		case 'i':
 			o->instructions = 1;
@@ -313,25 +352,32 @@ static int run_instructions(const struct options *o)
 
 static int run_timed(const struct options *o, struct plan *p)
 {
-	static struct rpk_layout lay;
-	char instance[64];
+	static struct rpk_layout lay, versus_lay;
+	char instance[64], versus_instance[64];
 	struct bench_link link = {.lay = &lay, .instance = instance};
+	struct bench_link versus = {.lay = &versus_lay, .instance = versus_instance};
 	int rc = 0, missing = 0;
 
-	if (load_layout(o->dt, &lay))
+	if (load_layout(o->dt, &lay) || (o->versus && load_layout(o->versus, &versus_lay)))
 		return 1;
 	snprintf(instance, sizeof(instance), "bench-%d", (int)getpid());
+	snprintf(versus_instance, sizeof(versus_instance), "bench-versus-%d", (int)getpid());
 	make_plan(p);
+	if (o->versus) /* rows named by the file */
+		plan_versus(p, strrchr(o->versus, '/') ? strrchr(o->versus, '/') + 1 : o->versus);
 	printf("rpk bench: %u rounds, each the baselines then every case in each mode (",
 	       o->amounts.rounds);
 	for (size_t m = 0; m < NMODES; m++)
 		printf("%s%s", m ? ", " : "", modes[m].name);
-	printf("), link %s\n", o->dt);
+	printf("), link %s%s%s\n", o->dt, o->versus ? ", streams also on " : "",
+	       o->versus ? o->versus : "");
 	fflush(stdout);
 	for (uint32_t r = 0; r < o->amounts.rounds && !rc && !rpk_stop; r++) {
 		rc = run_baselines(p, &o->amounts);
 		for (size_t m = 0; m < NMODES && !rc && !rpk_stop; m++)
 			rc = run_mode(p, m, &o->amounts, &link);
+		if (o->versus && !rc && !rpk_stop)
+			rc = run_versus(p, &o->amounts, &versus);
 	}
 	if (rpk_stop)
 		return 130;
