@@ -13,36 +13,64 @@
 
 volatile sig_atomic_t rpk_stop;
 
-/* Nodes whose blocking calls a stop signal interrupts. */
-#define MAX_STOP_NODES 4
+/* Nodes whose blocking calls a stop signal interrupts: every link of a
+ * processor (rpk up --processor) runs in one process. */
+#define MAX_STOP_NODES RPK_LAYOUT_MAX_NODES
 static struct rpk_node *stop_nodes[MAX_STOP_NODES];
 
-/* Something else a stop signal ends (rpk up's FUSE loop). */
-static void (*stop_hook)(void *);
-static void *stop_hook_arg;
+/* Other things a stop signal ends (rpk up's FUSE loops, one per link): a
+ * slot is taken by its arg, and its fn is set once the arg is in place. */
+static struct {
+	void (*fn)(void *);
+	void *arg;
+} stop_hooks[MAX_STOP_NODES];
 
 void stop_also(void (*fn)(void *), void *arg)
 {
-	__atomic_store_n(&stop_hook_arg, arg, __ATOMIC_RELEASE);
-	__atomic_store_n(&stop_hook, fn, __ATOMIC_RELEASE);
-	if (fn && rpk_stop)
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		void *none = NULL;
+
+		if (__atomic_compare_exchange_n(&stop_hooks[i].arg, &none, arg, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&stop_hooks[i].fn, fn, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	if (rpk_stop) /* the signal came before we were listed */
 		fn(arg);
 }
 
-static void on_stop(int sig)
+void stop_also_forget(void *arg)
 {
-	void (*hook)(void *) = __atomic_load_n(&stop_hook, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < MAX_STOP_NODES; i++)
+		if (__atomic_load_n(&stop_hooks[i].arg, __ATOMIC_ACQUIRE) == arg) {
+			__atomic_store_n(&stop_hooks[i].fn, NULL, __ATOMIC_RELEASE);
+			__atomic_store_n(&stop_hooks[i].arg, NULL, __ATOMIC_RELEASE);
+		}
+}
 
-	(void)sig;
+void request_stop(void)
+{
 	rpk_stop = 1;
-	if (hook)
-		hook(__atomic_load_n(&stop_hook_arg, __ATOMIC_ACQUIRE));
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		void (*fn)(void *) = __atomic_load_n(&stop_hooks[i].fn, __ATOMIC_ACQUIRE);
+		void *arg = __atomic_load_n(&stop_hooks[i].arg, __ATOMIC_ACQUIRE);
+
+		if (fn && arg)
+			fn(arg);
+	}
 	for (int i = 0; i < MAX_STOP_NODES; i++) {
 		struct rpk_node *n = __atomic_load_n(&stop_nodes[i], __ATOMIC_ACQUIRE);
 
 		if (n)
 			rpk_node_interrupt(n);
 	}
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	request_stop();
 }
 
 void stop_interrupts(struct rpk_node *n)
@@ -239,10 +267,11 @@ static void kill_all(pid_t *children, const int *alive, int count, int sig)
 
 int supervise(pid_t *children, int count, const struct rpk_layout *lay, const char *instance)
 {
-	int alive[8] = {0}, codes[8] = {0}, left = count, stopping = 0, rc = 0;
+	int alive[RPK_LAYOUT_MAX_NODES] = {0}, codes[RPK_LAYOUT_MAX_NODES] = {0};
+	int left = count, stopping = 0, rc = 0;
 	struct timespec term_at = {0};
 
-	for (int i = 0; i < count && i < 8; i++)
+	for (int i = 0; i < count && i < RPK_LAYOUT_MAX_NODES; i++)
 		alive[i] = children[i] > 0;
 	while (left > 0) {
 		int st;

@@ -49,8 +49,13 @@ void install_stop_signals(void);
  * forget it before closing it. */
 void stop_interrupts(struct rpk_node *n);
 void stop_interrupts_forget(struct rpk_node *n);
-/* Also call fn(arg) at a stop signal (async-signal-safe fn); NULL: no more. */
+/* Also call fn(arg) at a stop signal (async-signal-safe fn), until
+ * stop_also_forget(arg); a few at once (one per link of a processor). */
 void stop_also(void (*fn)(void *), void *arg);
+void stop_also_forget(void *arg);
+/* What a stop signal does, from any thread (a link of a processor that
+ * failed stops its siblings). */
+void request_stop(void);
 
 /* Parse a number option in [min, max]; prints "rpk CMD: --OPT takes min..max"
  * and returns -1 when it is not one. */
@@ -91,9 +96,9 @@ void *read_whole_file(const char *cmd, const char *path, size_t *size);
 pid_t spawn(int (*fn)(void *), void *arg);
 
 /*
- * Wait for the children; if a stop signal arrives, or one child fails, kill
- * the rest. Returns the exit status of children[0] (or 128+signal). The
- * layout's shm objects for instance are removed in every case.
+ * Wait for the children (at most RPK_LAYOUT_MAX_NODES); if a stop signal
+ * arrives, or one child fails, kill the rest. Returns the exit status of children[0] (or
+ * 128+signal). The layout's shm objects for instance are removed in every case.
  */
 int supervise(pid_t *children, int count, const struct rpk_layout *lay, const char *instance);
 
