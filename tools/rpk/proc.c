@@ -146,9 +146,10 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 	return load_layout(argv[optind], lay) ? 1 : 0;
 }
 
-int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
-		       struct rpk_layout *lay, const char **node, const char **instance,
-		       const char **group, const char **dir)
+/* FILE [--node NAME] [--instance ID] [--group NAME] [--dir DIR] [--help]:
+ * 0 to go on, else the exit code. */
+static int parse_link_options(int argc, char **argv, void (*usage)(FILE *), const char **node,
+			      const char **instance, const char **group, const char **dir)
 {
 	static const struct option opts[] = {
 	    {"node", required_argument, 0, 'n'},  {"instance", required_argument, 0, 'i'},
@@ -186,8 +187,42 @@ int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FIL
 			return 2;
 		}
 	}
+	return -1;
+}
+
+int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group, const char **dir)
+{
+	int c = parse_link_options(argc, argv, usage, node, instance, group, dir);
+
+	if (c >= 0)
+		return c;
 	c = load_dt_operand(cmd, argc, argv, *node, lay, usage);
 	return c ? c : -1;
+}
+
+int parse_file_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group)
+{
+	int c = parse_link_options(argc, argv, usage, node, instance, group, NULL);
+
+	if (c >= 0)
+		return c;
+	if (optind != argc - 1) {
+		fprintf(stderr, "rpk %s: need one devicetree file\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (load_layout(argv[optind], lay))
+		return 1;
+	if (*node && !rpk_layout_find(lay, *node)) {
+		fprintf(stderr, "rpk %s: %s has no link node named '%s'\n", cmd, argv[optind],
+			*node);
+		return 2;
+	}
+	return -1;
 }
 
 void service_dir(char *buf, size_t len, const char *instance, const char *node)
