@@ -217,11 +217,6 @@ int parse_file_command(const char *cmd, int argc, char **argv, void (*usage)(FIL
 	}
 	if (load_layout(argv[optind], lay))
 		return 1;
-	if (*node && !rpk_layout_find(lay, *node)) {
-		fprintf(stderr, "rpk %s: %s has no link node named '%s'\n", cmd, argv[optind],
-			*node);
-		return 2;
-	}
 	return -1;
 }
 

@@ -83,8 +83,7 @@ const char *rpk_features_text(char *buf, size_t len, uint32_t features);
 /* rpk up's directory for a node, unless --dir says otherwise: /run/rpk/INSTANCE/NODE
  * as root, else under $XDG_RUNTIME_DIR (or /tmp/rpk-UID). */
 void service_dir(char *buf, size_t len, const char *instance, const char *node);
-/* The same with --node optional (*node NULL when not given, else a node of
- * the file) and no --dir. */
+/* The same with --node optional (*node NULL when not given) and no --dir. */
 int parse_file_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
 		       struct rpk_layout *lay, const char **node, const char **instance,
 		       const char **group);
