@@ -6,7 +6,8 @@
 #            name, nothing started; both examples load (rpk status's table)
 #   traffic  rpk up FILE on seed 003's three processors: one process per
 #            processor, checked traffic on all six directions at once, each
-#            link's counters, a clean stop
+#            link's counters, a clean stop; the same on the four-processor
+#            mesh (twelve directions)
 #   restart  a process per processor (rpk up --processor); B SIGKILLed and
 #            restarted: A-C traffic runs on, checked, through B's outage, only
 #            B's links reset, and B's links carry checked traffic again
@@ -80,12 +81,15 @@ table_until() {
 	return 1
 }
 
-# Every direction of every link of seed 003: D/PROC/LINK/rpmsg1_13 pairs.
-all_directions() {
-	local d=$1
-	for l in a/to-b:b/to-a a/to-c:c/to-a b/to-c:c/to-b; do
-		local x=${l%%:*} y=${l##*:}
-		echo "$d/$x/rpmsg1_13 $d/$y/rpmsg1_13 $d/$y/rpmsg1_13 $d/$x/rpmsg1_13"
+# directions DIR PROCESSORS: both directions of the link between every two
+# of PROCESSORS (DIR/PROC/to-PEER/rpmsg1_13 pairs, for traffic).
+directions() {
+	local d=$1 procs=$2
+	for x in $procs; do
+		for y in $procs; do
+			[[ $x < $y ]] || continue
+			echo "$d/$x/to-$y/rpmsg1_13 $d/$y/to-$x/rpmsg1_13 $d/$y/to-$x/rpmsg1_13 $d/$x/to-$y/rpmsg1_13"
+		done
 	done
 }
 
@@ -131,7 +135,7 @@ traffic)
 	# One process per processor, not per link.
 	[ "$(pgrep -P "$up" | wc -l)" = 3 ] || fail "rpk up runs $(pgrep -P "$up" | wc -l) processes, want 3"
 	# shellcheck disable=SC2046
-	expect 0 "^PASS 5 " -- timeout 120 "$traffic" 2000 $(all_directions "$out/d")
+	expect 0 "^PASS 5 " -- timeout 120 "$traffic" 2000 $(directions "$out/d" "a b c")
 	cat "$out/log"
 	[ "$(grep -c '^PASS .*: 2000 messages in order' "$out/log")" = 6 ] || fail "not every direction passed"
 	for side in a/to-b a/to-c b/to-a b/to-c c/to-a c/to-b; do
@@ -145,6 +149,19 @@ traffic)
 	[ "$rc" = 0 ] || fail "rpk up exited $rc after SIGTERM"
 	[ "$(grep -c '^rpk up: .* stopped$' "$out/up.log")" = 6 ] || fail "not every link said it stopped"
 	grep -q " $out/d" /proc/mounts && fail "a mount stayed after the stop"
+	# Four processors, every two linked: twelve directions at once.
+	dts=$src/examples/dts/topology-mesh4.dts
+	"$rpk" up "$dts" --instance "$inst" --dir "$out/m" >"$out/mesh.log" 2>&1 &
+	up=$!
+	pids+=("$up")
+	ready "$out/mesh.log" 12
+	[ "$(pgrep -P "$up" | wc -l)" = 4 ] || fail "rpk up runs $(pgrep -P "$up" | wc -l) processes, want 4"
+	# shellcheck disable=SC2046
+	expect 0 "^PASS 11 " -- timeout 120 "$traffic" 500 $(directions "$out/m" "a b c d")
+	grep "^PASS" "$out/log"
+	[ "$(grep -c '^PASS .*: 500 messages in order' "$out/log")" = 12 ] || fail "mesh: $(cat "$out/log")"
+	kill -TERM "$up"
+	wait "$up" || fail "rpk up of the mesh exited $? after SIGTERM"
 	;;
 restart)
 	for p in a b c; do
