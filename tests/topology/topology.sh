@@ -13,6 +13,8 @@
 #            B's links reset, and B's links carry checked traffic again
 #   status   rpk status FILE: a row per link, each processor's links in one
 #            process, offline once stopped
+#   timeout  a link of a processor whose peer does not come within --timeout
+#            stops its running sibling, and the exit status says so
 # The endpoint devices are FUSE: root and /dev/fuse (CI has both), else the
 # cases that run links exit 77 (skipped).
 set -uo pipefail
@@ -253,6 +255,17 @@ status)
 	wait "$up"
 	expect 0 "^a/to-b +b/to-a +offline" -- "$rpk" status "$dts" --instance "$inst"
 	[ "$(grep -c offline "$out/log")" = 3 ] || fail "after the stop: $(cat "$out/log")"
+	;;
+timeout)
+	# C's side of B-C alone: B's link to C comes up, its link to A never does.
+	"$rpk" up "$dts" --node c/to-b --instance "$inst" --dir "$out/c" >"$out/c.log" 2>&1 &
+	pids+=($!)
+	expect 1 "b/to-a: the peer did not come within 5000 ms" -- \
+		"$rpk" up "$dts" --processor b --timeout 5000 --instance "$inst" --dir "$out/b"
+	cat "$out/log"
+	grep -q "^rpk up: b/to-c ready: link attached" "$out/log" || fail "b/to-c never came up"
+	grep -q "^rpk up: b/to-c stopped$" "$out/log" || fail "b/to-c was not stopped"
+	grep -q " $out/b" /proc/mounts && fail "b/to-c's mount stayed"
 	;;
 *)
 	echo "topology.sh: unknown case $case_" >&2
