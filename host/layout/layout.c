@@ -663,10 +663,8 @@ static struct rpk_layout_processor *add_processor(struct ctx *c, int off, const 
 	struct rpk_layout *lay = c->lay;
 	struct rpk_layout_processor *p;
 
-	if (lay->num_processors == RPK_LAYOUT_MAX_NODES) {
-		report(c, path, "too many processors (at most %d)", RPK_LAYOUT_MAX_NODES);
-		return NULL;
-	}
+	if (lay->num_processors == RPK_LAYOUT_MAX_NODES)
+		return NULL; /* read_processors says so */
 	p = &lay->processors[lay->num_processors++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", fdt_get_name(c->fdt, off, NULL));
@@ -719,11 +717,11 @@ static void read_processor(struct ctx *c, int off, const char *path)
 static void read_lone_link(struct ctx *c, int off, const char *path)
 {
 	struct rpk_layout_processor *p;
-	int parent = fdt_parent_offset(c->fdt, off), outer = enclosing_processor(c, off);
-	int idx = node_by_path(c->lay, path);
+	int idx = node_by_path(c->lay, path), outer;
 
-	if (is_processor(c, parent) || idx < 0)
-		return; /* its processor's, or refused already */
+	if (idx < 0 || is_processor(c, fdt_parent_offset(c->fdt, off)))
+		return; /* refused already, or its processor's */
+	outer = enclosing_processor(c, off);
 	if (outer >= 0) {
 		char outer_path[RPK_LAYOUT_PATH];
 
@@ -775,13 +773,22 @@ static void read_processors(struct ctx *c)
 	int off = -1, depth = 0;
 
 	while ((off = fdt_next_node(c->fdt, off, &depth)) >= 0) {
-		if (is_processor(c, off)) {
-			node_path(c, off, path, sizeof(path));
-			read_processor(c, off, path);
-		} else if (!fdt_node_check_compatible(c->fdt, off, "rpk,rpmsg-link")) {
-			node_path(c, off, path, sizeof(path));
-			read_lone_link(c, off, path);
+		int processor = is_processor(c, off);
+
+		if (!processor && fdt_node_check_compatible(c->fdt, off, "rpk,rpmsg-link"))
+			continue;
+		node_path(c, off, path, sizeof(path));
+		/* One more processor (not a processor's side): said once, as a
+		 * hostile blob may hold thousands more. */
+		if (c->lay->num_processors == RPK_LAYOUT_MAX_NODES &&
+		    (processor || !is_processor(c, fdt_parent_offset(c->fdt, off)))) {
+			report(c, path, "too many processors (at most %d)", RPK_LAYOUT_MAX_NODES);
+			break;
 		}
+		if (processor)
+			read_processor(c, off, path);
+		else
+			read_lone_link(c, off, path);
 	}
 	check_processors(c);
 }
