@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ struct pair {
 };
 
 static uint64_t count;
-static volatile sig_atomic_t stop;
+static atomic_int stop; /* lock-free: set by the signal handler, read by the writers */
 
 static void on_stop(int sig)
 {

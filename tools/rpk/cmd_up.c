@@ -106,7 +106,7 @@ static int start_link(struct rpk_node *n, const struct up_opts *o)
 	do {
 		rc = rpk_node_start(n, o->timeout_ms ? (uint32_t)o->timeout_ms : 1000u, err,
 				    sizeof(err));
-	} while (rc == -RPK_ETIMEDOUT && !o->timeout_ms && !rpk_stop);
+	} while (rc == -RPK_ETIMEDOUT && !o->timeout_ms && !stop_requested());
 	if (rc == -RPK_ETIMEDOUT)
 		fprintf(stderr, "rpk up: %s: the peer did not come within %lu ms\n", o->node,
 			o->timeout_ms);
@@ -204,7 +204,7 @@ static int up_node(void *arg)
 	rpk_chardev_close(cd);
 	stop_interrupts_forget(n);
 	rpk_node_close(n);
-	if (rc == -RPK_EINTR || (rc == 0 && rpk_stop)) {
+	if (rc == -RPK_EINTR || (rc == 0 && stop_requested())) {
 		printf("rpk up: %s stopped\n", o->node);
 		return 0;
 	}
@@ -227,7 +227,7 @@ static void *run_link(void *arg)
 	t->rc = up_node(&t->o);
 	/* A link that cannot run (its devices, its peer within --timeout)
 	 * stops its processor: the exit status says so, as with --node. */
-	if (t->rc && !rpk_stop)
+	if (t->rc && !stop_requested())
 		request_stop();
 	return NULL;
 }

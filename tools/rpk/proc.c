@@ -36,7 +36,7 @@ void stop_also(void (*fn)(void *), void *arg)
 			break;
 		}
 	}
-	if (rpk_stop) /* the signal came before we were listed */
+	if (stop_requested()) /* the signal came before we were listed */
 		fn(arg);
 }
 
@@ -49,9 +49,16 @@ void stop_also_forget(void *arg)
 		}
 }
 
+int stop_requested(void)
+{
+	return __atomic_load_n(&rpk_stop, __ATOMIC_ACQUIRE);
+}
+
 void request_stop(void)
 {
-	rpk_stop = 1;
+	/* Atomic: a link's thread of rpk up may call this (and a lock-free
+	 * store is fine in a signal handler). */
+	__atomic_store_n(&rpk_stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < MAX_STOP_NODES; i++) {
 		void (*fn)(void *) = __atomic_load_n(&stop_hooks[i].fn, __ATOMIC_ACQUIRE);
 		void *arg = __atomic_load_n(&stop_hooks[i].arg, __ATOMIC_ACQUIRE);
@@ -82,7 +89,7 @@ void stop_interrupts(struct rpk_node *n)
 						__ATOMIC_RELAXED))
 			break;
 	}
-	if (rpk_stop) /* the signal came before we were listed */
+	if (stop_requested()) /* the signal came before we were listed */
 		rpk_node_interrupt(n);
 }
 

@@ -54,8 +54,9 @@ void stop_interrupts_forget(struct rpk_node *n);
 void stop_also(void (*fn)(void *), void *arg);
 void stop_also_forget(void *arg);
 /* What a stop signal does, from any thread (a link of a processor that
- * failed stops its siblings). */
+ * failed stops its siblings); whether it happened, from any thread. */
 void request_stop(void);
+int stop_requested(void);
 
 /* Parse a number option in [min, max]; prints "rpk CMD: --OPT takes min..max"
  * and returns -1 when it is not one. */
