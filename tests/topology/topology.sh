@@ -251,6 +251,16 @@ status)
 	for p in $a $b $c; do [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$up" ] || fail "$p is not rpk up's child"; done
 	# The long form of one link says the same.
 	expect 0 "remote  pid $c, session [0-9]+, running" -- "$rpk" status "$dts" --node c/to-b --instance "$inst"
+	# A user the links refuse (docs/access.md): a row each all the same, why
+	# on stderr, and exit 0, since the devicetree was read.
+	if id nobody >/dev/null 2>&1; then
+		runuser -u nobody -- "$rpk" status "$dts" --instance "$inst" >"$out/st" 2>"$out/st.err"
+		rc=$?
+		[ "$rc" = 0 ] || fail "rpk status as nobody: exit $rc"
+		[ "$(grep -cE '^[abc]/to-[abc] +[abc]/to-[abc] +unknown +- +- +-$' "$out/st")" = 3 ] ||
+			fail "rows as nobody: $(cat "$out/st")"
+		[ "$(grep -c 'permission denied' "$out/st.err")" = 3 ] || fail "why, as nobody: $(cat "$out/st.err")"
+	fi
 	kill -TERM "$up"
 	wait "$up"
 	expect 0 "^a/to-b +b/to-a +offline" -- "$rpk" status "$dts" --instance "$inst"

@@ -302,6 +302,8 @@ static int show_all(const struct rpk_layout *lay, const char *instance, const ch
 			       names[row][1], "unknown", "-", "-", "-");
 			fprintf(stderr, "rpk status: ");
 			rpk_print_escaped(stderr, err);
+			if (!err[0] || err[strlen(err) - 1] != '\n')
+				fprintf(stderr, "\n");
 		} else if (!lv.running) {
 			printf("%-*s  %-*s  %-9s  %-20s  %-20s  %s\n", width, names[row][0], width,
 			       names[row][1], lv.state, "-", "-", "-");
