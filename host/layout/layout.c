@@ -686,6 +686,24 @@ static void read_channel(struct ctx *c, int off, const char *path, struct rpk_la
 	read_dev_modes(c, off, path, ch);
 }
 
+static int is_processor(const struct ctx *c, int off)
+{
+	return off >= 0 && fdt_node_check_compatible(c->fdt, off, "rpk,processor") == 0;
+}
+
+/* A side under an rpk,processor node is "PROC/LINK": link names repeat from
+ * one processor to the next ("to-b"), the pair is unique. */
+static void link_name(const struct ctx *c, int off, char *buf, size_t len)
+{
+	int parent = fdt_parent_offset(c->fdt, off);
+	const char *name = fdt_get_name(c->fdt, off, NULL);
+
+	if (is_processor(c, parent))
+		snprintf(buf, len, "%s/%s", fdt_get_name(c->fdt, parent, NULL), name);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
 static void add_link(struct ctx *c, int off)
 {
 	struct rpk_layout *lay = c->lay;
@@ -701,7 +719,7 @@ static void add_link(struct ctx *c, int off)
 	}
 	n = &lay->nodes[lay->num_nodes++];
 	memset(n, 0, sizeof(*n));
-	snprintf(n->name, sizeof(n->name), "%s", fdt_get_name(c->fdt, off, NULL));
+	link_name(c, off, n->name, sizeof(n->name));
 	snprintf(n->path, sizeof(n->path), "%s", path);
 
 	role = fdt_getprop(c->fdt, off, "rpk,role", NULL);
@@ -793,6 +811,168 @@ uint32_t rpk_layout_link_hash(const struct rpk_layout *lay, const struct rpk_lay
 	return h;
 }
 
+/* The nearest rpk,processor node that holds off, or -1. */
+static int enclosing_processor(const struct ctx *c, int off)
+{
+	for (int p = fdt_parent_offset(c->fdt, off); p >= 0; p = fdt_parent_offset(c->fdt, p))
+		if (is_processor(c, p))
+			return p;
+	return -1;
+}
+
+static int node_by_path(const struct rpk_layout *lay, const char *path)
+{
+	for (int i = 0; i < lay->num_nodes; i++)
+		if (!strcmp(lay->nodes[i].path, path))
+			return i;
+	return -1;
+}
+
+/* Sides of one link share its regions (a static link has no table of its
+ * own to tell them by, so any shared region counts). */
+static int same_link(const struct rpk_layout_node *a, const struct rpk_layout_node *b)
+{
+	for (int k = 0; k < RPK_REG_COUNT; k++)
+		if (a->region[k] >= 0 && a->region[k] == b->region[k])
+			return 1;
+	return 0;
+}
+
+static struct rpk_layout_processor *add_processor(struct ctx *c, int off, const char *path)
+{
+	struct rpk_layout *lay = c->lay;
+	struct rpk_layout_processor *p;
+
+	if (lay->num_processors == RPK_LAYOUT_MAX_NODES)
+		return NULL; /* read_processors says so */
+	p = &lay->processors[lay->num_processors++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", fdt_get_name(c->fdt, off, NULL));
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	return p;
+}
+
+/* An rpk,processor node: its children are its links' sides, and nothing else. */
+static void read_processor(struct ctx *c, int off, const char *path)
+{
+	struct rpk_layout_processor *p;
+	char child_path[RPK_LAYOUT_PATH];
+	int child, outer = enclosing_processor(c, off);
+
+	if (outer >= 0) {
+		char outer_path[RPK_LAYOUT_PATH];
+
+		node_path(c, outer, outer_path, sizeof(outer_path));
+		report(c, path, "a processor inside processor %s: processors do not nest",
+		       outer_path);
+		return;
+	}
+	p = add_processor(c, off, path);
+	if (!p)
+		return;
+	fdt_for_each_subnode(child, c->fdt, off)
+	{
+		int idx;
+
+		node_path(c, child, child_path, sizeof(child_path));
+		if (fdt_node_check_compatible(c->fdt, child, "rpk,rpmsg-link")) {
+			report(c, child_path,
+			       "a child of processor %s that is no link side (compatible = "
+			       "\"rpk,rpmsg-link\"): a processor holds its links' sides only",
+			       path);
+			continue;
+		}
+		idx = node_by_path(c->lay, child_path);
+		if (idx >= 0)
+			p->links[p->num_links++] = idx;
+	}
+	if (!p->num_links)
+		report(c, path,
+		       "processor has no link sides (children with compatible = "
+		       "\"rpk,rpmsg-link\")");
+}
+
+/* A link node under no processor is a processor of its own; one deeper
+ * inside a processor than its children belongs to none, and is refused. */
+static void read_lone_link(struct ctx *c, int off, const char *path)
+{
+	struct rpk_layout_processor *p;
+	int idx = node_by_path(c->lay, path), outer;
+
+	if (idx < 0 || is_processor(c, fdt_parent_offset(c->fdt, off)))
+		return; /* refused already, or its processor's */
+	outer = enclosing_processor(c, off);
+	if (outer >= 0) {
+		char outer_path[RPK_LAYOUT_PATH];
+
+		node_path(c, outer, outer_path, sizeof(outer_path));
+		report(c, path,
+		       "a link side inside processor %s but not its child: a processor's "
+		       "link sides are its direct children",
+		       outer_path);
+		return;
+	}
+	p = add_processor(c, off, path);
+	if (p)
+		p->links[p->num_links++] = idx;
+}
+
+static void check_processors(struct ctx *c)
+{
+	const struct rpk_layout *lay = c->lay;
+
+	for (int i = 0; i < lay->num_processors; i++) {
+		const struct rpk_layout_processor *p = &lay->processors[i];
+
+		for (int j = 0; j < i; j++)
+			if (!strcmp(lay->processors[j].name, p->name))
+				report(c, p->path,
+				       "processor \"%s\": %s has that name too; processor names "
+				       "are unique (a link node under no rpk,processor is a "
+				       "processor of its name)",
+				       p->name, lay->processors[j].path);
+		for (int a = 0; a < p->num_links; a++)
+			for (int b = a + 1; b < p->num_links; b++) {
+				const struct rpk_layout_node *x = &lay->nodes[p->links[a]];
+				const struct rpk_layout_node *y = &lay->nodes[p->links[b]];
+
+				if (same_link(x, y))
+					report(c, y->path,
+					       "both sides of one link in processor %s (%s shares "
+					       "its regions): a link joins two processors",
+					       p->path, x->path);
+			}
+	}
+}
+
+/* The processors, in the devicetree's order: rpk,processor nodes, and link
+ * nodes under none. */
+static void read_processors(struct ctx *c)
+{
+	char path[RPK_LAYOUT_PATH];
+	int off = -1, depth = 0;
+
+	while ((off = fdt_next_node(c->fdt, off, &depth)) >= 0) {
+		int processor = is_processor(c, off);
+
+		if (!processor && fdt_node_check_compatible(c->fdt, off, "rpk,rpmsg-link"))
+			continue;
+		node_path(c, off, path, sizeof(path));
+		/* One more processor (not a processor's side): said once, as a
+		 * hostile blob may hold thousands more. */
+		if (c->lay->num_processors == RPK_LAYOUT_MAX_NODES &&
+		    (processor || !is_processor(c, fdt_parent_offset(c->fdt, off)))) {
+			report(c, path, "too many processors (at most %d)", RPK_LAYOUT_MAX_NODES);
+			break;
+		}
+		if (processor)
+			read_processor(c, off, path);
+		else
+			read_lone_link(c, off, path);
+	}
+	check_processors(c);
+}
+
 int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, char *err,
 			size_t errlen)
 {
@@ -828,6 +1008,7 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 		add_link(&c, off);
 	if (!lay->num_nodes)
 		report(&c, "/", "no node with compatible = \"rpk,rpmsg-link\"");
+	read_processors(&c);
 	check_cached_links(&c);
 	check_buf_sizes(&c);
 	pair_symmetric_links(&c);
@@ -918,4 +1099,31 @@ const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, cons
 		if (!strcmp(lay->nodes[i].name, name))
 			return &lay->nodes[i];
 	return NULL;
+}
+
+const struct rpk_layout_processor *rpk_layout_find_processor(const struct rpk_layout *lay,
+							     const char *name)
+{
+	for (int i = 0; i < lay->num_processors; i++)
+		if (!strcmp(lay->processors[i].name, name))
+			return &lay->processors[i];
+	return NULL;
+}
+
+const struct rpk_layout_node *rpk_layout_peer(const struct rpk_layout *lay,
+					      const struct rpk_layout_node *n)
+{
+	for (int i = 0; i < lay->num_nodes; i++)
+		if (&lay->nodes[i] != n && same_link(&lay->nodes[i], n))
+			return &lay->nodes[i];
+	return NULL;
+}
+
+const char *rpk_layout_object_name(char *buf, size_t len, const char *node)
+{
+	snprintf(buf, len, "%s", node);
+	for (char *p = buf; *p; p++)
+		if (*p == '/')
+			*p = ':';
+	return buf;
 }

@@ -4,12 +4,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rpk/layout.h>
+
 #include "msgtrace/format.h"
 #include "msgtrace/writer.h"
 
 void msgtrace_name(char *buf, size_t len, const char *instance, const char *node)
 {
-	snprintf(buf, len, "/rpk-%s-msgs-%s", instance, node);
+	char object[64];
+
+	snprintf(buf, len, "/rpk-%s-msgs-%s", instance,
+		 rpk_layout_object_name(object, sizeof(object), node));
 }
 
 void msgtrace_writer_open(struct msgtrace_writer *w, const char *instance, const char *node,

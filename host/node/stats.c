@@ -18,7 +18,10 @@
 
 void rpk_node_stats_name(char *buf, size_t len, const char *instance, const char *node)
 {
-	snprintf(buf, len, "/rpk-%s-stats-%s", instance, node);
+	char object[64];
+
+	snprintf(buf, len, "/rpk-%s-stats-%s", instance,
+		 rpk_layout_object_name(object, sizeof(object), node));
 }
 
 /* Counters are a convenience: a node runs without them if the page fails. */

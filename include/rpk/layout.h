@@ -2,7 +2,9 @@
 /*
  * A link's layout, read from a devicetree (the binding: docs/bindings/):
  * reserved-memory regions, shared-memory mailboxes, and one node per side of
- * the link naming its role, its regions and its doorbells.
+ * the link naming its role, its regions and its doorbells. A devicetree may
+ * describe many links: the processors (rpk,processor nodes) whose children
+ * are their links' sides.
  */
 #ifndef RPK_LAYOUT_H
 #define RPK_LAYOUT_H
@@ -67,6 +69,8 @@ struct rpk_layout_channel {
 enum rpk_region_role { RPK_REG_RSC, RPK_REG_VRING0, RPK_REG_VRING1, RPK_REG_BUFFER, RPK_REG_COUNT };
 
 struct rpk_layout_node {
+	/* The node's name; a side under an rpk,processor node is "PROC/LINK"
+	 * ("a/to-b"), since link names repeat from one processor to the next. */
 	char name[64];
 	char path[RPK_LAYOUT_PATH];
 	enum rpk_role role;
@@ -100,11 +104,28 @@ struct rpk_layout_node {
 	struct rpk_layout_channel channel;
 };
 
+/*
+ * A processor: an rpk,processor node and the link sides that are its
+ * children, or a link node under no processor, which is a processor of its
+ * own (its name, its path, that one link). `rpk up --processor` runs one
+ * process per processor.
+ */
+struct rpk_layout_processor {
+	char name[64]; /* unique in the layout */
+	char path[RPK_LAYOUT_PATH];
+	int links[RPK_LAYOUT_MAX_NODES]; /* its link sides: indices into rpk_layout.nodes */
+	int num_links;
+};
+
 struct rpk_layout {
 	struct rpk_region regions[RPK_LAYOUT_MAX_REGIONS];
 	int num_regions;
 	struct rpk_layout_node nodes[RPK_LAYOUT_MAX_NODES];
 	int num_nodes;
+	/* Every node is a link side of exactly one processor, in the order of
+	 * the devicetree. */
+	struct rpk_layout_processor processors[RPK_LAYOUT_MAX_NODES];
+	int num_processors;
 };
 
 /*
@@ -117,6 +138,15 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 			size_t errlen);
 
 const struct rpk_layout_node *rpk_layout_find(const struct rpk_layout *lay, const char *name);
+const struct rpk_layout_processor *rpk_layout_find_processor(const struct rpk_layout *lay,
+							     const char *name);
+/* The other side of n's link (the node that shares a region with it), or NULL. */
+const struct rpk_layout_node *rpk_layout_peer(const struct rpk_layout *lay,
+					      const struct rpk_layout_node *n);
+/* A node's name as shared-memory object names carry it: a nested side's
+ * "PROC/LINK" as "PROC:LINK" (an object's name takes no '/' but its first,
+ * and ':' is in no devicetree node name, so no two nodes meet). Returns buf. */
+const char *rpk_layout_object_name(char *buf, size_t len, const char *node);
 
 /* Bytes of buffer pool a ring of num entries needs (Linux: 2 * min(num, 256) * 512). */
 uint64_t rpk_layout_pool_size(uint32_t num);

@@ -68,6 +68,8 @@ tests/unit/dts/several-errors.dts|link-host: rpk,role:0: 'slave' is not one of
 tests/unit/dts/several-errors.dts|link-mcu: 'mboxes' is a required property
 tests/unit/dts/several-errors.dts|buffer@80020000:reg:0:1: [0-9]+ is not a multiple of 4096
 tests/unit/dts/trace-bad-cells.dts|rsc-table@80000000:rpk,trace-size:0: .* is too long
+tests/topology/nested-link.dts|a: sides: 'compatible' is a required property
+tests/topology/nested-processor.dts|a: b:compatible:0: 'rpk,rpmsg-link' was expected
 "
 
 # Broken fixtures no schema can catch: what is wrong lies between nodes, or in
@@ -84,6 +86,9 @@ tests/unit/dts/pool-too-small.dts|the buffer region is smaller than the remote's
 tests/unit/dts/rsc-too-big.dts|rpk,rsc-offset plus rpk,rsc-size runs past the region's reg size
 tests/unit/dts/trace-too-big.dts|the trace buffer after the table (rounded up to 64) runs past the region's reg size
 tests/unit/dts/vring-too-big.dts|the remote's rpk,vring-num and rpk,vring-align need more than the vring regions' reg size (other nodes)
+tests/topology/duplicate-name.dts|two processors of one name, in nodes of different parents
+tests/topology/empty-processor.dts|a processor without children: dt-schema's meta-schema has no keyword for at least one child
+tests/topology/same-processor.dts|both sides of a link in one processor: which nodes share regions is what phandles point to
 "
 
 # Not a devicetree at all: dtc must refuse it, so there is nothing to validate.
@@ -168,7 +173,7 @@ for f in "${uncompilable[@]}"; do
 done
 
 # 6. Nothing skipped: every fixture is in exactly one of the lists above.
-for f in tests/unit/dts/*.dts tests/cli/*.dts; do
+for f in tests/unit/dts/*.dts tests/cli/*.dts tests/topology/*.dts; do
 	count=0
 	for v in "${valid[@]}" "${uncompilable[@]}"; do
 		[ "$v" = "$f" ] && count=$((count + 1))

@@ -107,9 +107,12 @@ grep -q 'link down: the master of session' "$out/follow" || fail "follow missed 
 [ "$(grep -c 'master attached' "$out/follow")" -ge 4 ] ||
 	fail "follow saw $(grep -c 'master attached' "$out/follow") attaches, want 4: $(cat "$out/follow")"
 
-# Usage errors.
+# Usage errors; without --node, every link (tests/topology/topology.sh).
 "$rpk" status "$dts" >"$out/u" 2>&1
-[ $? -eq 2 ] || fail "rpk status without --node should exit 2"
+[ $? -eq 0 ] && grep -qE "^master +remote +[a-z]+ " "$out/u" ||
+	fail "rpk status without --node should print a row per link: $(cat "$out/u")"
+"$rpk" status >"$out/u" 2>&1
+[ $? -eq 2 ] || fail "rpk status without a file should exit 2"
 "$rpk" status "$dts" --node nosuch >"$out/u" 2>&1
 [ $? -eq 1 ] && grep -q "no link node 'nosuch'" "$out/u" || fail "status --node nosuch: $(cat "$out/u")"
 

@@ -799,6 +799,125 @@ static void test_mutated_blobs(void **state)
 	free(blob);
 }
 
+/* ---- topologies: processors and their links (rpk,processor) ---- */
+
+#define EXPECT_TOPOLOGY_ERRORS(file, ...)                                                          \
+	do {                                                                                       \
+		const struct expect want_[] = {__VA_ARGS__};                                       \
+		expect_errors(RPK_TEST_DATA "/topology/" file, want_,                              \
+			      sizeof(want_) / sizeof(want_[0]));                                   \
+	} while (0)
+
+static const struct rpk_layout_node *link_of(const struct rpk_layout *l,
+					     const struct rpk_layout_processor *p, int i)
+{
+	assert_true(i < p->num_links && p->links[i] >= 0 && p->links[i] < l->num_nodes);
+	return &l->nodes[p->links[i]];
+}
+
+/* Seed 003: A master of B and C, B remote of A and master of C, C remote of both. */
+static void test_topology_three_processors(void **state)
+{
+	static const char *const procs[3] = {"a", "b", "c"};
+	static const char *const names[3][2] = {
+	    {"a/to-b", "a/to-c"}, {"b/to-a", "b/to-c"}, {"c/to-a", "c/to-b"}};
+	static const enum rpk_role roles[3][2] = {{RPK_ROLE_MASTER, RPK_ROLE_MASTER},
+						  {RPK_ROLE_REMOTE, RPK_ROLE_MASTER},
+						  {RPK_ROLE_REMOTE, RPK_ROLE_REMOTE}};
+	char obj[64];
+
+	(void)state;
+	if (rpk_layout_load(RPK_EXAMPLES_DIR "/topology-abc.dts", &lay, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(lay.num_nodes, 6);
+	assert_int_equal(lay.num_processors, 3);
+	for (int i = 0; i < 3; i++) {
+		const struct rpk_layout_processor *p = &lay.processors[i];
+
+		assert_string_equal(p->name, procs[i]);
+		assert_ptr_equal(rpk_layout_find_processor(&lay, p->name), p);
+		assert_int_equal(p->num_links, 2);
+		for (int k = 0; k < 2; k++) {
+			const struct rpk_layout_node *n = link_of(&lay, p, k);
+
+			assert_string_equal(n->name, names[i][k]);
+			assert_int_equal(n->role, roles[i][k]);
+			assert_ptr_equal(rpk_layout_find(&lay, names[i][k]), n);
+		}
+	}
+	/* Each side's peer is the other processor's side of the same link. */
+	assert_string_equal(rpk_layout_peer(&lay, rpk_layout_find(&lay, "a/to-b"))->name, "b/to-a");
+	assert_string_equal(rpk_layout_peer(&lay, rpk_layout_find(&lay, "c/to-b"))->name, "b/to-c");
+	assert_string_equal(rpk_layout_peer(&lay, rpk_layout_find(&lay, "c/to-a"))->name, "a/to-c");
+	assert_null(rpk_layout_find(&lay, "to-b"));
+	assert_null(rpk_layout_find_processor(&lay, "a/to-b"));
+	assert_string_equal(rpk_layout_object_name(obj, sizeof(obj), "a/to-b"), "a:to-b");
+}
+
+/* Four processors, every two linked: three links each, six in all. */
+static void test_topology_full_mesh(void **state)
+{
+	(void)state;
+	if (rpk_layout_load(RPK_EXAMPLES_DIR "/topology-mesh4.dts", &lay, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(lay.num_nodes, 12);
+	assert_int_equal(lay.num_processors, 4);
+	for (int i = 0; i < 4; i++) {
+		const struct rpk_layout_processor *p = &lay.processors[i];
+
+		assert_int_equal(p->num_links, 3);
+		for (int k = 0; k < 3; k++) {
+			const struct rpk_layout_node *n = link_of(&lay, p, k);
+			const struct rpk_layout_node *peer = rpk_layout_peer(&lay, n);
+
+			assert_non_null(peer);
+			assert_int_not_equal(peer->role, n->role);
+			assert_ptr_equal(rpk_layout_peer(&lay, peer), n);
+			/* Masters come first in the boot chain: a before b before c before d. */
+			assert_int_equal(n->role, strcmp(n->name, peer->name) < 0
+						      ? RPK_ROLE_MASTER
+						      : RPK_ROLE_REMOTE);
+		}
+	}
+}
+
+/* A devicetree of one link: each side a processor of its own, names kept. */
+static void test_topology_lone_links(void **state)
+{
+	(void)state;
+	assert_int_equal(rpk_layout_load(SEED_DTS, &lay, err, sizeof(err)), 0);
+	assert_int_equal(lay.num_processors, 2);
+	assert_string_equal(lay.processors[0].name, "master");
+	assert_string_equal(lay.processors[0].path, "/master");
+	assert_int_equal(lay.processors[0].num_links, 1);
+	assert_string_equal(lay.nodes[lay.processors[0].links[0]].name, "master");
+	assert_string_equal(lay.processors[1].name, "remote");
+	assert_string_equal(lay.nodes[lay.processors[1].links[0]].name, "remote");
+}
+
+static void test_topology_errors(void **state)
+{
+	(void)state;
+	EXPECT_TOPOLOGY_ERRORS("nested-link.dts",
+			       {"/a/sides", "a child of processor /a that is no link side"},
+			       {"/a", "processor has no link sides"},
+			       {"/a/sides/to-b", "inside processor /a but not its child"});
+	assert_int_equal(count_lines(err), 3);
+	EXPECT_TOPOLOGY_ERRORS("nested-processor.dts",
+			       {"/a/b", "a child of processor /a that is no link side"},
+			       {"/a/b", "a processor inside processor /a"});
+	assert_int_equal(count_lines(err), 2);
+	EXPECT_TOPOLOGY_ERRORS("duplicate-name.dts",
+			       {"/soc/a", "processor \"a\": /a has that name too"});
+	assert_int_equal(count_lines(err), 1);
+	EXPECT_TOPOLOGY_ERRORS("empty-processor.dts", {"/c", "processor has no link sides"});
+	assert_int_equal(count_lines(err), 1);
+	EXPECT_TOPOLOGY_ERRORS(
+	    "same-processor.dts",
+	    {"/a/remote-side", "both sides of one link in processor /a", "/a/master-side shares"});
+	assert_int_equal(count_lines(err), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,7 +950,14 @@ int main(void)
 	    cmocka_unit_test(test_garbage_blobs),
 	    cmocka_unit_test(test_truncated_and_oversized_blobs),
 	    cmocka_unit_test(test_mutated_blobs),
+	    cmocka_unit_test(test_topology_three_processors),
+	    cmocka_unit_test(test_topology_full_mesh),
+	    cmocka_unit_test(test_topology_lone_links),
+	    cmocka_unit_test(test_topology_errors),
 	};
 
+	/* CTest runs the topology cases on their own too (tests/CMakeLists.txt). */
+	if (getenv("RPK_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("RPK_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,36 +13,71 @@
 
 volatile sig_atomic_t rpk_stop;
 
-/* Nodes whose blocking calls a stop signal interrupts. */
-#define MAX_STOP_NODES 4
+/* Nodes whose blocking calls a stop signal interrupts: every link of a
+ * processor (rpk up --processor) runs in one process. */
+#define MAX_STOP_NODES RPK_LAYOUT_MAX_NODES
 static struct rpk_node *stop_nodes[MAX_STOP_NODES];
 
-/* Something else a stop signal ends (rpk up's FUSE loop). */
-static void (*stop_hook)(void *);
-static void *stop_hook_arg;
+/* Other things a stop signal ends (rpk up's FUSE loops, one per link): a
+ * slot is taken by its arg, and its fn is set once the arg is in place. */
+static struct {
+	void (*fn)(void *);
+	void *arg;
+} stop_hooks[MAX_STOP_NODES];
 
 void stop_also(void (*fn)(void *), void *arg)
 {
-	__atomic_store_n(&stop_hook_arg, arg, __ATOMIC_RELEASE);
-	__atomic_store_n(&stop_hook, fn, __ATOMIC_RELEASE);
-	if (fn && rpk_stop)
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		void *none = NULL;
+
+		if (__atomic_compare_exchange_n(&stop_hooks[i].arg, &none, arg, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&stop_hooks[i].fn, fn, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	if (stop_requested()) /* the signal came before we were listed */
 		fn(arg);
 }
 
-static void on_stop(int sig)
+void stop_also_forget(void *arg)
 {
-	void (*hook)(void *) = __atomic_load_n(&stop_hook, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < MAX_STOP_NODES; i++)
+		if (__atomic_load_n(&stop_hooks[i].arg, __ATOMIC_ACQUIRE) == arg) {
+			__atomic_store_n(&stop_hooks[i].fn, NULL, __ATOMIC_RELEASE);
+			__atomic_store_n(&stop_hooks[i].arg, NULL, __ATOMIC_RELEASE);
+		}
+}
 
-	(void)sig;
-	rpk_stop = 1;
-	if (hook)
-		hook(__atomic_load_n(&stop_hook_arg, __ATOMIC_ACQUIRE));
+int stop_requested(void)
+{
+	return __atomic_load_n(&rpk_stop, __ATOMIC_ACQUIRE);
+}
+
+void request_stop(void)
+{
+	/* Atomic: a link's thread of rpk up may call this (and a lock-free
+	 * store is fine in a signal handler). */
+	__atomic_store_n(&rpk_stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < MAX_STOP_NODES; i++) {
+		void (*fn)(void *) = __atomic_load_n(&stop_hooks[i].fn, __ATOMIC_ACQUIRE);
+		void *arg = __atomic_load_n(&stop_hooks[i].arg, __ATOMIC_ACQUIRE);
+
+		if (fn && arg)
+			fn(arg);
+	}
 	for (int i = 0; i < MAX_STOP_NODES; i++) {
 		struct rpk_node *n = __atomic_load_n(&stop_nodes[i], __ATOMIC_ACQUIRE);
 
 		if (n)
 			rpk_node_interrupt(n);
 	}
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	request_stop();
 }
 
 void stop_interrupts(struct rpk_node *n)
@@ -54,7 +89,7 @@ void stop_interrupts(struct rpk_node *n)
 						__ATOMIC_RELAXED))
 			break;
 	}
-	if (rpk_stop) /* the signal came before we were listed */
+	if (stop_requested()) /* the signal came before we were listed */
 		rpk_node_interrupt(n);
 }
 
@@ -118,9 +153,10 @@ int load_dt_operand(const char *cmd, int argc, char **argv, const char *node,
 	return load_layout(argv[optind], lay) ? 1 : 0;
 }
 
-int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
-		       struct rpk_layout *lay, const char **node, const char **instance,
-		       const char **group, const char **dir)
+/* FILE [--node NAME] [--instance ID] [--group NAME] [--dir DIR] [--help]:
+ * 0 to go on, else the exit code. */
+static int parse_link_options(int argc, char **argv, void (*usage)(FILE *), const char **node,
+			      const char **instance, const char **group, const char **dir)
 {
 	static const struct option opts[] = {
 	    {"node", required_argument, 0, 'n'},  {"instance", required_argument, 0, 'i'},
@@ -158,8 +194,37 @@ int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FIL
 			return 2;
 		}
 	}
+	return -1;
+}
+
+int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group, const char **dir)
+{
+	int c = parse_link_options(argc, argv, usage, node, instance, group, dir);
+
+	if (c >= 0)
+		return c;
 	c = load_dt_operand(cmd, argc, argv, *node, lay, usage);
 	return c ? c : -1;
+}
+
+int parse_file_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group)
+{
+	int c = parse_link_options(argc, argv, usage, node, instance, group, NULL);
+
+	if (c >= 0)
+		return c;
+	if (optind != argc - 1) {
+		fprintf(stderr, "rpk %s: need one devicetree file\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (load_layout(argv[optind], lay))
+		return 1;
+	return -1;
 }
 
 void service_dir(char *buf, size_t len, const char *instance, const char *node)
@@ -239,10 +304,11 @@ static void kill_all(pid_t *children, const int *alive, int count, int sig)
 
 int supervise(pid_t *children, int count, const struct rpk_layout *lay, const char *instance)
 {
-	int alive[8] = {0}, codes[8] = {0}, left = count, stopping = 0, rc = 0;
+	int alive[RPK_LAYOUT_MAX_NODES] = {0}, codes[RPK_LAYOUT_MAX_NODES] = {0};
+	int left = count, stopping = 0, rc = 0;
 	struct timespec term_at = {0};
 
-	for (int i = 0; i < count && i < 8; i++)
+	for (int i = 0; i < count && i < RPK_LAYOUT_MAX_NODES; i++)
 		alive[i] = children[i] > 0;
 	while (left > 0) {
 		int st;

@@ -49,8 +49,14 @@ void install_stop_signals(void);
  * forget it before closing it. */
 void stop_interrupts(struct rpk_node *n);
 void stop_interrupts_forget(struct rpk_node *n);
-/* Also call fn(arg) at a stop signal (async-signal-safe fn); NULL: no more. */
+/* Also call fn(arg) at a stop signal (async-signal-safe fn), until
+ * stop_also_forget(arg); a few at once (one per link of a processor). */
 void stop_also(void (*fn)(void *), void *arg);
+void stop_also_forget(void *arg);
+/* What a stop signal does, from any thread (a link of a processor that
+ * failed stops its siblings); whether it happened, from any thread. */
+void request_stop(void);
+int stop_requested(void);
 
 /* Parse a number option in [min, max]; prints "rpk CMD: --OPT takes min..max"
  * and returns -1 when it is not one. */
@@ -78,6 +84,10 @@ const char *rpk_features_text(char *buf, size_t len, uint32_t features);
 /* rpk up's directory for a node, unless --dir says otherwise: /run/rpk/INSTANCE/NODE
  * as root, else under $XDG_RUNTIME_DIR (or /tmp/rpk-UID). */
 void service_dir(char *buf, size_t len, const char *instance, const char *node);
+/* The same with --node optional (*node NULL when not given) and no --dir. */
+int parse_file_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+		       struct rpk_layout *lay, const char **node, const char **instance,
+		       const char **group);
 /* dir: NULL if the command takes no --dir. */
 int parse_node_command(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
 		       struct rpk_layout *lay, const char **node, const char **instance,
@@ -91,9 +101,9 @@ void *read_whole_file(const char *cmd, const char *path, size_t *size);
 pid_t spawn(int (*fn)(void *), void *arg);
 
 /*
- * Wait for the children; if a stop signal arrives, or one child fails, kill
- * the rest. Returns the exit status of children[0] (or 128+signal). The
- * layout's shm objects for instance are removed in every case.
+ * Wait for the children (at most RPK_LAYOUT_MAX_NODES); if a stop signal
+ * arrives, or one child fails, kill the rest. Returns the exit status of children[0] (or
+ * 128+signal). The layout's shm objects for instance are removed in every case.
  */
 int supervise(pid_t *children, int count, const struct rpk_layout *lay, const char *instance);
 
