@@ -178,6 +178,7 @@ restart)
 	pids+=("$ac")
 	wait_received "$out/ac.log" 0 200
 	wait_received "$out/ac.log" 1 200
+	at_kill0=$(received "$out/ac.log" 0) at_kill1=$(received "$out/ac.log" 1)
 	kill -KILL "$pid_b"
 	wait "$pid_b" 2>/dev/null
 	# B is gone: A sees its remote crash.
@@ -194,6 +195,10 @@ restart)
 		before=$(received "$out/ac.log" $pair)
 		wait_received "$out/ac.log" $pair $((before + 500))
 	done
+	# For the record (the figure depends on the machine): what crossed A-C
+	# from B's kill to its restart.
+	echo "A-C messages while B was down: $(($(received "$out/ac.log" 0) - at_kill0)) A->C," \
+		"$(($(received "$out/ac.log" 1) - at_kill1)) C->A"
 	up_processor b
 	ready "$out/b.log" 4 # its first two lines, and two more
 	# B's links carry checked traffic again, both ways.
