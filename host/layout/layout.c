@@ -199,14 +199,24 @@ static int stringlist_index(const struct ctx *c, int off, const char *prop, cons
 static void take_link_region(struct ctx *c, int reg)
 {
 	struct rpk_region *r;
+	int off;
 
 	if (reg < 0)
 		return;
 	r = &c->lay->regions[reg];
-	if (r->has_rsc && r->rsc_offset != RPK_LINK_TABLE_OFFSET) {
-		report(c, r->path,
-		       "a \"link\" region holds a static link's header: it takes no "
-		       "'rpk,rsc-offset'");
+	off = fdt_path_offset(c->fdt, r->path);
+	if (off >= 0 && (fdt_getprop(c->fdt, off, "rpk,rsc-offset", NULL) ||
+			 fdt_getprop(c->fdt, off, "rpk,rsc-size", NULL) ||
+			 fdt_getprop(c->fdt, off, "rpk,trace-size", NULL))) {
+		if (!r->has_rsc || r->rsc_offset != RPK_LINK_TABLE_OFFSET ||
+		    r->rsc_size != RPK_LINK_TABLE_SIZE) /* said once, for the first side */
+			report(c, r->path,
+			       "a \"link\" region holds a static link's header: it takes no "
+			       "'rpk,rsc-offset', 'rpk,rsc-size' or 'rpk,trace-size'");
+		r->has_rsc = 1;
+		r->rsc_offset = RPK_LINK_TABLE_OFFSET;
+		r->rsc_size = RPK_LINK_TABLE_SIZE;
+		r->trace_size = 0;
 		return;
 	}
 	if (r->size < RPK_LINK_HEADER_BYTES) {
@@ -467,24 +477,37 @@ static void check_buf_sizes(struct ctx *c)
 		}
 }
 
+/* Two sides of one static link disagree on prop: said once, on the second. */
+static void differ(struct ctx *c, const struct rpk_layout_node *a, const struct rpk_layout_node *b,
+		   const char *what)
+{
+	report(c, b->path, "%s differs from %s's: both sides of a static link say the same", what,
+	       a->path);
+}
+
 /*
- * The two sides of a symmetric link (the nodes naming one "link" region)
- * agree on it, and each owns a pool of its own: each learns the other's,
- * where the peer's messages lie.
+ * The two sides of a static link (the nodes naming one "link" region) must
+ * describe it alike, as their layout hashes will be compared: say which
+ * property differs here rather than "another devicetree" at run time. On a
+ * symmetric link each owns a pool of its own, and learns the other's, where
+ * the peer's messages lie.
  */
-static void pair_symmetric_links(struct ctx *c)
+static void pair_static_links(struct ctx *c)
 {
 	struct rpk_layout *lay = c->lay;
 
 	for (int i = 0; i < lay->num_nodes; i++) {
 		struct rpk_layout_node *a = &lay->nodes[i], *b = NULL;
+		int first = 1; /* a comes before b: report on b, once */
 
 		if (!a->static_link || a->region[RPK_REG_RSC] < 0)
 			continue;
 		for (int j = 0; j < lay->num_nodes && !b; j++)
 			if (j != i && lay->nodes[j].static_link &&
-			    lay->nodes[j].region[RPK_REG_RSC] == a->region[RPK_REG_RSC])
+			    lay->nodes[j].region[RPK_REG_RSC] == a->region[RPK_REG_RSC]) {
 				b = &lay->nodes[j];
+				first = i < j;
+			}
 		if (!b) {
 			if (a->buffers == RPK_BUFFERS_SYMMETRIC)
 				report(c, a->path,
@@ -493,32 +516,36 @@ static void pair_symmetric_links(struct ctx *c)
 				       "the peer's messages lie");
 			continue;
 		}
+		if (first && a->role == b->role)
+			report(c, b->path,
+			       "a link needs a master and a remote: %s has the same role", a->path);
+		if (first && (a->vring_num != b->vring_num || a->vring_align != b->vring_align))
+			differ(c, a, b, "rpk,vring-num or rpk,vring-align");
+		if (first && a->buf_size != b->buf_size)
+			differ(c, a, b, "rpk,buf-size");
+		if (first && (a->mailbox != b->mailbox || a->tx_chan != b->rx_chan ||
+			      a->rx_chan != b->tx_chan))
+			report(
+			    c, b->path,
+			    "its doorbells are not %s's crossed: one side's tx is the other's rx, "
+			    "in one mailbox",
+			    a->path);
 		if (a->buffers != b->buffers) {
-			if (i < (int)(b - lay->nodes))
-				report(c, b->path,
-				       "rpk,buffers differs from %s's: both sides of a link "
-				       "say the same",
-				       a->path);
+			if (first)
+				differ(c, a, b, "rpk,buffers");
 			continue;
 		}
 		if (a->buffers != RPK_BUFFERS_SYMMETRIC)
 			continue;
-		if (a->role == b->role && i < (int)(b - lay->nodes))
-			report(c, b->path,
-			       "a link needs a master and a remote: %s has the same role", a->path);
 		if (a->region[RPK_REG_BUFFER] >= 0 &&
 		    a->region[RPK_REG_BUFFER] == b->region[RPK_REG_BUFFER]) {
-			if (i < (int)(b - lay->nodes))
+			if (first)
 				report(c, b->path,
 				       "on a symmetric link each side names its own \"buffer\" "
 				       "region, and %s names the same",
 				       a->path);
 			continue;
 		}
-		if (a->buf_size != b->buf_size && i < (int)(b - lay->nodes))
-			report(c, b->path,
-			       "rpk,buf-size %u differs from %u at %s, its link's other side",
-			       b->buf_size, a->buf_size, a->path);
 		a->peer_buffer = b->region[RPK_REG_BUFFER];
 	}
 }
@@ -1011,7 +1038,7 @@ int rpk_layout_from_fdt(const void *fdt, size_t size, struct rpk_layout *lay, ch
 	read_processors(&c);
 	check_cached_links(&c);
 	check_buf_sizes(&c);
-	pair_symmetric_links(&c);
+	pair_static_links(&c);
 	return c.nerr ? -RPK_EINVAL : 0;
 }
 

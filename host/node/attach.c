@@ -152,12 +152,20 @@ int node_wait_and_attach(struct rpk_node *n, uint32_t timeout_ms, char *err, siz
 		rc = node_attach(n, s, err, errlen);
 		if (rc != -RPK_EAGAIN)
 			return rc;
-		/* A remote that just published again: its next table, in what time is left. */
+		/* A remote that just published again: its next table, in what time
+		 * is left. One that stays as it is (no header under its table, no
+		 * ring acknowledged) is asked again a watchdog period later, not
+		 * at once: its table looks ready all along. */
+		if (__atomic_load_n(&n->interrupted, __ATOMIC_ACQUIRE))
+			return -RPK_EINTR;
 		if (timeout_ms != RPK_WAIT_FOREVER) {
 			uint32_t spent = rpk_posix_now_ms() - start;
 
-			left = spent < timeout_ms ? timeout_ms - spent : 0;
+			if (spent >= timeout_ms)
+				return rc; /* err says what the last attempt found */
+			left = timeout_ms - spent;
 		}
+		node_pause(n, WATCH_MS);
 	}
 }
 

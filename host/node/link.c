@@ -35,7 +35,12 @@ int node_check_link_header(struct rpk_node *n, char *err, size_t errlen)
 	int rc = rpk_link_hdr_read(shared_header(n), &h, &n->port.port);
 
 	if (rc == -RPK_ENOENT) {
-		snprintf(err, errlen, "%s: the remote is laying its link header out again\n", path);
+		/* Between two looks while a static remote lays its header out
+		 * again; for good under the table of a remote that is none. */
+		snprintf(err, errlen,
+			 "%s: no link header under the remote's table (a remote of a devicetree "
+			 "where this region is a \"rsc-table\"?)\n",
+			 path);
 		return -RPK_EAGAIN;
 	}
 	if (rc == -RPK_EPROTO) {
@@ -100,21 +105,28 @@ int node_refusal(struct rpk_node *n, char *err, size_t errlen)
  */
 void node_ack_ring(struct rpk_node *n, uint32_t s)
 {
-	if (!s || s == n->ring_acked)
+	if (!s || s == n->ring_acked || rpk_rpmsg_lay_out(&n->dev))
 		return;
-	rpk_rpmsg_lay_out(&n->dev);
 	rpk_link_hdr_set_ring_ack(shared_header(n), s, &n->port.port);
 	n->ring_acked = s;
 	rpk_bell_ring(n->port.tx);
 }
 
+/*
+ * The remote we attach to acknowledged our session, and is still that
+ * remote: the header we checked (its hash, ours in it; a remote that
+ * restarted meanwhile laid out a new one, without ours) and its session.
+ * A remote that left stops the wait too: the attach starts over.
+ */
 static int ring_acked(struct rpk_node *n, uint32_t *session)
 {
 	struct rpk_link_hdr h;
+	int same = !rpk_link_hdr_read(shared_header(n), &h, &n->port.port) &&
+		   h.layout_hash == n->link_hash && h.master_hash == n->link_hash &&
+		   rpk_bell_session(n->port.rx) == n->peer_session;
 
-	*session = n->my_session;
-	return !rpk_link_hdr_read(shared_header(n), &h, &n->port.port) &&
-	       h.ring_ack == n->my_session;
+	*session = (uint32_t)same;
+	return !same || h.ring_ack == n->my_session;
 }
 
 /*
@@ -129,6 +141,12 @@ int node_wait_ring_ack(struct rpk_node *n, char *err, size_t errlen)
 
 	rpk_bell_ring(n->port.tx); /* our new session, for a remote that sleeps */
 	rc = node_wait_for(n, ring_acked, RING_ACK_MS, &s);
+	if (!rc && !s) {
+		snprintf(err, errlen,
+			 "%s: the remote laid its link header out again while we attached\n",
+			 node_region(n, RPK_REG_RSC)->path);
+		return -RPK_EAGAIN;
+	}
 	if (rc == -RPK_ETIMEDOUT) {
 		snprintf(err, errlen,
 			 "%s: the remote did not lay its send ring out for our session %u within "

@@ -183,5 +183,6 @@ void node_watch(struct rpk_node *n, int force);
 int node_wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *, uint32_t *),
 		  uint32_t timeout_ms, uint32_t *session);
 int node_start_thread(struct rpk_node *n);
+void node_pause(struct rpk_node *n, uint32_t ms);
 
 #endif

@@ -42,6 +42,14 @@ int node_wait_for(struct rpk_node *n, int (*cond)(struct rpk_node *, uint32_t *)
 	}
 }
 
+/* Sleep on the doorbell for up to ms (less if it rings). */
+void node_pause(struct rpk_node *n, uint32_t ms)
+{
+	struct rpk_port *p = &n->port.port;
+
+	p->ops->event_wait(p->ctx, p->ops->event_snapshot(p->ctx), ms);
+}
+
 /* ---- running ---- */
 
 /* Polling mode: the peer does not ring, so watch the rings themselves. */

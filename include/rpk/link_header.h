@@ -11,16 +11,19 @@
  *   0x00    4     magic          remote   RPK_LINK_MAGIC, "RPKL" in memory
  *   0x04    4     version        remote   RPK_LINK_VERSION
  *   0x08    4     layout_hash    remote   rpk_layout_link_hash() of its devicetree
- *   0x0c    4     master_hash    master   the same of its own, at each attach
- *   0x10    4     table_offset   remote   RPK_LINK_TABLE_OFFSET
- *   0x14    4     table_size     remote   RPK_LINK_TABLE_SIZE
- *   0x18    4     ring_ack       remote   symmetric links: the master's session
+ *   0x0c    4     table_offset   remote   RPK_LINK_TABLE_OFFSET
+ *   0x10    4     table_size     remote   RPK_LINK_TABLE_SIZE
+ *   0x14    4     ring_ack       remote   symmetric links: the master's session
  *                                         the remote laid its send ring out for
- *   0x1c    36    reserved       -        zero
- *   0x40    0xc0  a resource table with one rpmsg vdev entry: its status byte
+ *   0x18    40    reserved       -        zero
+ *   0x40    4     master_hash    master   its own devicetree's hash, at each attach
+ *   0x44    60    reserved       -        zero
+ *   0x80    0xc0  a resource table with one rpmsg vdev entry: its status byte
  *                 and feature words are the virtio handshake, as for a
  *                 remote that booted by itself
  *
+ * Each side's words fill cache lines of their own (64 bytes): a side that
+ * cleans its line never writes back a stale copy of the other's words.
  * Words are in the remote's byte order; a master of the other order sees a
  * magic it does not know and refuses the link by name. Freestanding: a boot
  * loader or an RTOS implements a static link with these calls.
@@ -38,20 +41,23 @@ extern "C" {
 
 #define RPK_LINK_MAGIC	      0x4c4b5052u /* "RPKL" little-endian */
 #define RPK_LINK_VERSION      1u
-#define RPK_LINK_TABLE_OFFSET 0x40u
+#define RPK_LINK_TABLE_OFFSET 0x80u
 #define RPK_LINK_TABLE_SIZE   0xc0u
 /* The bytes of the region a static link's header takes. */
 #define RPK_LINK_HEADER_BYTES (RPK_LINK_TABLE_OFFSET + RPK_LINK_TABLE_SIZE)
 
 struct rpk_link_hdr {
+	/* The remote's line. */
 	uint32_t magic;
 	uint32_t version;
 	uint32_t layout_hash;
-	uint32_t master_hash;
 	uint32_t table_offset;
 	uint32_t table_size;
 	uint32_t ring_ack;
-	uint32_t reserved[9];
+	uint32_t reserved[10];
+	/* The master's line. */
+	uint32_t master_hash;
+	uint32_t master_reserved[15];
 };
 
 /*

@@ -15,12 +15,16 @@ void rpk_link_hdr_write(void *shared, uint32_t layout_hash, const struct rpk_por
 	shm_clean(port, &h->magic, sizeof(uint32_t));
 	write_once32(&h->version, RPK_LINK_VERSION);
 	write_once32(&h->layout_hash, layout_hash);
-	write_once32(&h->master_hash, 0);
 	write_once32(&h->table_offset, RPK_LINK_TABLE_OFFSET);
 	write_once32(&h->table_size, RPK_LINK_TABLE_SIZE);
 	write_once32(&h->ring_ack, 0);
 	for (unsigned i = 0; i < sizeof(h->reserved) / sizeof(h->reserved[0]); i++)
 		write_once32(&h->reserved[i], 0);
+	/* A new remote: no master has said its devicetree yet. Before any
+	 * master runs again, so no line of its is written back over this. */
+	write_once32(&h->master_hash, 0);
+	for (unsigned i = 0; i < sizeof(h->master_reserved) / sizeof(h->master_reserved[0]); i++)
+		write_once32(&h->master_reserved[i], 0);
 	shm_clean(port, h, sizeof(*h));
 	/* The words above are visible before the magic that says they are whole. */
 	__atomic_store_n(&h->magic, RPK_LINK_MAGIC, __ATOMIC_RELEASE);
@@ -35,12 +39,16 @@ int rpk_link_hdr_read(const void *shared, struct rpk_link_hdr *copy, const struc
 	copy->magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE); /* pairs with the write's */
 	copy->version = read_once32(&h->version);
 	copy->layout_hash = read_once32(&h->layout_hash);
-	copy->master_hash = read_once32(&h->master_hash);
 	copy->table_offset = read_once32(&h->table_offset);
 	copy->table_size = read_once32(&h->table_size);
-	copy->ring_ack = read_once32(&h->ring_ack);
+	/* Pairs with the release in rpk_link_hdr_set_ring_ack(): the ring it
+	 * acknowledges is read after it. */
+	copy->ring_ack = __atomic_load_n(&h->ring_ack, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < sizeof(h->reserved) / sizeof(h->reserved[0]); i++)
 		copy->reserved[i] = read_once32(&h->reserved[i]);
+	copy->master_hash = read_once32(&h->master_hash);
+	for (unsigned i = 0; i < sizeof(h->master_reserved) / sizeof(h->master_reserved[0]); i++)
+		copy->master_reserved[i] = read_once32(&h->master_reserved[i]);
 	if (copy->magic == swap32(RPK_LINK_MAGIC))
 		return -RPK_EPROTO;
 	if (copy->magic != RPK_LINK_MAGIC)

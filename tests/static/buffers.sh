@@ -2,8 +2,8 @@
 # Buffers beyond Linux's 512 bytes between rpmsg-kit peers (rpk,buf-size,
 # issue 17 item 5):
 #   buffers.sh CASE RPK SRCDIR
-#   64k      a link of 64 KiB buffers: 100 000 echoes of sizes walking
-#            1..65520 bytes, every one checked
+#   64k      a link of 64 KiB buffers: 100 000 echoes of pseudo-random
+#            sizes from 1 to 65520 bytes, every one checked
 #   refused  what a layout may not say, each refused by name: a size that
 #            is not a multiple of 64 from 512 to 65536, two sides cutting one
 #            pool differently, a pool too small for the rings; and larger

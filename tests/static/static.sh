@@ -81,12 +81,52 @@ refused)
 	grep -qE "the remote was $why" "$out/master.log" || fail "the master did not say why it refused"
 	pids=()
 
+	# A remote whose devicetree makes the region a resource table's: its
+	# table has no header. The master says so, within its timeout, and a
+	# Ctrl-C ends its wait too.
+	sed -e 's/"link", "vring0", "vring1", "buffer";/"rsc-table", "vring0", "vring1", "buffer";/
+		s/reg = <0x0 0x200c6000 0x0 0x1000>;/&\n\t\t\trpk,rsc-offset = <0x80>; rpk,rsc-size = <0x400>;/' \
+		"$dts" >"$out/classic.dts"
+	start_dt() { # start_dt DTS NODE LOG [args]
+		local f=$1 node=$2 log=$3
+		shift 3
+		"$rpk" run "$f" --node "$node" --instance "$inst" "$@" >"$out/$log" 2>&1 &
+		pids+=($!)
+	}
+	start_dt "$out/classic.dts" remote classic-remote.log --timeout 20000
+	expect 1 "no link header under the remote's table \(a remote of a devicetree where this region is a \"rsc-table\"\?\)" -- \
+		"$rpk" run "$dts" --node master --instance "$inst" --count 10 --timeout 1500
+	start_dt "$dts" master waiting-master.log --count 10
+	for _ in $(seq 200); do [ -e "/dev/shm/rpk-$inst-stats-master" ] && break; sleep 0.05; done
+	kill -INT "${pids[-1]}"
+	wait "${pids[-1]}"
+	[ $? -eq 130 ] || fail "a master waiting for a link header did not end on SIGINT with 130"
+	# Ended by its handler (a process the signal killed says nothing).
+	grep -qE "no link header|interrupted while waiting" "$out/waiting-master.log" ||
+		fail "the interrupted master did not say why: $(cat "$out/waiting-master.log")"
+	kill "${pids[@]}" 2>/dev/null
+	wait
+	pids=()
+	rm -f /dev/shm/rpk-"$inst"-*
+
 	# What a static link's layout may not say, each refused by name.
 	variant both 's/"link", "vring0", "vring1", "buffer";/"link", "vring0", "vring1", "rsc-table";/'
 	expect 1 "names both a \"link\" and a \"rsc-table\"" -- "$rpk" run "$out/both.dts" --node master
 	variant offset 's/reg = <0x0 0x200c6000 0x0 0x1000>;/&\n\t\t\trpk,rsc-offset = <0x3b8>; rpk,rsc-size = <0x400>;/'
 	expect 1 "a \"link\" region holds a static link's header: it takes no 'rpk,rsc-offset'" -- \
 		"$rpk" run "$out/offset.dts" --node master
+	variant trace 's/reg = <0x0 0x200c6000 0x0 0x1000>;/&\n\t\t\trpk,trace-size = <0x400>;/'
+	expect 1 "it takes no 'rpk,rsc-offset', 'rpk,rsc-size' or 'rpk,trace-size'" -- \
+		"$rpk" run "$out/trace.dts" --node master
+	# The two sides of one file that describe the link differently.
+	variant rings "0,/rpk,vring-num = <16>;/s//rpk,vring-num = <8>;/"
+	expect 1 "/remote: rpk,vring-num or rpk,vring-align differs from /master's" -- \
+		"$rpk" run "$out/rings.dts" --node master
+	variant bells "s/mboxes = <&mbox 1>, <&mbox 0>;/mboxes = <\&mbox 1>, <\&mbox 2>;/"
+	expect 1 "/remote: its doorbells are not /master's crossed" -- "$rpk" run "$out/bells.dts" --node master
+	variant masters 's/rpk,role = "remote";/rpk,role = "master";/'
+	expect 1 "/remote: a link needs a master and a remote: /master has the same role" -- \
+		"$rpk" run "$out/masters.dts" --node master
 	variant norings "0,/rpk,vring-num = <16>;/s///"
 	expect 1 "/master: missing property 'rpk,vring-num' or 'rpk,vring-align' \(both sides of a static link give them\)" -- \
 		"$rpk" run "$out/norings.dts" --node master

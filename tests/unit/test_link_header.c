@@ -34,8 +34,10 @@ static void test_written_header_reads_back(void **state)
 	assert_int_equal(h.table_offset, RPK_LINK_TABLE_OFFSET);
 	assert_int_equal(h.table_size, RPK_LINK_TABLE_SIZE);
 	assert_int_equal(h.ring_ack, 0);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 10; i++)
 		assert_int_equal(h.reserved[i], 0);
+	for (int i = 0; i < 15; i++)
+		assert_int_equal(h.master_reserved[i], 0);
 	rpk_link_hdr_set_master_hash(mem, 0x55aa55aa, &port);
 	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), 0);
 	assert_int_equal(h.master_hash, 0x55aa55aa);
@@ -43,7 +45,8 @@ static void test_written_header_reads_back(void **state)
 	rpk_link_hdr_set_ring_ack(mem, 77, &port);
 	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), 0);
 	assert_int_equal(h.ring_ack, 77);
-	assert_int_equal(mem[6], 77); /* at 0x18, as documented */
+	assert_int_equal(mem[0x14 / 4], 77);	     /* at 0x14, as documented */
+	assert_int_equal(mem[0x40 / 4], 0x55aa55aa); /* the master's line */
 }
 
 static void test_foreign_headers_are_named(void **state)
@@ -62,10 +65,10 @@ static void test_foreign_headers_are_named(void **state)
 	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), -RPK_ENOEXEC);
 	assert_int_equal(h.version, RPK_LINK_VERSION + 1); /* for the message */
 	rpk_link_hdr_write(mem, 1, &port);
-	mem[4] = 0x3b8; /* a table elsewhere: not this version's */
+	mem[3] = 0x3b8; /* a table elsewhere: not this version's */
 	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), -RPK_ENOEXEC);
 	rpk_link_hdr_write(mem, 1, &port);
-	mem[5] = 0x1000;
+	mem[4] = 0x1000;
 	assert_int_equal(rpk_link_hdr_read(mem, &h, &port), -RPK_ENOEXEC);
 }
 
