@@ -27,8 +27,20 @@ static int map_region(struct rpk_node *n, struct rpk_shm *shm, const struct rpk_
 	char name[160], why[1024];
 	int rc;
 
-	rpk_node_shm_name(name, sizeof(name), n->instance, r);
-	rc = rpk_shm_open(shm, name, r->size, n->group, why, sizeof(why));
+	if (n->opts.memory_file) {
+		if (r->da < n->opts.memory_base) {
+			snprintf(err, errlen,
+				 "%s: at 0x%llx, below the memory file's base 0x%llx\n", r->path,
+				 (unsigned long long)r->da,
+				 (unsigned long long)n->opts.memory_base);
+			return -RPK_EINVAL;
+		}
+		rc = rpk_file_open_at(shm, n->opts.memory_file, r->da - n->opts.memory_base,
+				      r->size, n->group, why, sizeof(why));
+	} else {
+		rpk_node_shm_name(name, sizeof(name), n->instance, r);
+		rc = rpk_shm_open(shm, name, r->size, n->group, why, sizeof(why));
+	}
 	if (!rc)
 		return 0;
 	snprintf(err, errlen, "%s: %s\n", r->path, why);
@@ -395,7 +407,8 @@ void rpk_node_close(struct rpk_node *n)
 	mbox_mapped = n->mbox.va != NULL;
 	if (mbox_mapped)
 		rpk_shm_close(&n->mbox);
-	if (remove_link_memory(n, peer, owner)) {
+	/* An emulator's RAM file is the emulator's, not ours to remove. */
+	if (!n->opts.memory_file && remove_link_memory(n, peer, owner)) {
 		for (int k = 0; k < RPK_REG_COUNT; k++)
 			if (mapped[k]) {
 				rpk_node_shm_name(name, sizeof(name), n->instance,

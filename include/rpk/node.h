@@ -68,6 +68,14 @@ struct rpk_node_opts {
 	 * name or number; NULL: nobody. Objects we create are then 0660 and
 	 * that group's, and objects of that group are joined. */
 	const char *group;
+	/* The link's memory is an emulator's RAM file (QEMU's
+	 * memory-backend-file with share=on): each region, the mailbox too, is
+	 * mapped from this file at its address minus memory_base, as the other
+	 * side, firmware in the emulator, sees it in its RAM. NULL: the
+	 * shared-memory objects of docs/host-link.md. The file is never created,
+	 * resized or removed. */
+	const char *memory_file;
+	uint64_t memory_base;
 };
 
 /*

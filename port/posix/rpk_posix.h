@@ -19,6 +19,7 @@
 struct rpk_shm {
 	void *va;
 	size_t size;
+	off_t offset; /* where the mapping starts in its file (rpk_file_open_at) */
 	int fd;
 	int guard; /* SIGBUS guard of the mapping (rpk_guard_add), 0: none */
 };
@@ -54,6 +55,10 @@ int rpk_shm_open_existing(struct rpk_shm *shm, const char *name, size_t size, gi
  * Returns 0, -EACCES, -EINVAL (too small) or another -errno. */
 int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t group, char *err,
 		  size_t errlen);
+/* The same for size bytes at offset in the file (an emulator's RAM file,
+ * where a region lies at its address minus the RAM's base). */
+int rpk_file_open_at(struct rpk_shm *shm, const char *path, uint64_t offset, size_t size,
+		     gid_t group, char *err, size_t errlen);
 void rpk_shm_close(struct rpk_shm *shm);
 /* Remove the shm object; returns 0 or -errno (-ENOENT if absent). */
 int rpk_shm_unlink(const char *name);

@@ -18,11 +18,11 @@ static void shm_path(char *buf, size_t len, const char *name)
 }
 
 /* Map fd (size bytes) and guard the mapping against SIGBUS. */
-static int map_fd(struct rpk_shm *shm, int fd, size_t size, int writable, const char *path,
-		  char *err, size_t errlen)
+static int map_fd(struct rpk_shm *shm, int fd, off_t offset, size_t size, int writable,
+		  const char *path, char *err, size_t errlen)
 {
 	int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-	void *va = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+	void *va = mmap(NULL, size, prot, MAP_SHARED, fd, offset);
 
 	if (va == MAP_FAILED) {
 		int e = errno;
@@ -33,6 +33,7 @@ static int map_fd(struct rpk_shm *shm, int fd, size_t size, int writable, const 
 	}
 	shm->va = va;
 	shm->size = size;
+	shm->offset = offset;
 	shm->fd = fd;
 	shm->guard = rpk_guard_add(va, size, prot);
 	return 0;
@@ -142,15 +143,16 @@ int rpk_shm_open(struct rpk_shm *shm, const char *name, size_t size, gid_t group
 			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	return map_fd(shm, fd, size, 1, path, err, errlen);
+	return map_fd(shm, fd, 0, size, 1, path, err, errlen);
 }
 
 /*
  * Map an existing object (fd, or the -errno of opening it) after the access
  * check: at least size bytes, else too_small (an errno) with what it holds.
  */
-static int map_existing(struct rpk_shm *shm, int fd, const char *path, size_t size, gid_t group,
-			int writable, int too_small, const char *expected, char *err, size_t errlen)
+static int map_existing_at(struct rpk_shm *shm, int fd, const char *path, off_t offset, size_t size,
+			   gid_t group, int writable, int too_small, const char *expected,
+			   char *err, size_t errlen)
 {
 	struct stat st;
 	int rc;
@@ -170,16 +172,28 @@ static int map_existing(struct rpk_shm *shm, int fd, const char *path, size_t si
 	rc = rpk_check_stat(&st, path, group, writable, err, errlen);
 	if (rc)
 		goto fail;
-	if ((size_t)st.st_size < size) {
-		snprintf(err, errlen, "%s: %lld bytes, smaller than the %zu %s", path,
-			 (long long)st.st_size, size, expected);
+	if (st.st_size < offset || (size_t)(st.st_size - offset) < size) {
+		if (offset)
+			snprintf(err, errlen, "%s: %lld bytes, ending before 0x%llx + 0x%zx, %s",
+				 path, (long long)st.st_size, (unsigned long long)offset, size,
+				 expected);
+		else
+			snprintf(err, errlen, "%s: %lld bytes, smaller than the %zu %s", path,
+				 (long long)st.st_size, size, expected);
 		rc = -too_small;
 		goto fail;
 	}
-	return map_fd(shm, fd, size, writable, path, err, errlen);
+	return map_fd(shm, fd, offset, size, writable, path, err, errlen);
 fail:
 	close(fd);
 	return rc;
+}
+
+static int map_existing(struct rpk_shm *shm, int fd, const char *path, size_t size, gid_t group,
+			int writable, int too_small, const char *expected, char *err, size_t errlen)
+{
+	return map_existing_at(shm, fd, path, 0, size, group, writable, too_small, expected, err,
+			       errlen);
 }
 
 int rpk_shm_open_readonly(struct rpk_shm *shm, const char *name, size_t size, gid_t group,
@@ -215,14 +229,30 @@ int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t grou
 			    err, errlen);
 }
 
+int rpk_file_open_at(struct rpk_shm *shm, const char *path, uint64_t offset, size_t size,
+		     gid_t group, char *err, size_t errlen)
+{
+	int fd;
+
+	if (offset > (uint64_t)INT64_MAX - size) {
+		snprintf(err, errlen, "%s: offset 0x%llx is beyond any file", path,
+			 (unsigned long long)offset);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	return map_existing_at(shm, fd < 0 ? -errno : fd, path, (off_t)offset, size, group, 1,
+			       EINVAL, "the layout's region", err, errlen);
+}
+
 int rpk_shm_shrunk(const struct rpk_shm *shm, size_t *now)
 {
 	struct stat st;
 
 	if (!shm->va)
 		return 0;
-	if (fstat(shm->fd, &st) == 0 && (size_t)st.st_size < shm->size) {
-		*now = (size_t)st.st_size;
+	if (fstat(shm->fd, &st) == 0 &&
+	    (st.st_size < shm->offset || (size_t)(st.st_size - shm->offset) < shm->size)) {
+		*now = st.st_size > shm->offset ? (size_t)(st.st_size - shm->offset) : 0;
 		return 1;
 	}
 	if (shm->guard && rpk_guard_tripped(shm->guard)) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ static void usage(FILE *f)
 		   "                    reload and restart it whenever it crashes\n"
 		   "  --booted          remote: run with the table a master installed (how\n"
 		   "                    --firmware starts its remote)\n"
+		   "  --memory-file F   the link's memory is an emulator's RAM file (QEMU's\n"
+		   "                    memory-backend-file, share=on): every region is mapped\n"
+		   "                    from F at its address minus --memory-base (default 0)\n"
+		   "  --memory-base A   the address F's first byte stands for\n"
 		   "  --chaos CLASS     chaos peer: write one corruption of CLASS into the link\n"
 		   "                    every --chaos-every MS (default 1000); --chaos list\n"
 		   "                    names the classes. The other side's `rpk stat` counts\n"
@@ -69,12 +74,16 @@ int cmd_run(int argc, char **argv)
 					     {"booted", no_argument, 0, 'B'},
 					     {"chaos-every", required_argument, 0, 'E'},
 					     {"group", required_argument, 0, 'g'},
+					     {"memory-file", required_argument, 0, 'M'},
+					     {"memory-base", required_argument, 0, 'b'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *node = NULL, *instance = "default";
 	unsigned long count = 0, timeout = 30000, chaos_every = 1000;
 	enum rpk_chaos chaos = RPK_CHAOS_NONE;
-	const char *firmware = NULL, *group = NULL;
+	const char *firmware = NULL, *group = NULL, *memory_file = NULL;
+	unsigned long long memory_base = 0;
+	char *end;
 	int booted = 0;
 	static struct rpk_layout lay;
 	const struct rpk_layout_node *ln;
@@ -116,6 +125,18 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'g':
 			group = optarg;
+			break;
+		case 'M':
+			memory_file = optarg;
+			break;
+		case 'b':
+			errno = 0;
+			memory_base = strtoull(optarg, &end, 0);
+			if (!optarg[0] || *end || errno || optarg[0] == '-') {
+				fprintf(stderr, "rpk run: --memory-base '%s' is not an address\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'E':
 			if (parse_number("run", "chaos-every", optarg, 1, 3600000, &chaos_every))
@@ -160,7 +181,9 @@ int cmd_run(int argc, char **argv)
 				      .chaos = chaos,
 				      .chaos_every_ms = (uint32_t)chaos_every,
 				      .booted = booted,
-				      .group = group};
+				      .group = group,
+				      .memory_file = memory_file,
+				      .memory_base = memory_base};
 
 		return run_echo_remote(&o);
 	}
@@ -175,7 +198,9 @@ int cmd_run(int argc, char **argv)
 			       .chaos_every_ms = (uint32_t)chaos_every,
 			       .firmware = firmware,
 			       .dt = argv[optind],
-			       .group = group};
+			       .group = group,
+			       .memory_file = memory_file,
+			       .memory_base = memory_base};
 
 	return run_echo_master(&o);
 }

@@ -77,7 +77,9 @@ int run_echo_remote(const struct echo_opts *o)
 				      .polling = o->polling,
 				      .adaptive = o->adaptive,
 				      .booted = o->booted,
-				      .group = o->group};
+				      .group = o->group,
+				      .memory_file = o->memory_file,
+				      .memory_base = o->memory_base};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -272,7 +274,9 @@ int run_echo_master(const struct check_opts *o)
 				      .threaded = 1,
 				      .ns_bind = on_announce,
 				      .ns_priv = &w,
-				      .group = o->group};
+				      .group = o->group,
+				      .memory_file = o->memory_file,
+				      .memory_base = o->memory_base};
 	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_inbox *h = NULL;
 	char fbuf[48];

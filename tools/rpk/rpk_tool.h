@@ -118,8 +118,10 @@ struct echo_opts {
 	uint32_t start_timeout_ms;
 	enum rpk_chaos chaos; /* chaos peer mode (see host/node/chaos.h) */
 	uint32_t chaos_every_ms;
-	int booted;	   /* the master loaded our firmware: take its installed table */
-	const char *group; /* who may join besides us (docs/access.md), or NULL */
+	int booted;		 /* the master loaded our firmware: take its installed table */
+	const char *group;	 /* who may join besides us (docs/access.md), or NULL */
+	const char *memory_file; /* rpk_node_opts.memory_file */
+	uint64_t memory_base;
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -137,6 +139,8 @@ struct check_opts {
 	const char *firmware; /* boot the remote with this ELF (its node comes from the layout) */
 	const char *dt;	      /* the layout's file, for the booted remote's command line */
 	const char *group;    /* who may join besides us (docs/access.md), or NULL */
+	const char *memory_file; /* rpk_node_opts.memory_file */
+	uint64_t memory_base;
 };
 int run_echo_master(const struct check_opts *o);
 

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * QEMU's mps2-an386 board for the firmware (echo.c): the vector table and
+ * reset, a console on UART0 (CMSDK APB UART at 0x40004000, QEMU's -serial),
+ * and a fault handler that says what faulted before it halts.
+ */
+#include <stdint.h>
+
+#include "board.h"
+
+#define UART0_DATA     (*(volatile uint32_t *)0x40004000u)
+#define UART0_STATE    (*(volatile uint32_t *)0x40004004u)
+#define UART0_CTRL     (*(volatile uint32_t *)0x40004008u)
+#define UART_TX_FULL   1u
+#define UART_TX_ENABLE 1u
+#define SCB_CFSR       (*(volatile uint32_t *)0xe000ed28u) /* configurable fault status */
+#define SCB_HFSR       (*(volatile uint32_t *)0xe000ed2cu)
+#define SCB_MMFAR      (*(volatile uint32_t *)0xe000ed34u)
+#define SCB_BFAR       (*(volatile uint32_t *)0xe000ed38u)
+
+extern uint32_t __bss_start[], __bss_end[], __stack_bottom[], __stack_top[];
+int main(void);
+
+void console_puts(const char *s)
+{
+	for (; *s; s++) {
+		while (UART0_STATE & UART_TX_FULL)
+			;
+		UART0_DATA = (uint8_t)*s;
+	}
+}
+
+void console_hex(uint32_t v)
+{
+	char buf[11] = "0x";
+
+	for (int i = 0; i < 8; i++)
+		buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xfu];
+	buf[10] = 0;
+	console_puts(buf);
+}
+
+void console_dec(uint32_t v)
+{
+	char buf[11];
+	int i = 10;
+
+	buf[i] = 0;
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	console_puts(buf + i);
+}
+
+/* Bytes of the stack never written since reset: it was painted at reset. */
+uint32_t stack_never_used(void)
+{
+	uint32_t *p = __stack_bottom;
+
+	while (p < __stack_top && *p == STACK_PAINT)
+		p++;
+	return (uint32_t)((uintptr_t)p - (uintptr_t)__stack_bottom);
+}
+
+uint32_t stack_size(void)
+{
+	return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
+}
+
+static void halt(void)
+{
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+/* A fault: say which, where, and stop (the test reads the console). */
+__attribute__((used)) static void fault_report(const char *what, const uint32_t *frame)
+{
+	console_puts("\nrpk firmware: ");
+	console_puts(what);
+	console_puts(" at pc ");
+	console_hex(frame[6]);
+	console_puts(", CFSR ");
+	console_hex(SCB_CFSR);
+	console_puts(", HFSR ");
+	console_hex(SCB_HFSR);
+	console_puts(", BFAR ");
+	console_hex(SCB_BFAR);
+	console_puts(", MMFAR ");
+	console_hex(SCB_MMFAR);
+	console_puts("\n");
+	halt();
+}
+
+/* The exception frame is on the stack the fault came from (MSP here). */
+__attribute__((naked)) static void hard_fault(void)
+{
+	__asm__ volatile("ldr r0, =hard_fault_name\n"
+			 "mrs r1, msp\n"
+			 "b fault_report\n");
+}
+
+__attribute__((used)) const char hard_fault_name[] = "hard fault";
+
+void platform_stop(int err)
+{
+	console_puts("rpk firmware: stopped, error ");
+	console_dec((uint32_t)-err);
+	console_puts("\n");
+	halt();
+}
+
+__attribute__((noreturn)) void reset_handler(void)
+{
+	for (uint32_t *p = __bss_start; p < __bss_end; p++)
+		*p = 0;
+	uintptr_t sp;
+
+	/* Paint the stack below our frame for the high-water mark
+	 * (stack_never_used), a margin short of where we stand. */
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	for (uint32_t *p = __stack_bottom; (uintptr_t)p < sp - 64; p++)
+		*p = STACK_PAINT;
+	UART0_CTRL = UART_TX_ENABLE;
+	main();
+	halt();
+	__builtin_unreachable();
+}
+
+static void unexpected(void)
+{
+	static const uint32_t none[8];
+
+	fault_report("unexpected exception", none);
+}
+
+/* Initial stack, reset, NMI, hard fault, then the other faults and the
+ * rest of the architectural vectors: all unexpected here. */
+__attribute__((section(".vectors"), used)) void (*const vectors[16])(void) = {
+    (void (*)(void))__stack_top,
+    reset_handler,
+    unexpected,
+    hard_fault,
+    hard_fault,
+    hard_fault,
+    hard_fault,
+    0,
+    0,
+    0,
+    0,
+    unexpected,
+    unexpected,
+    0,
+    unexpected,
+    unexpected,
+};

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The board under the firmware (board.c): console and stack accounting. */
+#ifndef RPK_FW_BOARD_H
+#define RPK_FW_BOARD_H
+
+#include <stdint.h>
+
+#define STACK_PAINT 0xdeadbeefu
+
+void console_puts(const char *s);
+void console_hex(uint32_t v);
+void console_dec(uint32_t v);
+/* Bytes of the stack never written since reset, and its size. */
+uint32_t stack_never_used(void);
+uint32_t stack_size(void);
+/* Report a failure (a negative RPK_E* code) and halt. */
+void platform_stop(int err);
+
+#endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The remote firmware QEMU runs (examples/firmware/mps2-an386/run.sh): lays
+ * out its resource table where the devicetree says (resource_table.h, which
+ * `rpk gen` writes from examples/dts/qemu-mps2-an386.dts), announces
+ * "rpk-echo" and echoes every message. When the master goes (DRIVER_OK
+ * cleared: a detach, or a master that exits), the link is reset and the
+ * next master is served. Polling: QEMU gives the host no interrupt line to
+ * ring, so neither side sleeps on a doorbell.
+ */
+#include <rpk/errno.h>
+#include <rpk/rpmsg.h>
+#include <rpk/rsc_table.h>
+
+#include "board.h"
+#include "resource_table.h"
+
+/* Linux's buffers: two halves of min(num, 256) 512-byte buffers. */
+#define BUFFER_BYTES (2u * VRING_SIZE * RPK_RPMSG_BUF_SIZE)
+
+static void notify(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	(void)id; /* the master polls */
+}
+
+static const struct rpk_port_ops ops = {.notify = notify};
+static const struct rpk_port port = {&ops, 0};
+static const struct rpk_mem_window window = {VRING_BUFF_ADDRESS, BUFFER_BYTES,
+					     (void *)VRING_BUFF_ADDRESS};
+static const struct rpk_mem mem = {&window, 1};
+
+static struct rpk_rpmsg dev;
+static struct rpk_vq_slot slots[2][VRING_SIZE];
+static struct rpk_ept *buckets[4];
+static struct rpk_ept echo_ept;
+static uint32_t table[RSC_TABLE_MAX_SIZE / 4];
+static uint32_t echoed, echoes_lost;
+
+static int echo(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	/* A callback may not wait: a message that finds no buffer is lost. */
+	if (rpk_sendto(ept, src, data, len, RPK_NO_WAIT))
+		echoes_lost++;
+	else
+		echoed++;
+	return 0;
+}
+
+static struct rpk_fw_rsc_vdev *publish_table(void)
+{
+	struct rpk_rsc_builder b;
+	struct rpk_fw_rsc_vdev *v;
+	int size;
+
+	rpk_rsc_build_init(&b, table, sizeof(table), 1);
+	v = rpk_rsc_add_vdev(&b, RPK_VIRTIO_ID_RPMSG, 2, 1u << RPK_VIRTIO_RPMSG_F_NS, 2, 0);
+	if (!v)
+		return 0;
+	rpk_rsc_vdev_set_vring(v, 0, VRING_TX_ADDRESS, VRING_ALIGNMENT, VRING_SIZE, 0);
+	rpk_rsc_vdev_set_vring(v, 1, VRING_RX_ADDRESS, VRING_ALIGNMENT, VRING_SIZE, 1);
+	size = rpk_rsc_build_finish(&b);
+	if (size < 0 || rpk_rsc_publish((void *)RSC_TABLE_ADDRESS, RSC_TABLE_MAX_SIZE, table,
+					(size_t)size, &port))
+		return 0;
+	return (struct rpk_fw_rsc_vdev *)(RSC_TABLE_ADDRESS + ((uintptr_t)v - (uintptr_t)table));
+}
+
+static int driver_ok(const struct rpk_fw_rsc_vdev *vdev)
+{
+	return rpk_vdev_read_status(vdev, &port) & RPK_VIRTIO_STATUS_DRIVER_OK;
+}
+
+static void say_link(const char *what)
+{
+	console_puts("rpk firmware: ");
+	console_puts(what);
+	console_puts(" (echoed ");
+	console_dec(echoed);
+	console_puts(", lost ");
+	console_dec(echoes_lost);
+	console_puts(", stack used ");
+	console_dec(stack_size() - stack_never_used());
+	console_puts(" of ");
+	console_dec(stack_size());
+	console_puts(" bytes)\n");
+}
+
+int main(void)
+{
+	const struct rpk_rpmsg_cfg cfg = {
+	    .role = RPK_ROLE_REMOTE,
+	    .vring = {(void *)VRING_TX_ADDRESS, (void *)VRING_RX_ADDRESS},
+	    .num = VRING_SIZE,
+	    .align = VRING_ALIGNMENT,
+	    .notify_id = {0, 1},
+	    .slots = {slots[0], slots[1]},
+	    .mem = &mem,
+	    .port = &port,
+	    .buckets = buckets,
+	    .num_buckets = 4,
+	};
+	struct rpk_fw_rsc_vdev *vdev = publish_table();
+	int rc;
+
+	if (!vdev)
+		platform_stop(-RPK_ENOMEM); /* the table does not fit its buffer or region */
+	rc = rpk_rpmsg_init_remote(&dev, &cfg);
+	if (!rc)
+		rc = rpk_ept_create(&dev, &echo_ept, "rpk-echo", RPK_ADDR_ANY, RPK_ADDR_ANY, echo,
+				    0);
+	if (rc)
+		platform_stop(rc);
+	console_puts("rpk firmware: resource table at ");
+	console_hex(RSC_TABLE_ADDRESS);
+	console_puts(", waiting for a master\n");
+	for (;;) {
+		while (!driver_ok(vdev))
+			;
+		rc = rpk_rpmsg_start(&dev, rpk_vdev_read_gfeatures(vdev, &port) &
+					       (1u << RPK_VIRTIO_RPMSG_F_NS));
+		if (rc)
+			platform_stop(rc);
+		say_link("master attached");
+		/* Serve until the master goes, or breaks the rings. */
+		while (driver_ok(vdev) && (rc = rpk_rpmsg_poll(&dev)) >= 0)
+			;
+		rpk_rpmsg_reset(&dev);
+		say_link("link down, waiting for a master");
+		/* Broken rings under a master that did not reset us: ask it to, as
+		 * a virtio device does, and wait for it (a new master resets too). */
+		if (driver_ok(vdev))
+			rpk_vdev_write_status(vdev,
+					      (uint8_t)(rpk_vdev_read_status(vdev, &port) |
+							RPK_VIRTIO_STATUS_NEEDS_RESET),
+					      &port);
+		while (driver_ok(vdev))
+			;
+	}
+}
