@@ -442,6 +442,16 @@ void rpk_node_close(struct rpk_node *n)
 	free(n);
 }
 
+void rpk_node_unlink_observers(const char *instance, const char *node)
+{
+	char name[160];
+
+	rpk_node_stats_name(name, sizeof(name), instance, node);
+	rpk_shm_unlink(name);
+	msgtrace_name(name, sizeof(name), instance, node);
+	rpk_shm_unlink(name);
+}
+
 void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance)
 {
 	char name[160];
@@ -450,10 +460,8 @@ void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance)
 		rpk_node_shm_name(name, sizeof(name), instance, &lay->regions[i]);
 		rpk_shm_unlink(name);
 	}
-	for (int i = 0; i < lay->num_nodes; i++) { /* counters of nodes that were killed */
-		rpk_node_stats_name(name, sizeof(name), instance, lay->nodes[i].name);
-		rpk_shm_unlink(name);
-	}
+	for (int i = 0; i < lay->num_nodes; i++) /* pages of nodes that were killed */
+		rpk_node_unlink_observers(instance, lay->nodes[i].name);
 }
 
 struct rpk_rpmsg *rpk_node_dev(struct rpk_node *n)

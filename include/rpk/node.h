@@ -248,9 +248,12 @@ int rpk_node_read_stats(const char *instance, const char *node, struct rpk_node_
 int rpk_node_read_stats_group(const char *instance, const char *node, const char *group,
 			      struct rpk_node_stats_page *out, char *err, size_t errlen);
 
-/* Remove a layout's shm objects and its nodes' counters for an instance
- * (cleanup after a crash). */
+/* Remove a layout's shm objects and its nodes' counter and message-trace
+ * pages for an instance (cleanup after a crash). */
 void rpk_node_unlink_all(const struct rpk_layout *lay, const char *instance);
+/* Remove one node's counter and message-trace pages: its process was
+ * killed, and a node removes them only when it closes. */
+void rpk_node_unlink_observers(const char *instance, const char *node);
 
 /*
  * Inbox: an endpoint of the node's device whose messages wait in a queue

@@ -68,6 +68,9 @@ void remote_proc_stop(void *priv)
 	for (int waited = 0; waited < STOP_WAIT_MS; waited += 10) {
 		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
 			p->pid = 0;
+			/* Gone: its own close removed its pages, unless it had
+			 * died (a crash) before. */
+			rpk_node_unlink_observers(p->instance, p->node);
 			return;
 		}
 		nanosleep(&ts, NULL);
@@ -75,4 +78,6 @@ void remote_proc_stop(void *priv)
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, NULL, 0);
 	p->pid = 0;
+	/* Killed, it could not remove its pages. */
+	rpk_node_unlink_observers(p->instance, p->node);
 }
