@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # library.remote_image: a remote-only Cortex-M image links no master code.
 #
-# Builds the remote of examples/firmware/remote_echo.c (it sets up with
-# rpk_rpmsg_init_remote()) with the core as a firmware would: arm-none-eabi-gcc
-# -Os -ffunction-sections -fdata-sections, linked with --gc-sections and a
-# link map. From the map:
+# Builds the remote firmware of examples/firmware/mps2-an386 (it sets up with
+# rpk_rpmsg_init_remote(); the firmware QEMU runs in firmware.*) with its
+# build.sh, as a firmware is built: arm-none-eabi-gcc -Os -ffunction-sections
+# -fdata-sections, linked with --gc-sections and a link map. From the map:
 #  - each master-only function and table below is in the core's objects but
 #    discarded from the image (so the list cannot go stale unseen);
 #  - no code or data section of the master's files (the master role, the
@@ -15,6 +15,7 @@
 # the linker does not even load the master's objects. Prints the image's size.
 set -euo pipefail
 root=$1
+rpk=$2 # rpk gen writes the firmware's resource_table.h
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -38,26 +39,18 @@ remote_syms="rpk_rpmsg_init_remote remote_ops rpk_rpmsg_setup rpk_devrx_next rpk
 	rpk_vq_add_used rpk_vq_add_used_read rpk_vq_need_interrupt rpk_rpmsg_poll
 	rpk_rpmsg_start rpk_send_offchannel_raw rpk_ept_create ns_rx rpk_ns_flush"
 
-gcc_inc=$(arm-none-eabi-gcc -print-file-name=include)
-cflags=(-mcpu=cortex-m4 -mthumb -std=c11 -ffreestanding -nostdinc -isystem "$gcc_inc" -Os
-	-ffunction-sections -fdata-sections -Wall -Wextra -Werror -I"$root/include")
+bash "$root/examples/firmware/mps2-an386/build.sh" "$rpk" "$out" >"$out/build.log" 2>&1 ||
+	{ cat "$out/build.log" >&2; exit 1; }
 mkdir "$out/core" "$out/fw"
-core=$(sed -n '/^set(RPK_CORE_SOURCES/,/)/p' "$root/cmake/sources.cmake" | grep -o 'src/[a-z_/]*\.c')
-for f in $core; do
-	arm-none-eabi-gcc "${cflags[@]}" -Wshadow -I"$root/src" -c "$root/$f" \
-		-o "$out/core/$(basename "$f" .c).o"
-done
-for f in remote_echo libc_min; do
-	arm-none-eabi-gcc "${cflags[@]}" -fno-builtin -c "$root/examples/firmware/$f.c" \
-		-o "$out/fw/$f.o"
-done
-arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib -Wl,--gc-sections -Wl,-e,main \
-	-Wl,-Map,"$out/remote.map" "$out/fw/remote_echo.o" "$out"/core/*.o "$out/fw/libc_min.o" \
-	-o "$out/remote.elf"
+mv "$out"/obj/fw-*.o "$out/fw/"
+mv "$out"/obj/*.o "$out/core/"
+cp "$out/fw.elf" "$out/remote.elf"
+cp "$out/fw.map" "$out/remote.map"
+fw_objs=("$out/fw/fw-echo.o" "$out/fw/fw-board.o" "$out/fw/fw-libc_min.o")
 
-echo "remote firmware (examples/firmware/remote_echo.c), Cortex-M4 -Os, --gc-sections:"
+echo "remote firmware (examples/firmware/mps2-an386), Cortex-M4 -Os, --gc-sections:"
 arm-none-eabi-size "$out/remote.elf"
-fw_syms=" $(arm-none-eabi-nm --defined-only "$out"/fw/*.o | awk 'NF==3 {print $3}' | tr '\n' ' ') "
+fw_syms=" $(arm-none-eabi-nm --defined-only "${fw_objs[@]}" | awk 'NF==3 {print $3}' | tr '\n' ' ') "
 core_text=0
 while read -r _ size type name; do
 	case "$type" in [tT]) ;; *) continue ;; esac
@@ -123,8 +116,9 @@ done
 
 # Without --gc-sections, from an archive: whole objects, loaded only if needed.
 arm-none-eabi-ar rcs "$out/librpk_core.a" "$out"/core/*.o
-arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib -Wl,-e,main -Wl,-Map,"$out/archive.map" \
-	"$out/fw/remote_echo.o" "$out/librpk_core.a" "$out/fw/libc_min.o" -o "$out/archive.elf"
+arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -nostdlib \
+	-T "$root/examples/firmware/mps2-an386/link.ld" -Wl,-Map,"$out/archive.map" \
+	"${fw_objs[@]}" "$out/librpk_core.a" -lgcc -o "$out/archive.elf"
 loaded=$(sed -n 's/^[^ ]*librpk_core\.a(\([^)]*\)).*/\1/p' "$out/archive.map" | sort -u)
 [ -n "$loaded" ] || { echo "could not read the archive link's map" >&2; exit 1; }
 for o in $master_files; do
