@@ -408,10 +408,9 @@ static void read_buffers(struct ctx *c, int off, const char *path, struct rpk_la
 		       "toward remoteproc and Linux the master owns every buffer");
 }
 
-/* Buffers one side's pool holds: both directions' (classic), or its sends'. */
-static uint64_t own_pool_size(const struct rpk_layout_node *n)
+uint64_t rpk_layout_own_pool_size(const struct rpk_layout_node *n, uint32_t num)
 {
-	uint64_t both = rpk_layout_pool_size_of(n->vring_num, n->buf_size);
+	uint64_t both = rpk_layout_pool_size_of(num, n->buf_size);
 
 	return n->buffers == RPK_BUFFERS_SYMMETRIC ? both / 2 : both;
 }
@@ -444,7 +443,7 @@ static void check_link_rings(struct ctx *c, const char *path, const struct rpk_l
 	}
 	if (n->region[RPK_REG_BUFFER] >= 0) {
 		const struct rpk_region *r = &c->lay->regions[n->region[RPK_REG_BUFFER]];
-		uint64_t need = own_pool_size(n);
+		uint64_t need = rpk_layout_own_pool_size(n, n->vring_num);
 
 		if (need > r->size)
 			report(c, r->path,
@@ -521,8 +520,6 @@ static void pair_static_links(struct ctx *c)
 			       "a link needs a master and a remote: %s has the same role", a->path);
 		if (first && (a->vring_num != b->vring_num || a->vring_align != b->vring_align))
 			differ(c, a, b, "rpk,vring-num or rpk,vring-align");
-		if (first && a->buf_size != b->buf_size)
-			differ(c, a, b, "rpk,buf-size");
 		if (first && (a->mailbox != b->mailbox || a->tx_chan != b->rx_chan ||
 			      a->rx_chan != b->tx_chan))
 			report(
@@ -535,8 +532,16 @@ static void pair_static_links(struct ctx *c)
 				differ(c, a, b, "rpk,buffers");
 			continue;
 		}
-		if (a->buffers != RPK_BUFFERS_SYMMETRIC)
+		if (a->buffers != RPK_BUFFERS_SYMMETRIC) {
+			/* One pool, the master's: a differing rpk,buf-size in it is
+			 * check_buf_sizes()'s to say. */
+			if (first && a->region[RPK_REG_BUFFER] != b->region[RPK_REG_BUFFER])
+				report(c, b->path,
+				       "names another \"buffer\" region than %s: on a classic link "
+				       "both sides name the master's pool",
+				       a->path);
 			continue;
+		}
 		if (a->region[RPK_REG_BUFFER] >= 0 &&
 		    a->region[RPK_REG_BUFFER] == b->region[RPK_REG_BUFFER]) {
 			if (first)
@@ -546,6 +551,8 @@ static void pair_static_links(struct ctx *c)
 				       a->path);
 			continue;
 		}
+		if (first && a->buf_size != b->buf_size)
+			differ(c, a, b, "rpk,buf-size");
 		a->peer_buffer = b->region[RPK_REG_BUFFER];
 	}
 }

@@ -74,11 +74,7 @@ static int check_vdev(struct rpk_node *n, const struct rpk_fw_rsc_vdev *v, uint3
 			 path, *align, RPK_SIM_LINE);
 		return -RPK_ENOEXEC;
 	}
-	uint64_t pool = rpk_layout_pool_size_of(*num, n->ln->buf_size);
-
-	if (n->ln->buffers == RPK_BUFFERS_SYMMETRIC)
-		pool /= 2; /* our sends only */
-	if (pool > node_region(n, RPK_REG_BUFFER)->size) {
+	if (rpk_layout_own_pool_size(n->ln, *num) > node_region(n, RPK_REG_BUFFER)->size) {
 		snprintf(err, errlen,
 			 "%s: buffer pool too small for vrings of %u %u-byte buffers\n",
 			 node_region(n, RPK_REG_BUFFER)->path, *num, n->ln->buf_size);

@@ -152,6 +152,9 @@ const char *rpk_layout_object_name(char *buf, size_t len, const char *node);
 uint64_t rpk_layout_pool_size(uint32_t num);
 /* The same for buffers of buf_size bytes (rpk_layout_node.buf_size). */
 uint64_t rpk_layout_pool_size_of(uint32_t num, uint32_t buf_size);
+/* Bytes n's own "buffer" region needs for rings of num entries: both
+ * directions' buffers (classic), or only its sends' (symmetric). */
+uint64_t rpk_layout_own_pool_size(const struct rpk_layout_node *n, uint32_t num);
 
 /*
  * What both sides of n's link must agree on, hashed (32-bit FNV-1a): its

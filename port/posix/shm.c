@@ -220,17 +220,9 @@ int rpk_shm_open_existing(struct rpk_shm *shm, const char *name, size_t size, gi
 			    "its creator gives it (another version)", err, errlen);
 }
 
-int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t group, char *err,
-		  size_t errlen)
-{
-	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-
-	return map_existing(shm, fd < 0 ? -errno : fd, path, size, group, 1, EINVAL, "it must hold",
-			    err, errlen);
-}
-
-int rpk_file_open_at(struct rpk_shm *shm, const char *path, uint64_t offset, size_t size,
-		     gid_t group, char *err, size_t errlen)
+/* An existing file, mapped read-write from offset; expected says what must fit. */
+static int open_file_at(struct rpk_shm *shm, const char *path, uint64_t offset, size_t size,
+			gid_t group, const char *expected, char *err, size_t errlen)
 {
 	int fd;
 
@@ -241,7 +233,19 @@ int rpk_file_open_at(struct rpk_shm *shm, const char *path, uint64_t offset, siz
 	}
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	return map_existing_at(shm, fd < 0 ? -errno : fd, path, (off_t)offset, size, group, 1,
-			       EINVAL, "the layout's region", err, errlen);
+			       EINVAL, expected, err, errlen);
+}
+
+int rpk_file_open(struct rpk_shm *shm, const char *path, size_t size, gid_t group, char *err,
+		  size_t errlen)
+{
+	return open_file_at(shm, path, 0, size, group, "it must hold", err, errlen);
+}
+
+int rpk_file_open_at(struct rpk_shm *shm, const char *path, uint64_t offset, size_t size,
+		     gid_t group, char *err, size_t errlen)
+{
+	return open_file_at(shm, path, offset, size, group, "the layout's region", err, errlen);
 }
 
 int rpk_shm_shrunk(const struct rpk_shm *shm, size_t *now)

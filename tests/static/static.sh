@@ -148,6 +148,9 @@ refused)
 		"$rpk" run "$out/sym-rsc.dts" --node remote
 	sed -e '0,/rpk,buffers = "symmetric";/s//rpk,buffers = "classic";/' "$sym" >"$out/mixed.dts"
 	expect 1 "/remote: rpk,buffers differs from /master's" -- "$rpk" run "$out/mixed.dts" --node remote
+	sed -e 's/rpk,buffers = "symmetric";/rpk,buffers = "classic";/' "$sym" >"$out/two-pools.dts"
+	expect 1 "/remote: names another \"buffer\" region than /master: on a classic link both sides name the master's pool" -- \
+		"$rpk" run "$out/two-pools.dts" --node remote
 	sed -e 's/<&link0>, <&vring0>, <&vring1>, <&remote_pool>/<\&link0>, <\&vring0>, <\&vring1>, <\&master_pool>/' \
 		"$sym" >"$out/one-pool.dts"
 	expect 1 "each side names its own \"buffer\" region" -- "$rpk" run "$out/one-pool.dts" --node remote

@@ -130,12 +130,17 @@ cli)
 		"$rpk" status "$src/examples/dts/seed-tcc807x.dts" --instance "$inst"
 	;;
 traffic)
-	"$rpk" up "$dts" --instance "$inst" --dir "$out/d" >"$out/up.log" 2>&1 &
-	up=$!
-	pids+=("$up")
-	ready "$out/up.log" 6
-	# One process per processor, not per link.
-	[ "$(pgrep -P "$up" | wc -l)" = 3 ] || fail "rpk up runs $(pgrep -P "$up" | wc -l) processes, want 3"
+	# up_file FILE DIR LOG LINK-SIDES PROCESSORS: rpk up FILE, its sides ready,
+	# one process per processor (not per link); its pid in $up.
+	up_file() {
+		"$rpk" up "$1" --instance "$inst" --dir "$2" >"$3" 2>&1 &
+		up=$!
+		pids+=("$up")
+		ready "$3" "$4"
+		[ "$(pgrep -P "$up" | wc -l)" = "$5" ] ||
+			fail "rpk up runs $(pgrep -P "$up" | wc -l) processes, want $5"
+	}
+	up_file "$dts" "$out/d" "$out/up.log" 6 3
 	# shellcheck disable=SC2046
 	expect 0 "^PASS 5 " -- timeout 120 "$traffic" 2000 $(directions "$out/d" "a b c")
 	cat "$out/log"
@@ -152,12 +157,7 @@ traffic)
 	[ "$(grep -c '^rpk up: .* stopped$' "$out/up.log")" = 6 ] || fail "not every link said it stopped"
 	grep -q " $out/d" /proc/mounts && fail "a mount stayed after the stop"
 	# Four processors, every two linked: twelve directions at once.
-	dts=$src/examples/dts/topology-mesh4.dts
-	"$rpk" up "$dts" --instance "$inst" --dir "$out/m" >"$out/mesh.log" 2>&1 &
-	up=$!
-	pids+=("$up")
-	ready "$out/mesh.log" 12
-	[ "$(pgrep -P "$up" | wc -l)" = 4 ] || fail "rpk up runs $(pgrep -P "$up" | wc -l) processes, want 4"
+	up_file "$src/examples/dts/topology-mesh4.dts" "$out/m" "$out/mesh.log" 12 4
 	# shellcheck disable=SC2046
 	expect 0 "^PASS 11 " -- timeout 120 "$traffic" 500 $(directions "$out/m" "a b c d")
 	grep "^PASS" "$out/log"
