@@ -108,11 +108,12 @@ static int peer_gone(struct rpk_node *n, int slow)
 	return !node_peer_alive(n, s) || !node_driver_ok(n);
 }
 
-/* Take the link down; called with life held. */
+/* Take the link down; called with life held. The state changes first: a
+ * sender the reset wakes with an error finds the node down already. */
 void node_link_lost(struct rpk_node *n, enum rpk_node_state next)
 {
-	rpk_rpmsg_reset(&n->dev);
 	node_set_state(n, next);
+	rpk_rpmsg_reset(&n->dev);
 	node_wake_self(n);
 }
 
