@@ -138,10 +138,10 @@ roundtrip() {
 		"$rpk" rsc check "$out/be.elf" --dt "$out/be.dtb" --node remote
 
 	# rpk gen's Linux fragment: its rproc node (no rpk,rpmsg-link) names the region.
-	expect 0 "/reserved-memory/rsc-table@200c6000: rpk,rsc-offset = <0x3b8>.* for /rproc" -- \
+	expect 0 "/reserved-memory/rsc-table@200c6000: rpk,rsc-offset = <0x3b8>.* for /remoteproc" -- \
 		sh -c "dtc -q -I dts -O dtb -o '$out/linux.dtb' '$out/gen/linux-rproc.dtsi' &&
 			fdtput -d '$out/linux.dtb' '$rsc' rpk,rsc-offset &&
-			'$rpk' dtb patch --firmware '$out/gen.elf' --node rproc '$out/linux.dtb' '$out/linux.dtb'"
+			'$rpk' dtb patch --firmware '$out/gen.elf' --node remoteproc '$out/linux.dtb' '$out/linux.dtb'"
 	props "$out/linux.dtb" "$rsc" "3b8 1000" # rpk gen's room for the table stays
 
 	# One-cell addresses, another link (tests/unit/dts/valid.dts: 0x80000000 + 0x100).

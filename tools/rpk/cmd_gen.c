@@ -7,7 +7,9 @@
  *                        Zephyr naming: VRING_TX_ADDRESS, VRING_RX_ADDRESS,
  *                        VRING_BUFF_ADDRESS), placed in .resource_table
  *   linux-rproc.dtsi     the Linux master's reserved-memory nodes with the
- *                        table's offset and size, and the rproc node
+ *                        table's offset and size, the doorbells and the
+ *                        remoteproc node (kernel/rpk_rproc.c's binding)
+ *   linux-rproc.dtso     the same nodes as a devicetree overlay
  *   zephyr.overlay       zephyr,memory-region nodes for the remote
  *   mmu_regions.h        MMU_REGION_FLAT_ENTRY lines for Zephyr's mmu_regions.c
  *
@@ -144,28 +146,80 @@ static void dts_region(FILE *f, const char *in, const struct rpk_region *r, cons
 	fprintf(f, "%s};\n", in);
 }
 
-static int gen_linux_dtsi(const struct gen *g)
+/*
+ * Linux's nodes for the rpk,self-booted-remote driver (kernel/rpk_rproc.c):
+ * the reserved memory, the doorbells and the remoteproc node, whose mboxes
+ * are the remote's crossed (what it rings, Linux listens to). With another
+ * --vendor, the compatible is that vendor's driver's ("tcc,rproc").
+ */
+static void linux_nodes(FILE *f, const struct gen *g, const char *in)
 {
 	const struct rpk_region *rsc = reg(g, RPK_REG_RSC);
-	char extra[256], labels[RPK_REG_COUNT][64];
+	const struct rpk_region *mbox = &g->lay->regions[g->ln->mailbox];
+	char extra[256], labels[RPK_REG_COUNT][64], in2[16];
+
+	snprintf(in2, sizeof(in2), "%s\t", in);
+	fprintf(f,
+		"%sreserved-memory {\n%s#address-cells = <2>;\n%s#size-cells = <2>;\n%sranges;\n\n",
+		in, in2, in2, in2);
+	snprintf(extra, sizeof(extra), "%s,rsc-offset = <0x%x>;\n%s,rsc-size = <0x%x>;\n",
+		 g->vendor, rsc->rsc_offset, g->vendor, rsc->rsc_size);
+	for (int k = 0; k < RPK_REG_COUNT; k++) {
+		label_of(reg(g, k), labels[k], sizeof(labels[k]));
+		dts_region(f, in2, reg(g, k), k == RPK_REG_RSC ? extra : "");
+	}
+	/* Kept from Linux's allocator like the rest: the remote writes it. */
+	fprintf(f, "%srpk_mbox_mem: rpk-mailbox@%llx {\n%s\tno-map;\n", in2,
+		(unsigned long long)mbox->da, in2);
+	fprintf(f, "%s\treg = <0x%x 0x%x 0x%x 0x%x>;\n%s};\n%s};\n\n", in2,
+		(unsigned)(mbox->da >> 32), (unsigned)mbox->da, (unsigned)(mbox->size >> 32),
+		(unsigned)mbox->size, in2, in);
+	fprintf(f,
+		"%s/* The doorbells in shared memory: a SoC with a mailbox replaces this\n"
+		"%s * node and mboxes below with its own. */\n",
+		in, in);
+	fprintf(f, "%srpk_mbox: mailbox@%llx {\n%scompatible = \"rpk,shm-mailbox\";\n", in,
+		(unsigned long long)mbox->da, in2);
+	fprintf(f, "%sreg = <0x%x 0x%x 0x%x 0x%x>;\n%s#mbox-cells = <1>;\n%s};\n\n", in2,
+		(unsigned)(mbox->da >> 32), (unsigned)mbox->da, (unsigned)(mbox->size >> 32),
+		(unsigned)mbox->size, in2, in);
+	if (!strcmp(g->vendor, "rpk"))
+		fprintf(f, "%sremoteproc {\n%scompatible = \"rpk,self-booted-remote\";\n", in, in2);
+	else
+		fprintf(f, "%sremoteproc {\n%scompatible = \"%s,rproc\";\n", in, in2, g->vendor);
+	fprintf(f, "%smemory-region = <&%s>, <&%s>, <&%s>, <&%s>;\n", in2, labels[0], labels[1],
+		labels[2], labels[3]);
+	fprintf(f, "%smboxes = <&rpk_mbox %u>, <&rpk_mbox %u>;\n%smbox-names = \"tx\", \"rx\";\n",
+		in2, g->ln->rx_chan, g->ln->tx_chan, in2);
+	fprintf(f, "%s};\n", in);
+}
+
+/* For a board's devicetree: /include/ it, or copy its nodes. */
+static int gen_linux_dtsi(const struct gen *g)
+{
 	FILE *f = open_out(g, "linux-rproc.dtsi");
 
 	if (!f)
 		return -1;
 	header_comment(f, g, "/*", "*/");
-	fprintf(f, "/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\n"
-		   "\treserved-memory {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n"
-		   "\t\tranges;\n\n");
-	snprintf(extra, sizeof(extra), "%s,rsc-offset = <0x%x>;\n%s,rsc-size = <0x%x>;\n",
-		 g->vendor, rsc->rsc_offset, g->vendor, rsc->rsc_size);
-	for (int k = 0; k < RPK_REG_COUNT; k++) {
-		label_of(reg(g, k), labels[k], sizeof(labels[k]));
-		dts_region(f, "\t\t", reg(g, k), k == RPK_REG_RSC ? extra : "");
-	}
-	fprintf(f, "\t};\n\n\trproc {\n\t\tcompatible = \"%s,rproc\";\n", g->vendor);
-	fprintf(f, "\t\tmemory-region = <&%s>, <&%s>, <&%s>, <&%s>;\n", labels[0], labels[1],
-		labels[2], labels[3]);
-	fprintf(f, "\t};\n};\n");
+	fprintf(f, "/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\n");
+	linux_nodes(f, g, "\t");
+	fprintf(f, "};\n");
+	return fclose(f);
+}
+
+/* The same nodes as an overlay on a devicetree whose root has two address
+ * and size cells (an arm64 board's, QEMU virt's): dtc -@, then fdtoverlay. */
+static int gen_linux_dtso(const struct gen *g)
+{
+	FILE *f = open_out(g, "linux-rproc.dtso");
+
+	if (!f)
+		return -1;
+	header_comment(f, g, "/*", "*/");
+	fprintf(f, "/dts-v1/;\n/plugin/;\n\n&{/} {\n");
+	linux_nodes(f, g, "\t");
+	fprintf(f, "};\n");
 	return fclose(f);
 }
 
@@ -261,7 +315,8 @@ static void usage(FILE *f)
 	    f, "usage: rpk gen FILE.dts|FILE.dtb [--node NAME] [--out DIR] [--vendor PREFIX]\n\n"
 	       "Write every port artefact of a link from its devicetree: the remote's\n"
 	       "resource_table.c/.h (self-boot addresses), the Linux master's reserved-memory\n"
-	       "fragment (linux-rproc.dtsi), a Zephyr overlay (zephyr.overlay) and an MMU\n"
+	       "fragment (linux-rproc.dtsi, and as an overlay linux-rproc.dtso), a Zephyr overlay "
+	       "(zephyr.overlay) and an MMU\n"
 	       "region table (mmu_regions.h). The regions are cacheable, so VRING_ALIGNMENT\n"
 	       "is at least the 64-byte cache line (raised, with a note, if the devicetree\n"
 	       "gives less).\n\n"
@@ -342,11 +397,11 @@ int cmd_gen(int argc, char **argv)
 	/* A Linux master cuts its pool into 512-byte buffers, whatever we say. */
 	if (g.ln->buf_size != RPK_RPMSG_BUF_SIZE) {
 		fprintf(stderr,
-			"rpk gen: no linux-rproc.dtsi: '%s' has rpk,buf-size %u, and Linux's "
+			"rpk gen: no linux-rproc.dtsi/.dtso: '%s' has rpk,buf-size %u, and Linux's "
 			"virtio_rpmsg_bus uses %u-byte buffers (larger ones are for rpmsg-kit "
 			"masters)\n",
 			node, g.ln->buf_size, RPK_RPMSG_BUF_SIZE);
 		return 0;
 	}
-	return gen_linux_dtsi(&g) ? 1 : 0;
+	return gen_linux_dtsi(&g) || gen_linux_dtso(&g) ? 1 : 0;
 }

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Init (PID 1) of the User-Mode Linux guest in the wire tests. It runs one
- * scenario against Linux's own RPMsg stack, with our vhost-user remote on the
- * other side, writes a verdict to a host file, and powers off. The kernel
- * command line says what to do:
+ * Init (PID 1) of the Linux guests in the wire tests: User-Mode Linux with our
+ * vhost-user remote, and arm64 Linux in QEMU attached by remoteproc to our
+ * remote in its RAM (qemu-arm64/, tests/linux-rproc/). It runs one scenario
+ * against Linux's own RPMsg stack, writes a verdict, and powers off. The
+ * kernel command line says what to do:
  *
- *   rpk.test=sample|chardev|tty|pty|destroy|first|compat   the scenario
- *   rpk.out=/host/path                          where the verdict goes
- *   rpk.ko=/host/path/rpmsg_client_sample.ko    for the sample scenario
+ *   rpk.test=sample|chardev|tty|pty|destroy|first|compat|rproc|corrupt
+ *   rpk.out=/host/path                          where the verdict goes (UML's
+ *                                               hostfs); without it, the console
+ *   rpk.ko=/path/rpmsg_client_sample.ko         for the sample scenarios
  *   rpk.prog=/host/path/rpmsg_char_compat       for the compat scenario
+ *   rpk.mods=/a.ko,/b.ko                        modules loaded first, in order
  *
  * The verdict is "PASS <details>" or "FAIL <why>" on the first line, then
- * the kernel log lines that matter.
+ * the kernel log lines that matter. On the console each line starts with
+ * "rpk-verdict: "; the rproc scenario's steps print "rpk-step: " lines.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,8 +39,9 @@
 
 #define WAIT_MS 20000
 
-static char out_path[256], test[32], ko_path[256], prog_path[256];
+static char out_path[256], test[32], ko_path[256], prog_path[256], mods[512];
 static FILE *out;
+static const char *verdict_prefix = "";
 
 static long now_ms(void)
 {
@@ -67,6 +72,7 @@ static void verdict(const char *fmt, ...)
 {
 	va_list ap;
 
+	fputs(verdict_prefix, out);
 	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
 	va_end(ap);
@@ -490,6 +496,182 @@ static void test_compat(void)
 			outbuf);
 }
 
+/* ---- remoteproc (qemu-arm64): Linux attaches to a remote that booted ---- */
+
+#define RPROC "/sys/class/remoteproc/remoteproc0"
+
+static int load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = (int)syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return rc;
+}
+
+/* rpk.mods, comma-separated, in order. */
+static int load_modules(void)
+{
+	char list[512], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", mods);
+	for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save))
+		if (load_module(m)) {
+			verdict("FAIL cannot load %s: %s", m, strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	buf[0] = 0;
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int write_word(const char *path, const char *word)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n = fd < 0 ? -1 : write(fd, word, strlen(word));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(word) ? 0 : -1;
+}
+
+/* Wait for remoteproc0's state to read want; the last state seen in got. */
+static int wait_state(const char *want, char *got, size_t len)
+{
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap())
+		if (!read_line(RPROC "/state", got, len) && !strcmp(got, want))
+			return 0;
+	return -1;
+}
+
+static const char *const sample_needles[] = {
+    "incoming msg", "goodbye!", "BUG", "WARNING", "Oops", "crash detected", "rpk-rproc", NULL};
+enum { N_INCOMING, N_GOODBYE, N_BUG, N_WARNING, N_OOPS, N_CRASH, N_DRIVER, N_COUNT };
+
+/* Wait until the sample said goodbye `runs` times in all; each run is 100
+ * messages. */
+static int sample_runs(int runs, int *counts)
+{
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap()) {
+		kernel_log(sample_needles, counts, NULL);
+		if (counts[N_GOODBYE] >= runs)
+			break;
+	}
+	return counts[N_GOODBYE] == runs && counts[N_INCOMING] == 100 * runs && !counts[N_BUG] &&
+		       !counts[N_WARNING] && !counts[N_OOPS]
+		   ? 0
+		   : -1;
+}
+
+static int step(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(out, "rpk-step: %s %s ", name, ok ? "PASS" : "FAIL");
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	fflush(out);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The seeds' scenario with the kernel's own remoteproc: attach, the sample's
+ * 100 messages, rpmsg_char's 1000 echoes, detach and attach again, a crash
+ * of the remote (the host kills and restarts it when it reads "crash me"),
+ * and the remote's trace buffer.
+ */
+static void test_rproc(void)
+{
+	int counts[N_COUNT] = {0}, failed = 0;
+	char state[64];
+	long t0 = now_ms();
+
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (load_modules())
+		return;
+	failed |= step(!wait_state("attached", state, sizeof(state)), "attach",
+		       "state=%s after %ld ms", state, now_ms() - t0);
+	if (failed) {
+		verdict("FAIL remoteproc0 is %s, not attached", state);
+		kernel_log(sample_needles, counts, out);
+		return;
+	}
+	if (load_module(ko_path)) {
+		verdict("FAIL cannot load %s: %s", ko_path, strerror(errno));
+		return;
+	}
+	failed |= step(!sample_runs(1, counts), "sample", "incoming=%d goodbye=%d bugs=%d",
+		       counts[N_INCOMING], counts[N_GOODBYE],
+		       counts[N_BUG] + counts[N_WARNING] + counts[N_OOPS]);
+	test_chardev();
+	/* Detach: the remote runs on; start: attach again, the sample runs again. */
+	failed |= step(!write_word(RPROC "/state", "detach") &&
+			   !wait_state("detached", state, sizeof(state)),
+		       "detach", "state=%s", state);
+	t0 = now_ms();
+	failed |= step(!write_word(RPROC "/state", "start") &&
+			   !wait_state("attached", state, sizeof(state)),
+		       "reattach", "state=%s after %ld ms", state, now_ms() - t0);
+	failed |= step(!sample_runs(2, counts), "sample-again", "incoming=%d goodbye=%d",
+		       counts[N_INCOMING], counts[N_GOODBYE]);
+	/* A crash: the host kills the remote and starts it again. */
+	fprintf(out, "rpk-guest: crash me\n");
+	fflush(out);
+	t0 = now_ms();
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; nap()) {
+		kernel_log(sample_needles, counts, NULL);
+		if (counts[N_GOODBYE] >= 3)
+			break;
+	}
+	read_line(RPROC "/state", state, sizeof(state));
+	failed |=
+	    step(counts[N_CRASH] == 1 && !strcmp(state, "attached"), "crash",
+		 "crashes=%d state=%s, recovered in %ld ms", counts[N_CRASH], state, now_ms() - t0);
+	failed |= step(!sample_runs(3, counts), "sample-after-crash", "incoming=%d goodbye=%d",
+		       counts[N_INCOMING], counts[N_GOODBYE]);
+	verdict("%s rproc", failed ? "FAIL" : "PASS");
+	kernel_log(sample_needles, counts, out);
+}
+
+/* A remote's table that makes no sense: the attach fails with a clear line,
+ * nothing oopses, and the state stays detached. */
+static void test_corrupt(void)
+{
+	int counts[N_COUNT] = {0};
+	char state[64];
+
+	if (load_modules())
+		return;
+	/* The attach runs once, at probe: give it the time an attach takes. */
+	for (long end = now_ms() + 2000; now_ms() < end; nap())
+		;
+	read_line(RPROC "/state", state, sizeof(state));
+	kernel_log(sample_needles, counts, NULL);
+	verdict("%s state=%s oops=%d",
+		strcmp(state, "attached") && !counts[N_OOPS] && !counts[N_BUG] ? "PASS" : "FAIL",
+		state, counts[N_OOPS] + counts[N_BUG]);
+	kernel_log(sample_needles, counts, out);
+}
+
 int main(void)
 {
 	char cmdline[2048] = "";
@@ -506,7 +688,13 @@ int main(void)
 	cmdline_arg(cmdline, "rpk.test=", test, sizeof(test));
 	cmdline_arg(cmdline, "rpk.ko=", ko_path, sizeof(ko_path));
 	cmdline_arg(cmdline, "rpk.prog=", prog_path, sizeof(prog_path));
-	out = fopen(out_path, "w+");
+	cmdline_arg(cmdline, "rpk.mods=", mods, sizeof(mods));
+	if (out_path[0]) {
+		out = fopen(out_path, "w+");
+	} else {
+		out = stdout; /* the console the kernel opened for us */
+		verdict_prefix = "rpk-verdict: ";
+	}
 	if (!out)
 		power_off();
 	if (!strcmp(test, "sample"))
@@ -523,6 +711,10 @@ int main(void)
 		test_first();
 	else if (!strcmp(test, "compat"))
 		test_compat();
+	else if (!strcmp(test, "rproc"))
+		test_rproc();
+	else if (!strcmp(test, "corrupt"))
+		test_corrupt();
 	else
 		verdict("FAIL unknown rpk.test '%s'", test);
 	power_off();
