@@ -12,10 +12,10 @@
  * vdev0vring1, vdev0buffer), as the remoteproc core looks them up; device
  * addresses are physical addresses.
  *
- * Liveness: a remote that reboots lays its table out again, so its vdev
- * status loses DRIVER_OK (or it sets DEVICE_NEEDS_RESET). A watchdog reads
- * the status every watch_ms and reports a crash; the core then re-attaches
- * (RPROC_FEAT_ATTACH_ON_RECOVERY).
+ * Liveness: a remote that reboots lays its table out again, with a vdev
+ * status of 0 where Linux wrote at least ACKNOWLEDGE (or it sets
+ * DEVICE_NEEDS_RESET). A watchdog reads the status every watch_ms and
+ * reports a crash; the core then re-attaches (RPROC_FEAT_ATTACH_ON_RECOVERY).
  */
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -59,7 +59,6 @@ struct rpk_rproc {
 	struct mbox_chan *tx, *rx;
 	struct work_struct vq_work;
 	struct delayed_work watch;
-	bool saw_driver_ok; /* in this attach: a later loss of it is a reboot */
 };
 
 /* ---- the table, read from memory the remote writes ---- */
@@ -79,7 +78,7 @@ static int rpk_vdev_status(struct rpk_rproc *rp)
 		u32 off = READ_ONCE(*(const u32 *)(t + 16 + 4 * i));
 		const struct fw_rsc_vdev *v;
 
-		if (off > rp->rsc_size - sizeof(struct fw_rsc_hdr) - sizeof(*v) ||
+		if (off % 4 || off > rp->rsc_size - sizeof(struct fw_rsc_hdr) - sizeof(*v) ||
 		    READ_ONCE(*(const u32 *)(t + off)) != RSC_VDEV)
 			continue;
 		v = (const void *)(t + off + sizeof(struct fw_rsc_hdr));
@@ -158,9 +157,11 @@ static struct resource_table *rpk_get_loaded_rsc_table(struct rproc *rproc, size
 	for (i = 0; i < num; i++) {
 		u32 off = READ_ONCE(t->offset[i]);
 
-		if (off < sizeof(*t) + num * sizeof(u32) ||
+		if (off % 4 || off < sizeof(*t) + num * sizeof(u32) ||
 		    off > rp->rsc_size - sizeof(struct fw_rsc_hdr)) {
-			dev_err(rp->dev, "resource table: entry %u at offset 0x%x is outside it\n",
+			dev_err(rp->dev,
+				"resource table: entry %u at offset 0x%x is outside it, or not "
+				"4-byte aligned\n",
 				i, off);
 			return ERR_PTR(-EINVAL);
 		}
@@ -221,16 +222,15 @@ static void rpk_watch(struct work_struct *work)
 		mutex_unlock(&rproc->lock);
 		return; /* detached: the next attach starts us again */
 	}
+	/* Attached, Linux's status is at least ACKNOWLEDGE: a published table
+	 * whose status is 0 is one the remote laid out again. (A table being
+	 * laid out reads as none, -1: we look again when it is whole.) */
 	status = rpk_vdev_status(rp);
-	if (status >= 0 && (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-		rp->saw_driver_ok = true;
-	} else if (rp->saw_driver_ok) {
+	if (status == 0 || (status > 0 && (status & VIRTIO_CONFIG_S_NEEDS_RESET))) {
 		dev_err(rp->dev,
 			"the remote laid out its resource table again (status 0x%x): it "
 			"rebooted\n",
 			status);
-		rp->saw_driver_ok = false;
 		rproc_report_crash(rproc, RPROC_FATAL_ERROR); /* queues the recovery */
 		mutex_unlock(&rproc->lock);
 		return;
@@ -310,7 +310,6 @@ static int rpk_attach(struct rproc *rproc)
 		}
 		rproc->table_ptr = loaded;
 	}
-	rp->saw_driver_ok = false;
 	schedule_delayed_work(&rp->watch, msecs_to_jiffies(watch_ms));
 	return 0;
 }
@@ -331,16 +330,29 @@ static int rpk_stop(struct rproc *rproc)
 	return rpk_detach(rproc);
 }
 
+/* rpmsg-kit remotes put a 16-byte header ("RPKT", size, head, epoch:
+ * docs/traces.md) before the text of their trace buffer. */
+#define RPK_TRACE_MAGIC	   0x544b5052u
+#define RPK_TRACE_HDR_SIZE 16u
+
 static void *rpk_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iomem)
 {
 	struct rpk_rproc *rp = rproc->priv;
 	const struct rpk_region *t = &rp->regions[rp->table_region];
+	u8 *va;
 
 	/* The trace buffer lives beside the table, in a region the core does
 	 * not map: translate it here. Carveouts the core finds itself. */
-	if (da >= t->base && len <= t->size && da - t->base <= t->size - len)
-		return rp->table_map + (da - t->base);
-	return NULL;
+	if (da < t->base || len > t->size || da - t->base > t->size - len)
+		return NULL;
+	va = rp->table_map + (da - t->base);
+	/* Linux prints a trace buffer as one string (debugfs trace0): from an
+	 * rpmsg-kit remote, that is the text after the header, whose length
+	 * len still bounds while it stays inside the region. */
+	if (len > RPK_TRACE_HDR_SIZE && READ_ONCE(*(u32 *)va) == RPK_TRACE_MAGIC &&
+	    da - t->base + RPK_TRACE_HDR_SIZE <= t->size - len)
+		return va + RPK_TRACE_HDR_SIZE;
+	return va;
 }
 
 static const struct rproc_ops rpk_rproc_ops = {

@@ -511,6 +511,23 @@ static uint32_t announcements(struct bound_to *b)
 	return n;
 }
 
+/* Wait for the n-th announcement of "svc"; say what the master saw if none. */
+static void wait_announcements(struct bound_to *b, struct rpk_node *master, uint32_t n)
+{
+	struct rpk_rpmsg_stats s;
+
+	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(b) < n; ms++)
+		usleep(1000);
+	if (announcements(b) >= n)
+		return;
+	rpk_rpmsg_get_stats(rpk_node_dev(master), &s, NULL);
+	fail_msg("announcement %u of svc not seen within %u ms (state %s; master received %llu, "
+		 "sent %llu, no endpoint %u, names bad %u/full %u/lost %u, resets %u)",
+		 n, BIND_WAIT_MS, rpk_node_state_name(rpk_node_state(master)),
+		 (unsigned long long)s.rx_msgs, (unsigned long long)s.tx_msgs, s.rx_no_ept,
+		 s.ns_bad, s.ns_table_full, s.ns_lost, s.resets);
+}
+
 static void echo_some(struct rpk_inbox *h, int count)
 {
 	char out[32], in[RPK_RPMSG_MAX_PAYLOAD];
@@ -541,8 +558,7 @@ static void test_detach_and_reattach(void **state)
 
 	(void)state;
 	twonode_up(&t, link_dts(), &ops, on_announce, &b);
-	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(&b) < 1; ms++)
-		usleep(1000);
+	wait_announcements(&b, t.master, 1);
 	assert_int_equal(announcements(&b), 1);
 	assert_int_equal(rpk_inbox_open(t.master, &h, NULL, RPK_ADDR_ANY, b.addr), 0);
 	echo_some(h, 50);
@@ -561,8 +577,7 @@ static void test_detach_and_reattach(void **state)
 		fail_msg("attach: %s", err);
 	assert_int_equal(rpk_node_state(t.master), RPK_NODE_ATTACHED);
 	/* The remote announces its service again, at the same address. */
-	for (unsigned ms = 0; ms < BIND_WAIT_MS && announcements(&b) < 2; ms++)
-		usleep(1000);
+	wait_announcements(&b, t.master, 2);
 	assert_int_equal(announcements(&b), 2);
 	echo_some(h, 50);
 	const char *after = twonode_cmd(&t, "info");

@@ -194,30 +194,24 @@ static void linux_nodes(FILE *f, const struct gen *g, const char *in)
 	fprintf(f, "%s};\n", in);
 }
 
-/* For a board's devicetree: /include/ it, or copy its nodes. */
-static int gen_linux_dtsi(const struct gen *g)
+/*
+ * Linux's nodes in a file: linux-rproc.dtsi for a board's devicetree (copy
+ * its nodes, or /include/ it), linux-rproc.dtso the same as an overlay on a
+ * devicetree whose root has two address and size cells (an arm64 board's,
+ * QEMU virt's): dtc -@, then fdtoverlay.
+ */
+static const char dtsi_root[] =
+    "/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\n";
+static const char dtso_root[] = "/dts-v1/;\n/plugin/;\n\n&{/} {\n";
+
+static int gen_linux_nodes(const struct gen *g, const char *name, const char *root)
 {
-	FILE *f = open_out(g, "linux-rproc.dtsi");
+	FILE *f = open_out(g, name);
 
 	if (!f)
 		return -1;
 	header_comment(f, g, "/*", "*/");
-	fprintf(f, "/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\n");
-	linux_nodes(f, g, "\t");
-	fprintf(f, "};\n");
-	return fclose(f);
-}
-
-/* The same nodes as an overlay on a devicetree whose root has two address
- * and size cells (an arm64 board's, QEMU virt's): dtc -@, then fdtoverlay. */
-static int gen_linux_dtso(const struct gen *g)
-{
-	FILE *f = open_out(g, "linux-rproc.dtso");
-
-	if (!f)
-		return -1;
-	header_comment(f, g, "/*", "*/");
-	fprintf(f, "/dts-v1/;\n/plugin/;\n\n&{/} {\n");
+	fputs(root, f);
 	linux_nodes(f, g, "\t");
 	fprintf(f, "};\n");
 	return fclose(f);
@@ -403,5 +397,8 @@ int cmd_gen(int argc, char **argv)
 			node, g.ln->buf_size, RPK_RPMSG_BUF_SIZE);
 		return 0;
 	}
-	return gen_linux_dtsi(&g) || gen_linux_dtso(&g) ? 1 : 0;
+	if (gen_linux_nodes(&g, "linux-rproc.dtsi", dtsi_root) ||
+	    gen_linux_nodes(&g, "linux-rproc.dtso", dtso_root))
+		return 1;
+	return 0;
 }

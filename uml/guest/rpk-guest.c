@@ -593,6 +593,21 @@ static int step(int ok, const char *name, const char *fmt, ...)
 	return ok ? 0 : -1;
 }
 
+/* The remote's trace buffer, through debugfs: its log names its table. */
+static int trace_has(const char *needle)
+{
+	char buf[4096];
+	int fd = open("/sys/kernel/debug/remoteproc/remoteproc0/trace0", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return strstr(buf, needle) != NULL;
+}
+
 /*
  * The seeds' scenario with the kernel's own remoteproc: attach, the sample's
  * 100 messages, rpmsg_char's 1000 echoes, detach and attach again, a crash
@@ -615,6 +630,8 @@ static void test_rproc(void)
 		kernel_log(sample_needles, counts, out);
 		return;
 	}
+	failed |=
+	    step(trace_has("resource table published"), "trace", "trace0 has the remote's log");
 	if (load_module(ko_path)) {
 		verdict("FAIL cannot load %s: %s", ko_path, strerror(errno));
 		return;

@@ -1,0 +1,51 @@
+# Sourced by examples/linux-rproc/run.sh and tests/linux-rproc/rproc.sh: the
+# seeds' link with arm64 Linux 6.1 in QEMU as its master. Set src (the
+# source tree), rpk, out (a scratch folder), inst (the link's instance) and a
+# pids array first. Builds what the guest needs (once: the kernel is cached,
+# the rest takes seconds), then offers:
+#   remote       our remote (rpk run --node remote) on the guest's RAM file
+#   boot TEST    the guest running rpk-guest's scenario TEST, in the background
+#   wait_console PATTERN   until the guest prints it (1 if it stopped first)
+# The guest's console goes to $out/console.log, the remote's to remote.log.
+dts=$src/examples/dts/qemu-virt-linux.dts
+ram=/dev/shm/rpk-$inst-ram # the guest's RAM: removed with the instance
+base=0x40000000            # where QEMU's virt machine puts its RAM
+
+kdir=$("$src/qemu-arm64/build-kernel") || return 1
+# The guest's init: the same program as the UML guest's, for aarch64.
+aarch64-linux-gnu-gcc -std=gnu11 -static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-o "$out/rpk-guest" "$src/uml/guest/rpk-guest.c" || return 1
+# The driver, built against the cached kernel tree.
+mkdir -p "$out/kmod" "$out/gen"
+cp "$src"/kernel/*.c "$src/kernel/Kbuild" "$out/kmod/"
+make -s -C "$kdir/tree" M="$out/kmod" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules \
+	>"$out/kmod.log" 2>&1 || { cat "$out/kmod.log" >&2; return 1; }
+# Linux's devicetree nodes, as rpk gen writes them from the link's file.
+"$rpk" gen "$dts" --out "$out/gen" >"$out/gen.log" 2>&1 || { cat "$out/gen.log" >&2; return 1; }
+(umask 077 && truncate -s 256M "$ram")
+
+remote() {
+	RPK_LOG=1 "$rpk" run "$dts" --node remote --instance "$inst" --memory-file "$ram" \
+		--memory-base $base --polling --timeout 600000 >>"$out/remote.log" 2>&1 &
+	remote_pid=$!
+	pids+=("$remote_pid")
+}
+
+boot() {
+	RPK_ARM64_TIMEOUT=${RPK_ARM64_TIMEOUT:-240} "$src/qemu-arm64/boot" --ram-file "$ram" \
+		--dtb-with "$out/gen/linux-rproc.dtso" --work "$out/qemu" \
+		--append "rpk.test=$1 rpk.ko=/rpmsg_client_sample.ko rpk.mods=/rpk_shm_mbox.ko,/rpk_rproc.ko" \
+		"$out/rpk-guest" "$kdir/rpmsg_client_sample.ko" "$out/kmod/rpk_shm_mbox.ko" \
+		"$out/kmod/rpk_rproc.ko" >"$out/console.log" 2>"$out/boot.log" &
+	qemu_pid=$!
+	pids+=("$qemu_pid")
+}
+
+wait_console() {
+	for _ in $(seq 4000); do
+		grep -qE -- "$1" "$out/console.log" 2>/dev/null && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
