@@ -26,6 +26,7 @@
 #include <linux/of_reserved_mem.h>
 #include <linux/platform_device.h>
 #include <linux/remoteproc.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -39,7 +40,12 @@ irqreturn_t rproc_vq_interrupt(struct rproc *rproc, int vq_id);
 
 static unsigned int watch_ms = 100;
 module_param(watch_ms, uint, 0644);
-MODULE_PARM_DESC(watch_ms, "how often the remote's table is looked at for a reboot (ms)");
+MODULE_PARM_DESC(watch_ms, "how often the remote's table is looked at for a reboot (ms, >= 10)");
+
+static unsigned long watch_period(void)
+{
+	return msecs_to_jiffies(max(READ_ONCE(watch_ms), 10u));
+}
 
 struct rpk_region {
 	const char *name;
@@ -55,10 +61,11 @@ struct rpk_rproc {
 	int table_region;
 	void *table_map; /* the whole table region */
 	u32 rsc_offset, rsc_size;
-	struct mbox_client cl;
+	struct mbox_client tx_cl, rx_cl; /* tx has no rx_callback: never polled */
 	struct mbox_chan *tx, *rx;
 	struct work_struct vq_work;
 	struct delayed_work watch;
+	unsigned int zero_looks; /* periods in a row the status read 0 */
 };
 
 /* ---- the table, read from memory the remote writes ---- */
@@ -88,45 +95,50 @@ static int rpk_vdev_status(struct rpk_rproc *rp)
 	return -1;
 }
 
-/* Whether [da, da + len) lies in one of our carveouts. */
-static bool rpk_in_carveout(struct rpk_rproc *rp, u64 da, u64 len)
+/* Our region of that name, or NULL. */
+static const struct rpk_region *rpk_region_named(struct rpk_rproc *rp, const char *name)
 {
 	int i;
 
-	for (i = 0; i < rp->num_regions; i++) {
-		const struct rpk_region *r = &rp->regions[i];
-
-		if (i != rp->table_region && da >= r->base && len <= r->size &&
-		    da - r->base <= r->size - len)
-			return true;
-	}
-	return false;
+	for (i = 0; i < rp->num_regions; i++)
+		if (i != rp->table_region && !strcmp(rp->regions[i].name, name))
+			return &rp->regions[i];
+	return NULL;
 }
 
-/* A vdev entry at off: whole inside the table, its vrings inside our
- * carveouts (the core would attach without the device, and say little). */
-static int rpk_check_vdev(struct rpk_rproc *rp, const u8 *t, u32 off, u32 i)
+/*
+ * The vdev at entry i (the index-th vdev): whole inside the table, and each
+ * vring where the core will put it, at the base of the carveout named
+ * vdev<index>vring<k>, which it must fit (the core puts the ring there
+ * whatever da says, and would attach without the device on a bad one).
+ */
+static int rpk_check_vdev(struct rpk_rproc *rp, const u8 *t, u32 off, u32 i, u32 index)
 {
 	const struct fw_rsc_vdev *v = (const void *)(t + off + sizeof(struct fw_rsc_hdr));
-	u32 room = rp->rsc_size - off - sizeof(struct fw_rsc_hdr), n, k;
+	u64 room = (u64)rp->rsc_size - off - sizeof(struct fw_rsc_hdr);
+	u32 n, k;
 
 	if (room < sizeof(*v))
 		goto truncated;
 	n = READ_ONCE(v->num_of_vrings);
-	if (n > 2 || room - sizeof(*v) < n * sizeof(v->vring[0]))
+	if (n > 2 || room < sizeof(*v) + (u64)n * sizeof(v->vring[0]) + READ_ONCE(v->config_len))
 		goto truncated;
 	for (k = 0; k < n; k++) {
 		u32 da = READ_ONCE(v->vring[k].da), num = READ_ONCE(v->vring[k].num);
 		u32 align = READ_ONCE(v->vring[k].align);
+		const struct rpk_region *r;
+		char name[32];
 
-		if (da == FW_RSC_ADDR_ANY)
-			continue;
-		if (!num || num > 0x8000 || !is_power_of_2(align) || align > PAGE_SIZE ||
-		    !rpk_in_carveout(rp, da, vring_size(num, align))) {
-			dev_err(rp->dev,
-				"resource table: entry %u, vring %u (da 0x%x, %u entries, "
-				"align %u) is not inside a carveout of the devicetree\n",
-				i, k, da, num, align);
+		snprintf(name, sizeof(name), "vdev%uvring%u", index, k);
+		r = rpk_region_named(rp, name);
+		if (!r || !is_power_of_2(num) || num > 0x8000 || !is_power_of_2(align) ||
+		    align > PAGE_SIZE || PAGE_ALIGN(vring_size(num, align)) > r->size ||
+		    (da != FW_RSC_ADDR_ANY && da != r->base)) {
+			dev_err(
+			    rp->dev,
+			    "resource table: entry %u, vring %u (da 0x%x, %u entries, align %u) "
+			    "is not the carveout %s of the devicetree\n",
+			    i, k, da, num, align, name);
 			return -EINVAL;
 		}
 	}
@@ -142,7 +154,7 @@ static struct resource_table *rpk_get_loaded_rsc_table(struct rproc *rproc, size
 {
 	struct rpk_rproc *rp = rproc->priv;
 	struct resource_table *t = rp->table_map + rp->rsc_offset;
-	u32 ver = READ_ONCE(t->ver), num = READ_ONCE(t->num), i;
+	u32 ver = READ_ONCE(t->ver), num = READ_ONCE(t->num), i, vdevs = 0;
 
 	if (ver != 1) {
 		dev_err(rp->dev, "no resource table at %pa+0x%x: version %u, not 1\n",
@@ -155,7 +167,7 @@ static struct resource_table *rpk_get_loaded_rsc_table(struct rproc *rproc, size
 		return ERR_PTR(-EINVAL);
 	}
 	for (i = 0; i < num; i++) {
-		u32 off = READ_ONCE(t->offset[i]);
+		u32 off = READ_ONCE(t->offset[i]), type;
 
 		if (off % 4 || off < sizeof(*t) + num * sizeof(u32) ||
 		    off > rp->rsc_size - sizeof(struct fw_rsc_hdr)) {
@@ -165,8 +177,18 @@ static struct resource_table *rpk_get_loaded_rsc_table(struct rproc *rproc, size
 				i, off);
 			return ERR_PTR(-EINVAL);
 		}
-		if (READ_ONCE(*(const u32 *)((const u8 *)t + off)) == RSC_VDEV &&
-		    rpk_check_vdev(rp, (const u8 *)t, off, i))
+		type = READ_ONCE(*(const u32 *)((const u8 *)t + off));
+		/* Memory comes from the devicetree: the core would look a
+		 * carveout's name up as a format string, or allocate what the
+		 * remote asks and write our addresses into its table. */
+		if (type == RSC_CARVEOUT || type == RSC_DEVMEM) {
+			dev_err(rp->dev,
+				"resource table: entry %u is a %s: an attached remote's memory is "
+				"the devicetree's memory-region\n",
+				i, type == RSC_CARVEOUT ? "carveout" : "devmem");
+			return ERR_PTR(-EINVAL);
+		}
+		if (type == RSC_VDEV && rpk_check_vdev(rp, (const u8 *)t, off, i, vdevs++))
 			return ERR_PTR(-EINVAL);
 	}
 	*size = rp->rsc_size;
@@ -178,18 +200,27 @@ static struct resource_table *rpk_get_loaded_rsc_table(struct rproc *rproc, size
 static void rpk_vq_work(struct work_struct *work)
 {
 	struct rpk_rproc *rp = container_of(work, struct rpk_rproc, vq_work);
+	struct rproc *rproc = rp->rproc;
+	int id;
 
-	/* One doorbell for both queues. Once each: the receive callback takes
-	 * every used buffer there is, the send queue's only wakes senders (its
+	/* Under the lock, attached only: a detach or a recovery tears the
+	 * virtqueues down under it. One that holds it now makes us skip this
+	 * ring; the watchdog runs us again within a period. */
+	if (!mutex_trylock(&rproc->lock))
+		return;
+	/* One doorbell for every queue. Once each: a receive callback takes
+	 * every used buffer there is, a send queue's only wakes senders (its
 	 * used buffers stay until a sender takes one). A message that arrives
 	 * meanwhile comes with a ring of its own. */
-	rproc_vq_interrupt(rp->rproc, 0);
-	rproc_vq_interrupt(rp->rproc, 1);
+	if (rproc->state == RPROC_ATTACHED)
+		for (id = 0; id <= rproc->max_notifyid; id++)
+			rproc_vq_interrupt(rproc, id);
+	mutex_unlock(&rproc->lock);
 }
 
 static void rpk_mbox_rx(struct mbox_client *cl, void *msg)
 {
-	struct rpk_rproc *rp = container_of(cl, struct rpk_rproc, cl);
+	struct rpk_rproc *rp = container_of(cl, struct rpk_rproc, rx_cl);
 
 	/* Atomic context (the controller's): the rpmsg callbacks may sleep. */
 	schedule_work(&rp->vq_work);
@@ -200,10 +231,9 @@ static void rpk_kick(struct rproc *rproc, int vqid)
 	struct rpk_rproc *rp = rproc->priv;
 	int ret = mbox_send_message(rp->tx, NULL);
 
+	/* No message to complete: a doorbell is delivered once rung. */
 	if (ret < 0)
 		dev_err_ratelimited(rp->dev, "cannot ring the remote: %d\n", ret);
-	else
-		mbox_client_txdone(rp->tx, 0);
 }
 
 /* ---- liveness ---- */
@@ -226,7 +256,9 @@ static void rpk_watch(struct work_struct *work)
 	 * whose status is 0 is one the remote laid out again. (A table being
 	 * laid out reads as none, -1: we look again when it is whole.) */
 	status = rpk_vdev_status(rp);
-	if (status == 0 || (status > 0 && (status & VIRTIO_CONFIG_S_NEEDS_RESET))) {
+	/* Twice in a row: a virtio driver rebinding writes 0 for a moment. */
+	rp->zero_looks = status == 0 ? rp->zero_looks + 1 : 0;
+	if (rp->zero_looks >= 2 || (status > 0 && (status & VIRTIO_CONFIG_S_NEEDS_RESET))) {
 		dev_err(rp->dev,
 			"the remote laid out its resource table again (status 0x%x): it "
 			"rebooted\n",
@@ -239,7 +271,7 @@ static void rpk_watch(struct work_struct *work)
 	/* A doorbell lost or never rung costs at most one period. */
 	schedule_work(&rp->vq_work);
 again:
-	schedule_delayed_work(&rp->watch, msecs_to_jiffies(watch_ms));
+	schedule_delayed_work(&rp->watch, watch_period());
 }
 
 /* ---- attach and detach ---- */
@@ -257,13 +289,19 @@ static int rpk_unmap_carveout(struct rproc *rproc, struct rproc_mem_entry *mem)
 	return 0;
 }
 
-/* Carveouts go with each attach: the core frees them on detach. */
+/*
+ * Carveouts go with each attach: the core frees them on detach. All or
+ * none: the core does not clean up after a prepare that failed.
+ */
 static int rpk_prepare(struct rproc *rproc)
 {
 	struct rpk_rproc *rp = rproc->priv;
-	struct rproc_mem_entry *mem;
-	int i;
+	struct rproc_mem_entry *mem[RPK_MAX_REGIONS];
+	int i, n = 0;
 
+	/* Freed by the core's last detach without being forgotten: an attach
+	 * that fails would free it again. */
+	rproc->clean_table = NULL;
 	for (i = 0; i < rp->num_regions; i++) {
 		const struct rpk_region *r = &rp->regions[i];
 
@@ -272,16 +310,21 @@ static int rpk_prepare(struct rproc *rproc)
 		/* The buffer pool is handed to the DMA API unmapped: the virtio
 		 * device allocates from it (dma_declare_coherent_memory). */
 		if (!strcmp(r->name, "vdev0buffer"))
-			mem = rproc_mem_entry_init(rp->dev, NULL, r->base, r->size, r->base, NULL,
-						   NULL, "%s", r->name);
+			mem[n] = rproc_mem_entry_init(rp->dev, NULL, r->base, r->size, r->base,
+						      NULL, NULL, "%s", r->name);
 		else
-			mem = rproc_mem_entry_init(rp->dev, NULL, r->base, r->size, r->base,
-						   rpk_map_carveout, rpk_unmap_carveout, "%s",
-						   r->name);
-		if (!mem)
+			mem[n] = rproc_mem_entry_init(rp->dev, NULL, r->base, r->size, r->base,
+						      rpk_map_carveout, rpk_unmap_carveout, "%s",
+						      r->name);
+		if (!mem[n]) {
+			while (n--)
+				kfree(mem[n]);
 			return -ENOMEM;
-		rproc_add_carveout(rproc, mem);
+		}
+		n++;
 	}
+	for (i = 0; i < n; i++)
+		rproc_add_carveout(rproc, mem[i]);
 	return 0;
 }
 
@@ -290,6 +333,12 @@ static int rpk_attach(struct rproc *rproc)
 	struct rpk_rproc *rp = rproc->priv;
 	struct resource_table *loaded = rp->table_map + rp->rsc_offset;
 
+	/* A recovery queued before a detach that ran first: nothing is set up
+	 * to attach with. Fail it; `start` attaches afresh. */
+	if (!rproc->table_ptr || !atomic_read(&rproc->power)) {
+		dev_err(rp->dev, "detached meanwhile: not recovering; start attaches again\n");
+		return -ENODEV;
+	}
 	/*
 	 * Linux 6.1's attach-on-recovery detaches first: the core wrote its
 	 * clean copy back over the remote's table (the remote accepts it: it
@@ -310,7 +359,8 @@ static int rpk_attach(struct rproc *rproc)
 		}
 		rproc->table_ptr = loaded;
 	}
-	schedule_delayed_work(&rp->watch, msecs_to_jiffies(watch_ms));
+	rp->zero_looks = 0;
+	schedule_delayed_work(&rp->watch, watch_period());
 	return 0;
 }
 
@@ -322,12 +372,6 @@ static int rpk_detach(struct rproc *rproc)
 	 * DRIVER_OK gone and waits for the next attach. */
 	cancel_delayed_work(&rp->watch);
 	return 0;
-}
-
-/* The remote runs by itself; stopping it is not ours to do. */
-static int rpk_stop(struct rproc *rproc)
-{
-	return rpk_detach(rproc);
 }
 
 /* rpmsg-kit remotes put a 16-byte header ("RPKT", size, head, epoch:
@@ -349,7 +393,8 @@ static void *rpk_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iome
 	/* Linux prints a trace buffer as one string (debugfs trace0): from an
 	 * rpmsg-kit remote, that is the text after the header, whose length
 	 * len still bounds while it stays inside the region. */
-	if (len > RPK_TRACE_HDR_SIZE && READ_ONCE(*(u32 *)va) == RPK_TRACE_MAGIC &&
+	if (IS_ALIGNED(da, 4) && len > RPK_TRACE_HDR_SIZE &&
+	    READ_ONCE(*(u32 *)va) == RPK_TRACE_MAGIC &&
 	    da - t->base + RPK_TRACE_HDR_SIZE <= t->size - len)
 		return va + RPK_TRACE_HDR_SIZE;
 	return va;
@@ -359,7 +404,6 @@ static const struct rproc_ops rpk_rproc_ops = {
     .prepare = rpk_prepare,
     .attach = rpk_attach,
     .detach = rpk_detach,
-    .stop = rpk_stop,
     .kick = rpk_kick,
     .da_to_va = rpk_da_to_va,
     .get_loaded_rsc_table = rpk_get_loaded_rsc_table,
@@ -390,6 +434,12 @@ static int rpk_parse_regions(struct rpk_rproc *rp)
 		r->name = devm_kstrdup(rp->dev, rn->name, GFP_KERNEL);
 		r->base = rmem->base;
 		r->size = rmem->size;
+		/* The resource table's addresses are 32-bit. */
+		if ((u64)r->base + r->size > SZ_4G) {
+			dev_err(rp->dev, "memory-region %d (%s) lies above 4 GiB\n", i, rn->name);
+			of_node_put(rn);
+			return -EINVAL;
+		}
 		if (!of_property_read_u32(rn, "rpk,rsc-offset", &rp->rsc_offset)) {
 			if (rp->table_region >= 0) {
 				dev_err(rp->dev, "two regions have rpk,rsc-offset\n");
@@ -409,8 +459,7 @@ static int rpk_parse_regions(struct rpk_rproc *rp)
 		dev_err(rp->dev, "no memory-region has rpk,rsc-offset: where is the table?\n");
 		return -EINVAL;
 	}
-	if (rp->rsc_size < sizeof(struct resource_table) + sizeof(u32) ||
-	    rp->rsc_offset > rp->regions[rp->table_region].size ||
+	if (rp->rsc_size < 64 || rp->rsc_offset > rp->regions[rp->table_region].size ||
 	    rp->rsc_size > rp->regions[rp->table_region].size - rp->rsc_offset ||
 	    rp->rsc_offset % 4) {
 		dev_err(rp->dev,
@@ -422,21 +471,35 @@ static int rpk_parse_regions(struct rpk_rproc *rp)
 	return 0;
 }
 
+/* Undone by devm after remove(), before the rproc itself is freed. */
+static void rpk_release(void *data)
+{
+	struct rpk_rproc *rp = data;
+
+	mbox_free_channel(rp->rx); /* no more rings after this */
+	mbox_free_channel(rp->tx);
+	cancel_work_sync(&rp->vq_work);
+	cancel_delayed_work_sync(&rp->watch);
+}
+
 static int rpk_request_mbox(struct rpk_rproc *rp)
 {
-	rp->cl.dev = rp->dev;
-	rp->cl.rx_callback = rpk_mbox_rx;
-	rp->cl.tx_block = false;
-	rp->cl.knows_txdone = true;
-	rp->tx = mbox_request_channel_byname(&rp->cl, "tx");
+	/* Two clients: only the one we listen to has a callback, so the
+	 * mailbox does not deliver our own rings back to us. */
+	rp->tx_cl.dev = rp->dev;
+	rp->tx_cl.tx_block = false;
+	rp->tx_cl.knows_txdone = true;
+	rp->rx_cl.dev = rp->dev;
+	rp->rx_cl.rx_callback = rpk_mbox_rx;
+	rp->tx = mbox_request_channel_byname(&rp->tx_cl, "tx");
 	if (IS_ERR(rp->tx))
 		return dev_err_probe(rp->dev, PTR_ERR(rp->tx), "no 'tx' mailbox channel\n");
-	rp->rx = mbox_request_channel_byname(&rp->cl, "rx");
+	rp->rx = mbox_request_channel_byname(&rp->rx_cl, "rx");
 	if (IS_ERR(rp->rx)) {
 		mbox_free_channel(rp->tx);
 		return dev_err_probe(rp->dev, PTR_ERR(rp->rx), "no 'rx' mailbox channel\n");
 	}
-	return 0;
+	return devm_add_action_or_reset(rp->dev, rpk_release, rp);
 }
 
 static int rpk_rproc_probe(struct platform_device *pdev)
@@ -465,18 +528,16 @@ static int rpk_rproc_probe(struct platform_device *pdev)
 	ret = rpk_request_mbox(rp);
 	if (ret)
 		return ret;
-	/* Booted by itself: attach, never load. On a crash, attach again. */
+	/* Booted by itself: attach, never load, never stop (no .start, no
+	 * .stop: `echo stop` is refused, detach is how Linux lets go). On a
+	 * crash, attach again. */
 	rproc->state = RPROC_DETACHED;
-	rproc->auto_boot = true;
 	/* rproc_set_feature() is private to the core; the bitmap is not. */
 	__set_bit(RPROC_FEAT_ATTACH_ON_RECOVERY, rproc->features);
 	platform_set_drvdata(pdev, rp);
 	ret = rproc_add(rproc);
-	if (ret) {
-		mbox_free_channel(rp->rx);
-		mbox_free_channel(rp->tx);
+	if (ret)
 		return ret;
-	}
 	dev_info(dev, "remote's table at %pa+0x%x (0x%x bytes), %d regions\n", &t->base,
 		 rp->rsc_offset, rp->rsc_size, rp->num_regions);
 	return 0;
@@ -486,11 +547,11 @@ static int rpk_rproc_remove(struct platform_device *pdev)
 {
 	struct rpk_rproc *rp = platform_get_drvdata(pdev);
 
+	/* Let go as a detach does: the remote gets its clean table back and
+	 * waits for the next master. */
+	if (rp->rproc->state == RPROC_ATTACHED)
+		rproc_detach(rp->rproc);
 	rproc_del(rp->rproc);
-	cancel_delayed_work_sync(&rp->watch);
-	mbox_free_channel(rp->rx);
-	mbox_free_channel(rp->tx);
-	cancel_work_sync(&rp->vq_work);
 	return 0;
 }
 

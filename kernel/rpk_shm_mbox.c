@@ -15,11 +15,13 @@
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/kthread.h>
+#include <linux/mailbox_client.h>
 #include <linux/mailbox_controller.h>
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #define RPK_MBOX_STRIDE 64
 #define RPK_MBOX_SEQ	0
@@ -27,8 +29,9 @@
 
 struct rpk_mbox_chan {
 	void __iomem *seq;
-	u32 seen;	/* the peer's seq when we last looked */
-	bool listening; /* a client started it */
+	spinlock_t lock; /* seen and listening, against the poller's delivery */
+	u32 seen;	 /* the peer's seq when we last looked */
+	bool listening;	 /* a client with a callback started it */
 };
 
 struct rpk_mbox {
@@ -55,19 +58,30 @@ static int rpk_mbox_send_data(struct mbox_chan *chan, void *data)
 	return 0;
 }
 
+/* Listened to only by a client that takes messages: a channel a client
+ * only rings is not polled (it would hear its own rings). */
 static int rpk_mbox_startup(struct mbox_chan *chan)
 {
 	struct rpk_mbox_chan *c = chan_priv(chan);
+	unsigned long flags;
 
+	spin_lock_irqsave(&c->lock, flags);
 	c->seen = __raw_readl(c->seq);
-	/* Published after seen: the poller never compares with a stale one. */
-	smp_store_release(&c->listening, true);
+	c->listening = chan->cl && chan->cl->rx_callback;
+	spin_unlock_irqrestore(&c->lock, flags);
 	return 0;
 }
 
+/* Once this returns, the poller delivers nothing more on the channel (the
+ * framework forgets its client next). */
 static void rpk_mbox_shutdown(struct mbox_chan *chan)
 {
-	WRITE_ONCE(chan_priv(chan)->listening, false);
+	struct rpk_mbox_chan *c = chan_priv(chan);
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	c->listening = false;
+	spin_unlock_irqrestore(&c->lock, flags);
 }
 
 static const struct mbox_chan_ops rpk_mbox_ops = {
@@ -83,18 +97,21 @@ static void rpk_mbox_poll_once(struct rpk_mbox *mb)
 
 	for (i = 0; i < mb->ctrl.num_chans; i++) {
 		struct rpk_mbox_chan *c = &mb->chans[i];
+		unsigned long flags;
 		u32 seq;
 
-		if (!smp_load_acquire(&c->listening))
-			continue;
+		if (!READ_ONCE(c->listening))
+			continue; /* looked at again under the lock below */
+		spin_lock_irqsave(&c->lock, flags);
 		seq = __raw_readl(c->seq);
-		if (seq == c->seen)
-			continue;
-		c->seen = seq;
-		/* Pairs with the peer's barrier before its ring: the rings are
-		 * read after the seq that announced them. */
-		rmb();
-		mbox_chan_received_data(&mb->ctrl.chans[i], NULL);
+		if (c->listening && seq != c->seen) {
+			c->seen = seq;
+			/* Pairs with the peer's barrier before its ring: the rings
+			 * are read after the seq that announced them. */
+			rmb();
+			mbox_chan_received_data(&mb->ctrl.chans[i], NULL);
+		}
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
 }
 
@@ -137,6 +154,7 @@ static int rpk_mbox_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		mb->chans[i].seq = base + (size_t)i * RPK_MBOX_STRIDE + RPK_MBOX_SEQ;
+		spin_lock_init(&mb->chans[i].lock);
 		mb->ctrl.chans[i].con_priv = &mb->chans[i];
 	}
 	mb->poll_us = DEFAULT_POLL_US;
@@ -181,6 +199,8 @@ static struct platform_driver rpk_mbox_driver = {
     .driver =
 	{
 	    .name = "rpk-shm-mailbox",
+	    /* Unbinding under a bound client would free its channels. */
+	    .suppress_bind_attrs = true,
 	    .of_match_table = rpk_mbox_of_match,
 	},
 };

@@ -28,11 +28,12 @@ attach)
 	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk"
 	sed 's/^/    /' "$out/log"
 	for want in "rpk-step: attach PASS" "rpk-step: trace PASS" "rpk-step: sample PASS incoming=100 goodbye=1 bugs=0" \
-		"rpk-verdict: PASS echoed=1000" "rpk-step: detach PASS state=detached" \
+		"rpk-verdict: PASS echoed=1000" "rpk-step: stop-refused PASS state=attached" \
+		"rpk-step: detach PASS state=detached" \
 		"rpk-step: reattach PASS state=attached" "rpk-step: sample-again PASS incoming=200" \
 		"crash detected in remoteproc" "rpk-step: crash PASS crashes=1 state=attached" \
 		"rpk-step: sample-after-crash PASS incoming=300 goodbye=3" \
-		"remote: .*link down: the master of session 0 reset it"; do
+		"remote: .*link down: the master of session 0 (reset it|laid the rings out anew)"; do
 		grep -qE -- "$want" "$out/log" || fail "no '$want'"
 	done
 	# Three attaches of the first remote (boot, start), one of the second.
@@ -51,7 +52,8 @@ corrupt)
 		python3 -c '
 import struct, sys
 table = 0x4f0c63b8 - 0x40000000
-fields = {"ver": 0, "num": 4, "offset0": 16, "vring0-da": 0x64}
+fields = {"ver": 0, "num": 4, "offset0": 16, "entry0-type": 0x18, "vdev-status": 0x60,
+          "vring0-da": 0x64}
 with open(sys.argv[1], "r+b") as f:
     f.seek(table + fields[sys.argv[2]])
     f.write(struct.pack("<I", int(sys.argv[3], 0)))
@@ -66,7 +68,9 @@ with open(sys.argv[1], "r+b") as f:
 version 2|ver|2|no resource table at 0x000000004f0c6000+0x3b8: version 2, not 1
 too many entries|num|0x10000|65536 entries do not fit in 0x1000 bytes
 an entry outside the table|offset0|0x7ffffff0|entry 0 at offset 0x7ffffff0 is outside it
-vring0 outside its carveout|vring0-da|0x4f0d0000|vring 0 (da 0x4f0d0000, 16 entries, align 16) is not inside a carveout
+a carveout the remote asks for|entry0-type|0|entry 0 is a carveout: an attached remote's memory is the devicetree's
+three vrings|vdev-status|0x300|the vdev at entry 1 does not fit in it
+vring0 outside its carveout|vring0-da|0x4f0d0000|vring 0 (da 0x4f0d0000, 16 entries, align 16) is not the carveout vdev0vring0
 CASES
 	;;
 *)

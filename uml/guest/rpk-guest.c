@@ -640,10 +640,19 @@ static void test_rproc(void)
 		       counts[N_INCOMING], counts[N_GOODBYE],
 		       counts[N_BUG] + counts[N_WARNING] + counts[N_OOPS]);
 	test_chardev();
+	/* Linux did not start the remote and cannot stop it: detach lets go. */
+	failed |=
+	    step(write_word(RPROC "/state", "stop") &&
+		     !read_line(RPROC "/state", state, sizeof(state)) && !strcmp(state, "attached"),
+		 "stop-refused", "state=%s", state);
 	/* Detach: the remote runs on; start: attach again, the sample runs again. */
 	failed |= step(!write_word(RPROC "/state", "detach") &&
 			   !wait_state("detached", state, sizeof(state)),
 		       "detach", "state=%s", state);
+	/* Detached for a while, as a user would be: the remote looks at the
+	 * status every 50 ms, and shows the detach before the next attach. */
+	for (long end = now_ms() + 300; now_ms() < end; nap())
+		;
 	t0 = now_ms();
 	failed |= step(!write_word(RPROC "/state", "start") &&
 			   !wait_state("attached", state, sizeof(state)),
