@@ -197,12 +197,17 @@ static int run_once(struct rpk_node *n, uint32_t timeout_ms)
 	node_watch(n, 0);
 	/* Wake up now and then to look at the peer: a dead one rings no bell. */
 	r = poll_or_wait(n, timeout_ms < WATCH_MS ? timeout_ms : WATCH_MS);
-	if (r == -RPK_EPIPE && node_link_live(n)) {
-		/* Rings that make no sense: a peer that just went away, or a bad one. */
-		node_watch(n, 1);
-		pthread_mutex_lock(&n->life);
-		node_link_broken(n);
-		pthread_mutex_unlock(&n->life);
+	if (r == -RPK_EPIPE) {
+		/* Rings that make no sense: a peer that just went away, or a bad
+		 * one. A link already taken down (its reset may still be under
+		 * way: the state changes first) had the error in the session
+		 * that ended; the next one starts with sound rings. */
+		if (node_link_live(n)) {
+			node_watch(n, 1);
+			pthread_mutex_lock(&n->life);
+			node_link_broken(n);
+			pthread_mutex_unlock(&n->life);
+		}
 		r = 0;
 	} else if (r == 0) {
 		node_watch(n, 0);
