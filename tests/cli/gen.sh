@@ -57,6 +57,47 @@ printf '/dts-v1/;\n/ { reserved_memory: reserved-memory { #address-cells = <2>; 
 	>"$out/board.dts"
 cat "$out/board.dts" "$out/zephyr.overlay" >"$out/zephyr.dts"
 dtc -q -I dts -O dtb -o /dev/null "$out/zephyr.dts"
+# Zephyr's side as seed 000's working files have it: the overlay's three
+# carveout nodes word for word (the table is in the image, not a region of
+# its own), chosen zephyr,ipc (the board's mailbox, by label) and
+# zephyr,ipc_shm, and the three MMU regions.
+cat >"$out/seed000.overlay" <<'EOF'
+&reserved_memory {
+	vdev0vring0: vdev0vring0@200c8000 {
+		compatible = "zephyr,memory-region", "shared-dma-pool";
+		reg = <0x0 0x200c8000 0x0 0x1000>;
+		zephyr,memory-region = "VRING0";
+	};
+
+	vdev0vring1: vdev0vring1@200c9000 {
+		compatible = "zephyr,memory-region", "shared-dma-pool";
+		reg = <0x0 0x200c9000 0x0 0x1000>;
+		zephyr,memory-region = "VRING1";
+	};
+
+	vdev0buffer: vdev0buffer@200ca000 {
+		compatible = "zephyr,memory-region", "shared-dma-pool";
+		reg = <0x0 0x200ca000 0x0 0x4000>;
+		zephyr,memory-region = "VDEV0BUFFER";
+	};
+};
+EOF
+mkdir -p "$out/z"
+"$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out/z" --zephyr-ipc a55mp_a55sp_mbox \
+	>/dev/null 2>&1 || fail "rpk gen --zephyr-ipc a55mp_a55sp_mbox failed"
+sed -n '/^&reserved_memory {/,/^};/p' "$out/z/zephyr.overlay" | diff -u "$out/seed000.overlay" - ||
+	fail "zephyr.overlay's carveouts differ from seed 000's overlay"
+grep -qF 'zephyr,ipc = &a55mp_a55sp_mbox;' "$out/z/zephyr.overlay" || fail "no chosen zephyr,ipc"
+grep -qF 'zephyr,ipc_shm = &vdev0buffer;' "$out/z/zephyr.overlay" || fail "no chosen zephyr,ipc_shm"
+printf '/dts-v1/;\n/ { a55mp_a55sp_mbox: mbox { }; reserved_memory: reserved-memory { #address-cells = <2>; #size-cells = <2>; ranges; }; };\n' \
+	>"$out/board-mbox.dts"
+cat "$out/board-mbox.dts" "$out/z/zephyr.overlay" >"$out/zephyr-mbox.dts"
+dtc -q -I dts -O dtb -o /dev/null "$out/zephyr-mbox.dts" || fail "the overlay with zephyr,ipc does not compile"
+[ "$(grep -c MMU_REGION_FLAT_ENTRY "$out/z/mmu_regions.h")" = 3 ] &&
+	! grep -q RSCTABLE "$out/z/mmu_regions.h" || fail "mmu_regions.h is not the seed's three carveouts"
+"$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out/z" --zephyr-ipc '9bad' >"$out/bad.log" 2>&1 &&
+	fail "rpk gen took --zephyr-ipc 9bad"
+grep -qF "takes a devicetree label" "$out/bad.log" || fail "no message for a bad --zephyr-ipc"
 # The MMU table expands inside an array initialiser.
 printf '#define MT_NORMAL 1\n#define MT_P_RW_U_NA 2\n#define MT_DEFAULT_SECURE_STATE 4\n#define MMU_REGION_FLAT_ENTRY(n, a, s, f) {n, a, s, f}\nstruct r { const char *n; unsigned long a, s; int f; };\n#include "mmu_regions.h"\nconst struct r regions[] = {RPK_MMU_REGIONS};\n' >"$out/mmu.c"
 gcc -std=c11 -Wall -Werror -c "$out/mmu.c" -I"$out" -o "$out/mmu.o"

@@ -32,6 +32,8 @@ struct gen {
 	const struct rpk_layout *lay;
 	const struct rpk_layout_node *ln;
 	const char *vendor;
+	const char
+	    *zephyr_ipc; /* the SoC mailbox's label for Zephyr's chosen zephyr,ipc, or NULL */
 	const char *dir;
 	uint32_t vring_align; /* what the table says: rpk,vring-align, or a cache line */
 };
@@ -217,48 +219,65 @@ static int gen_linux_nodes(const struct gen *g, const char *name, const char *ro
 	return fclose(f);
 }
 
+/*
+ * Zephyr's names for the carveouts, as seed 000's working files have them.
+ * The table's region is not among them: resource_table.c links the table
+ * into the image (.resource_table at RSC_TABLE_ADDRESS), whose memory Zephyr
+ * maps as its own.
+ */
+static const char *const zephyr_names[RPK_REG_COUNT] = {NULL, "VRING0", "VRING1", "VDEV0BUFFER"};
+
 static int gen_zephyr_overlay(const struct gen *g)
 {
-	static const char *const names[RPK_REG_COUNT] = {"RSCTABLE", "VRING0", "VRING1",
-							 "VDEV0BUFFER"};
 	FILE *f = open_out(g, "zephyr.overlay");
-	char extra[128];
+	char label[64];
 
 	if (!f)
 		return -1;
 	header_comment(f, g, "/*", "*/");
 	fprintf(f, "&reserved_memory {\n");
-	for (int k = 0; k < RPK_REG_COUNT; k++) {
-		snprintf(extra, sizeof(extra),
-			 "compatible = \"zephyr,memory-region\", \"shared-dma-pool\";\n"
-			 "zephyr,memory-region = \"%s\";\n",
-			 names[k]);
-		dts_region(f, "\t", reg(g, k), extra);
+	for (int k = RPK_REG_VRING0; k < RPK_REG_COUNT; k++) {
+		const struct rpk_region *r = reg(g, k);
+
+		label_of(r, label, sizeof(label));
+		fprintf(
+		    f,
+		    "%s\t%s: %s {\n\t\tcompatible = \"zephyr,memory-region\", "
+		    "\"shared-dma-pool\";\n"
+		    "\t\treg = <0x%x 0x%x 0x%x 0x%x>;\n\t\tzephyr,memory-region = \"%s\";\n\t};\n",
+		    k > RPK_REG_VRING0 ? "\n" : "", label, r->name, (unsigned)(r->da >> 32),
+		    (unsigned)r->da, (unsigned)(r->size >> 32), (unsigned)r->size, zephyr_names[k]);
 	}
-	label_of(reg(g, RPK_REG_BUFFER), extra, sizeof(extra));
-	fprintf(f, "};\n\n/ {\n\tchosen {\n\t\tzephyr,ipc_shm = &%s;\n\t};\n};\n", extra);
+	label_of(reg(g, RPK_REG_BUFFER), label, sizeof(label));
+	fprintf(f, "};\n\n&{/} {\n\tchosen {\n");
+	if (g->zephyr_ipc)
+		fprintf(f, "\t\tzephyr,ipc = &%s;\n", g->zephyr_ipc);
+	else
+		fprintf(
+		    f,
+		    "\t\t/* zephyr,ipc = &<the SoC's mailbox>; (rpk gen --zephyr-ipc LABEL) */\n");
+	fprintf(f, "\t\tzephyr,ipc_shm = &%s;\n\t};\n};\n", label);
 	return fclose(f);
 }
 
 static int gen_mmu_regions(const struct gen *g)
 {
-	static const char *const names[RPK_REG_COUNT] = {"RSCTABLE", "VRING0", "VRING1",
-							 "VDEV0BUFFER"};
 	FILE *f = open_out(g, "mmu_regions.h");
 
 	if (!f)
 		return -1;
 	header_comment(f, g, "/*", "*/");
 	fprintf(f, "/* Put RPK_MMU_REGIONS in mmu_regions[] of the SoC's mmu_regions.c: the\n"
-		   " * remote must map every shared region or touching it faults. MT_NORMAL\n"
-		   " * caches them (with CONFIG_CACHE_MANAGEMENT for the clean and invalidate\n"
-		   " * calls), which is why VRING_ALIGNMENT is a whole cache line. */\n"
+		   " * remote must map every carveout or touching it faults (the table is in\n"
+		   " * the image, mapped already). MT_NORMAL caches them (with\n"
+		   " * CONFIG_CACHE_MANAGEMENT for the clean and invalidate calls), which is\n"
+		   " * why VRING_ALIGNMENT is a whole cache line. */\n"
 		   "#define RPK_MMU_REGIONS \\\n");
-	for (int k = 0; k < RPK_REG_COUNT; k++)
+	for (int k = RPK_REG_VRING0; k < RPK_REG_COUNT; k++)
 		fprintf(f,
 			"\tMMU_REGION_FLAT_ENTRY(\"%s\", 0x%llx, 0x%llx,"
 			" MT_NORMAL | MT_P_RW_U_NA | MT_DEFAULT_SECURE_STATE),%s\n",
-			names[k], (unsigned long long)reg(g, k)->da,
+			zephyr_names[k], (unsigned long long)reg(g, k)->da,
 			(unsigned long long)reg(g, k)->size, k + 1 < RPK_REG_COUNT ? " \\" : "");
 	return fclose(f);
 }
@@ -306,28 +325,30 @@ static int ring_alignment(struct gen *g)
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: rpk gen FILE.dts|FILE.dtb [--node NAME] [--out DIR] [--vendor PREFIX]\n\n"
-	       "Write every port artefact of a link from its devicetree: the remote's\n"
-	       "resource_table.c/.h (self-boot addresses), the Linux master's reserved-memory\n"
-	       "fragment (linux-rproc.dtsi, and as an overlay linux-rproc.dtso), a Zephyr overlay "
-	       "(zephyr.overlay) and an MMU\n"
-	       "region table (mmu_regions.h). The regions are cacheable, so VRING_ALIGNMENT\n"
-	       "is at least the 64-byte cache line (raised, with a note, if the devicetree\n"
-	       "gives less).\n\n"
-	       "options:\n"
-	       "  --node NAME      the remote node (default: remote)\n"
-	       "  --out DIR        where to write (default: .)\n"
-	       "  --vendor PREFIX  property prefix in the Linux fragment, e.g. tcc (default: rpk)\n"
-	       "  -h, --help       this text\n");
+	    f,
+	    "usage: rpk gen FILE.dts|FILE.dtb [--node NAME] [--out DIR] [--vendor PREFIX]\n"
+	    "               [--zephyr-ipc LABEL]\n\n"
+	    "Write every port artefact of a link from its devicetree: the remote's\n"
+	    "resource_table.c/.h (self-boot addresses), the Linux master's reserved-memory\n"
+	    "fragment (linux-rproc.dtsi, and as an overlay linux-rproc.dtso), a Zephyr\n"
+	    "overlay (zephyr.overlay) and an MMU region table (mmu_regions.h) for the\n"
+	    "carveouts. The regions are cacheable, so VRING_ALIGNMENT is at least the\n"
+	    "64-byte cache line (raised, with a note, if the devicetree gives less).\n\n"
+	    "options:\n"
+	    "  --node NAME        the remote node (default: remote)\n"
+	    "  --out DIR          where to write (default: .)\n"
+	    "  --vendor PREFIX    property prefix in the Linux fragment, e.g. tcc (default: rpk)\n"
+	    "  --zephyr-ipc LABEL the Zephyr board's mailbox, for chosen zephyr,ipc (seed\n"
+	    "                     000's a55mp_a55sp_mbox); without it, a comment says where\n"
+	    "  -h, --help         this text\n");
 }
 
 int cmd_gen(int argc, char **argv)
 {
-	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
-					     {"out", required_argument, 0, 'o'},
-					     {"vendor", required_argument, 0, 'v'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"node", required_argument, 0, 'n'},   {"out", required_argument, 0, 'o'},
+	    {"vendor", required_argument, 0, 'v'}, {"zephyr-ipc", required_argument, 0, 'z'},
+	    {"help", no_argument, 0, 'h'},	   {0, 0, 0, 0}};
 	static struct rpk_layout lay;
 	struct gen g = {.lay = &lay, .vendor = "rpk", .dir = "."};
 	const char *node = "remote";
@@ -342,6 +363,9 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case 'o':
 			g.dir = optarg;
+			break;
+		case 'z':
+			g.zephyr_ipc = optarg;
 			break;
 		case 'v':
 			g.vendor = optarg;
@@ -366,6 +390,17 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (stat(g.dir, &st) || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "rpk gen: %s is not a directory\n", g.dir);
+		return 2;
+	}
+	if (g.zephyr_ipc &&
+	    (!g.zephyr_ipc[0] || strchr("0123456789", g.zephyr_ipc[0]) ||
+	     strspn(g.zephyr_ipc,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+		 strlen(g.zephyr_ipc))) {
+		fprintf(stderr,
+			"rpk gen: --zephyr-ipc takes a devicetree label like "
+			"'a55mp_a55sp_mbox', not '%s'\n",
+			g.zephyr_ipc);
 		return 2;
 	}
 	if (load_layout(argv[optind], &lay))
