@@ -82,7 +82,11 @@ struct cd_file {
 	struct fuse_pollhandle *ph; /* CD_FILE_DEV: a poller to notify */
 	char *text;		    /* CD_FILE_TEXT: the snapshot it reads */
 	size_t text_len;
-	struct cd_file *next; /* in dev->files */
+	struct cd_file *next; /* in dev->files; CD_FILE_TEXT: in cd->texts */
+	/* CD_FILE_TEXT, under cd->mu: reads being answered, and whether the
+	 * release came (the last of the two frees the file). */
+	unsigned readers;
+	int released;
 };
 
 struct rpk_chardev {
@@ -94,6 +98,9 @@ struct rpk_chardev {
 	struct fuse_session *se;
 	int mounted;
 	pthread_mutex_t mu;
+	/* Open text files (counters, interrupts), under mu: a read finds its
+	 * file here or not at all, however late it runs after the release. */
+	struct cd_file *texts;
 	struct cd_dev *devs[CD_MAX_DEVS + RPK_LAYOUT_MAX_DEVICES];
 	int num_devs;
 	uint64_t next_ino;

@@ -242,6 +242,14 @@ static void open_text(fuse_req_t req, struct cd_file *f, fuse_ino_t ino)
 	}
 }
 
+/* The counters and the interrupts file: snapshots taken at open. Told by
+ * the inode, so that nothing of a released file is read to know. */
+static int is_text(fuse_ino_t ino)
+{
+	return ino == CD_INO_INTERRUPTS || ino == CD_INO_LINKSTATS ||
+	       (ino >= CD_INO_FIRST_DEV && ino % 2);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rpk_chardev *cd = cd_of(req);
@@ -258,11 +266,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		f->session = (uint32_t)cd_session_now(cd);
 		if (!f->session)
 			rc = -ENOENT;
-	} else if (ino == CD_INO_INTERRUPTS || ino == CD_INO_LINKSTATS ||
-		   (ino >= CD_INO_FIRST_DEV && ino % 2)) {
+	} else if (is_text(ino)) {
 		open_text(req, f, ino);
-		if (!f->text)
+		if (!f->text) {
 			rc = -ENOENT;
+		} else {
+			pthread_mutex_lock(&cd->mu);
+			f->next = cd->texts;
+			cd->texts = f;
+			pthread_mutex_unlock(&cd->mu);
+		}
 	} else {
 		cd_expire_sessions(cd);
 		pthread_mutex_lock(&cd->mu);
@@ -294,16 +307,72 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		cd_dev_release(f->dev, f);
 }
 
+/* Under cd->mu: take a text file out of cd->texts; 1 if it was there. */
+static int unlist_text(struct rpk_chardev *cd, struct cd_file *f)
+{
+	for (struct cd_file **p = &cd->texts; *p; p = &(*p)->next)
+		if (*p == f) {
+			*p = f->next;
+			return 1;
+		}
+	return 0;
+}
+
+static void free_file(struct cd_file *f)
+{
+	free(f->text);
+	free(f);
+}
+
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct rpk_chardev *cd = cd_of(req);
 	struct cd_file *f = (struct cd_file *)(uintptr_t)fi->fh;
+	int keep = 0;
 
 	(void)ino;
 	if (f->kind == CD_FILE_DEV)
 		cd_dev_release(f->dev, f);
-	free(f->text);
-	free(f);
+	if (f->kind == CD_FILE_TEXT) {
+		/* A read of it may still be answered (its reader was
+		 * interrupted): that read frees it. */
+		pthread_mutex_lock(&cd->mu);
+		unlist_text(cd, f);
+		f->released = 1;
+		keep = f->readers != 0;
+		pthread_mutex_unlock(&cd->mu);
+	}
+	if (!keep)
+		free_file(f);
 	fuse_reply_err(req, 0);
+}
+
+/* A text file's snapshot, if the file is still open; it stays until the
+ * reply is sent. */
+static void read_text(fuse_req_t req, struct cd_file *f, size_t size, off_t off)
+{
+	struct rpk_chardev *cd = cd_of(req);
+	struct cd_file *p;
+	int last;
+
+	pthread_mutex_lock(&cd->mu);
+	for (p = cd->texts; p && p != f; p = p->next)
+		;
+	if (p)
+		f->readers++;
+	pthread_mutex_unlock(&cd->mu);
+	if (!p)
+		return (void)fuse_reply_err(req, EBADF); /* released already */
+	if ((size_t)off >= f->text_len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, f->text + off,
+			       f->text_len - (size_t)off < size ? f->text_len - (size_t)off : size);
+	pthread_mutex_lock(&cd->mu);
+	last = --f->readers == 0 && f->released;
+	pthread_mutex_unlock(&cd->mu);
+	if (last)
+		free_file(f);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -311,14 +380,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct cd_file *f = (struct cd_file *)(uintptr_t)fi->fh;
 
-	(void)ino;
+	if (is_text(ino))
+		return read_text(req, f, size, off); /* f may be released: not read */
 	switch (f->kind) {
-	case CD_FILE_TEXT:
-		if ((size_t)off >= f->text_len)
-			return (void)fuse_reply_buf(req, NULL, 0);
-		fuse_reply_buf(req, f->text + off,
-			       f->text_len - (size_t)off < size ? f->text_len - (size_t)off : size);
-		return;
+	case CD_FILE_TEXT: /* by its inode, above */
+		return (void)fuse_reply_err(req, EBADF);
 	case CD_FILE_CTRL:
 		return (void)fuse_reply_err(req, EINVAL);
 	case CD_FILE_DEV:
