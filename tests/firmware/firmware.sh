@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The remote firmware on a real instruction set: the Cortex-M4 firmware of
-# examples/firmware/mps2-an386 in QEMU (mps2-an386), its RAM a file the
-# host's master maps (rpk run --memory-file), both sides polling.
+# The remote firmware on real instruction sets, in QEMU, its RAM a file the
+# host's master maps (rpk run --memory-file), both sides polling:
+# examples/firmware/mps2-an386 (Cortex-M4) and, for cases named a53-*,
+# examples/firmware/qemu-virt-a53 (AArch64 on virt's Cortex-A53, MMU and
+# data cache on, as the seeds' remote).
 #   firmware.sh CASE RPK SRCDIR
 #   echo    10 000 echoes of 1..496 bytes, all checked; the master leaves
 #           (detach) and a second one attaches and gets 1000 more; the
@@ -12,29 +14,50 @@
 #   fault   a firmware that faults: its handler names the fault on the console
 #   options --memory-file refused by name: missing, too small, a region below
 #           its base, a bad base, a file others may read
-# Exits 77 without qemu-system-arm or arm-none-eabi-gcc (scripts/deps installs them).
+#   a53-echo, a53-reset   the same on AArch64
+#   a53-mmu a firmware whose MMU list (rpk gen's mmu_regions.h) lacks the
+#           buffer pool: its first use of a buffer is a translation fault,
+#           which the exception handler names with the address; the master
+#           gets no service and says so
+# Exits 77 without QEMU or the board's cross compiler (scripts/deps installs them).
 set -uo pipefail
 case_=$1 rpk=$(realpath "$2") src=$3
-for tool in qemu-system-arm arm-none-eabi-gcc python3; do
+case $case_ in
+a53-*)
+	board=qemu-virt-a53 dts=$src/examples/dts/qemu-virt-a53.dts
+	base=0x40000000 ram_size=256M table=0x4f0c63b8
+	tools=(qemu-system-aarch64 aarch64-linux-gnu-gcc)
+	machine=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m $ram_size)
+	case_=${case_#a53-}
+	;;
+*)
+	board=mps2-an386 dts=$src/examples/dts/qemu-mps2-an386.dts
+	base=0x21000000 ram_size=16M table=0x210003b8
+	tools=(qemu-system-arm arm-none-eabi-gcc)
+	machine=(qemu-system-arm -machine mps2-an386 -cpu cortex-m4)
+	;;
+esac
+for tool in "${tools[@]}" python3; do
 	command -v "$tool" >/dev/null || {
 		echo "firmware: $tool is missing; skipped"
 		exit 77
 	}
 done
 source "$src/tests/cli/lib.sh"
-dts=$src/examples/dts/qemu-mps2-an386.dts
 ram=$out/ram.bin
-base=0x21000000
 
-bash "$src/examples/firmware/mps2-an386/build.sh" "$rpk" "$out/fw" >"$out/build.log" 2>&1 ||
-	{ cat "$out/build.log" >&2; exit 1; }
-# The board's PSRAM: 16 MiB, ours alone (docs/access.md: no other user may read it).
-(umask 077 && truncate -s 16M "$ram")
+build() { # build OUT [MMU_REGIONS_H]: the board's firmware
+	bash "$src/examples/firmware/$board/build.sh" "$rpk" "$@" >"$out/build.log" 2>&1 ||
+		{ cat "$out/build.log" >&2; exit 1; }
+}
+build "$out/fw"
+# The board's RAM, ours alone (docs/access.md: no other user may read it).
+(umask 077 && truncate -s $ram_size "$ram")
 
 # qemu IMAGE: the board in the background, its console in $out/console.log.
 qemu() {
-	qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
-		-object memory-backend-file,id=ram,size=16M,mem-path="$ram",share=on \
+	"${machine[@]}" -nographic \
+		-object memory-backend-file,id=ram,size=$ram_size,mem-path="$ram",share=on \
 		-machine memory-backend=ram -serial file:"$out/console.log" \
 		-monitor unix:"$out/monitor",server=on,wait=off -kernel "$1" >"$out/qemu.log" 2>&1 &
 	pids+=($!)
@@ -48,7 +71,7 @@ master() { # master [args]: our master on the firmware's link
 case $case_ in
 echo)
 	qemu "$out/fw/fw.elf"
-	wait_for "$out/console.log" "resource table at 0x210003b8, waiting for a master"
+	wait_for "$out/console.log" "resource table at $table, waiting for a master"
 	expect 0 "10000/10000 messages came back intact" -- master --count 10000
 	cat "$out/log"
 	wait_for "$out/console.log" "link down, waiting for a master \(echoed 10000, lost 0,"
@@ -83,7 +106,7 @@ s.close()' "$out/monitor" || fail "no monitor"
 	done
 	[ "$(grep -c "master attached" "$out/console.log")" -ge 2 ] ||
 		fail "the master did not attach to the rebooted firmware: $(cat "$out/master.log")"
-	grep -q "resource table at 0x210003b8" "$out/console.log" || fail "no table after the reset"
+	grep -q "resource table at $table" "$out/console.log" || fail "no table after the reset"
 	# Its counter page trails the link by up to a watchdog period.
 	for _ in $(seq 200); do
 		"$rpk" stat "$dts" --node master >"$out/stat" 2>&1
@@ -108,6 +131,21 @@ options)
 		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base x
 	chmod 0644 "$ram"
 	expect 1 "ram.bin" -- "$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --timeout 100
+	;;
+mmu)
+	# rpk gen's list without the buffer pool (its last entry: the line
+	# before ends in a backslash, which an empty line closes).
+	(grep -v '"VDEV0BUFFER"' "$out/fw/gen/mmu_regions.h" && echo) >"$out/regions.h"
+	grep -q '"VRING1"' "$out/regions.h" && ! grep -q '"VDEV0BUFFER"' "$out/regions.h" ||
+		fail "mmu_regions.h is not as this test expects: $(cat "$out/fw/gen/mmu_regions.h")"
+	build "$out/nobuf" "$out/regions.h"
+	qemu "$out/nobuf/fw.elf"
+	wait_for "$out/console.log" "MMU on, 6 regions mapped"
+	wait_for "$out/console.log" "waiting for a master"
+	expect 1 "no service announced" -- master --count 10 --timeout 3000
+	# The name service's first message goes into the pool's first buffer.
+	wait_for "$out/console.log" \
+		"data abort, translation fault \(not mapped\) at pc 0x0*4f0[0-9a-f]{5}, address 0x0*4f0ca[0-9a-f]{3}, ESR 0x96"
 	;;
 fault)
 	qemu "$out/fw/fault.elf"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * QEMU's mps2-an386 board for the firmware (echo.c): the vector table and
- * reset, a console on UART0 (CMSDK APB UART at 0x40004000, QEMU's -serial),
- * and a fault handler that says what faulted before it halts.
+ * QEMU's mps2-an386 board for the firmware (../common/echo.c): the vector
+ * table and reset, a console on UART0 (CMSDK APB UART at 0x40004000, QEMU's
+ * -serial), the port (polling), and a fault handler that says what faulted
+ * before it halts.
  */
 #include <stdint.h>
 
@@ -21,52 +22,22 @@
 extern uint32_t __bss_start[], __bss_end[], __stack_bottom[], __stack_top[];
 int main(void);
 
-void console_puts(const char *s)
+void board_putc(char c)
 {
-	for (; *s; s++) {
-		while (UART0_STATE & UART_TX_FULL)
-			;
-		UART0_DATA = (uint8_t)*s;
-	}
+	while (UART0_STATE & UART_TX_FULL)
+		;
+	UART0_DATA = (uint8_t)c;
 }
 
-void console_hex(uint32_t v)
+static void notify(void *ctx, uint32_t id)
 {
-	char buf[11] = "0x";
-
-	for (int i = 0; i < 8; i++)
-		buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xfu];
-	buf[10] = 0;
-	console_puts(buf);
+	(void)ctx;
+	(void)id; /* the master polls */
 }
 
-void console_dec(uint32_t v)
-{
-	char buf[11];
-	int i = 10;
-
-	buf[i] = 0;
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	console_puts(buf + i);
-}
-
-/* Bytes of the stack never written since reset: it was painted at reset. */
-uint32_t stack_never_used(void)
-{
-	uint32_t *p = __stack_bottom;
-
-	while (p < __stack_top && *p == STACK_PAINT)
-		p++;
-	return (uint32_t)((uintptr_t)p - (uintptr_t)__stack_bottom);
-}
-
-uint32_t stack_size(void)
-{
-	return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
-}
+/* No data cache on a Cortex-M4, one thread: a doorbell is all there is. */
+static const struct rpk_port_ops ops = {.notify = notify};
+const struct rpk_port board_port = {&ops, 0};
 
 static void halt(void)
 {

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The board under the firmware (board.c): console and stack accounting. */
+/* The board under the firmware (each board's board.c): the port the core
+ * calls, a console, stack accounting. */
 #ifndef RPK_FW_BOARD_H
 #define RPK_FW_BOARD_H
 
 #include <stdint.h>
 
+#include <rpk/port.h>
+
 #define STACK_PAINT 0xdeadbeefu
 
+/* Doorbell and cache maintenance for the link (rpk/port.h). */
+extern const struct rpk_port board_port;
+
+/* One character out on the board's console (console.c builds on it). */
+void board_putc(char c);
 void console_puts(const char *s);
 void console_hex(uint32_t v);
 void console_dec(uint32_t v);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * The remote firmware QEMU runs (examples/firmware/mps2-an386/run.sh): lays
+ * The remote firmware QEMU runs (examples/firmware/<board>/run.sh): lays
  * out its resource table where the devicetree says (resource_table.h, which
- * `rpk gen` writes from examples/dts/qemu-mps2-an386.dts), announces
+ * `rpk gen` writes from the board's examples/dts/qemu-*.dts), announces
  * "rpk-echo" and echoes every message. When the master goes (DRIVER_OK
  * cleared: a detach, or a master that exits), the link is reset and the
- * next master is served. Polling: QEMU gives the host no interrupt line to
- * ring, so neither side sleeps on a doorbell.
+ * next master is served. The board gives the port (board_port: doorbell,
+ * cache maintenance where it caches the link); the loop polls.
  */
 #include <rpk/errno.h>
 #include <rpk/rpmsg.h>
@@ -18,14 +18,6 @@
 /* Linux's buffers: two halves of min(num, 256) 512-byte buffers. */
 #define BUFFER_BYTES (2u * VRING_SIZE * RPK_RPMSG_BUF_SIZE)
 
-static void notify(void *ctx, uint32_t id)
-{
-	(void)ctx;
-	(void)id; /* the master polls */
-}
-
-static const struct rpk_port_ops ops = {.notify = notify};
-static const struct rpk_port port = {&ops, 0};
 static const struct rpk_mem_window window = {VRING_BUFF_ADDRESS, BUFFER_BYTES,
 					     (void *)VRING_BUFF_ADDRESS};
 static const struct rpk_mem mem = {&window, 1};
@@ -62,14 +54,14 @@ static struct rpk_fw_rsc_vdev *publish_table(void)
 	rpk_rsc_vdev_set_vring(v, 1, VRING_RX_ADDRESS, VRING_ALIGNMENT, VRING_SIZE, 1);
 	size = rpk_rsc_build_finish(&b);
 	if (size < 0 || rpk_rsc_publish((void *)RSC_TABLE_ADDRESS, RSC_TABLE_MAX_SIZE, table,
-					(size_t)size, &port))
+					(size_t)size, &board_port))
 		return 0;
 	return (struct rpk_fw_rsc_vdev *)(RSC_TABLE_ADDRESS + ((uintptr_t)v - (uintptr_t)table));
 }
 
 static int driver_ok(const struct rpk_fw_rsc_vdev *vdev)
 {
-	return rpk_vdev_read_status(vdev, &port) & RPK_VIRTIO_STATUS_DRIVER_OK;
+	return rpk_vdev_read_status(vdev, &board_port) & RPK_VIRTIO_STATUS_DRIVER_OK;
 }
 
 static void say_link(const char *what)
@@ -97,7 +89,7 @@ int main(void)
 	    .notify_id = {0, 1},
 	    .slots = {slots[0], slots[1]},
 	    .mem = &mem,
-	    .port = &port,
+	    .port = &board_port,
 	    .buckets = buckets,
 	    .num_buckets = 4,
 	};
@@ -118,7 +110,7 @@ int main(void)
 	for (;;) {
 		while (!driver_ok(vdev))
 			;
-		rc = rpk_rpmsg_start(&dev, rpk_vdev_read_gfeatures(vdev, &port) &
+		rc = rpk_rpmsg_start(&dev, rpk_vdev_read_gfeatures(vdev, &board_port) &
 					       (1u << RPK_VIRTIO_RPMSG_F_NS));
 		if (rc)
 			platform_stop(rc);
@@ -132,9 +124,9 @@ int main(void)
 		 * a virtio device does, and wait for it (a new master resets too). */
 		if (driver_ok(vdev))
 			rpk_vdev_write_status(vdev,
-					      (uint8_t)(rpk_vdev_read_status(vdev, &port) |
+					      (uint8_t)(rpk_vdev_read_status(vdev, &board_port) |
 							RPK_VIRTIO_STATUS_NEEDS_RESET),
-					      &port);
+					      &board_port);
 		while (driver_ok(vdev))
 			;
 	}
