@@ -41,6 +41,7 @@ set(RPK_HOST_SOURCES
     port/posix/access.c
     port/posix/guard.c
     port/posix/pid.c
+    port/posix/stream_bell.c
     host/layout/layout.c
     host/node/node.c
     host/node/stats.c

@@ -103,6 +103,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		return -RPK_ENOMEM;
 	n->lay = lay;
 	n->ln = ln;
+	n->stream_bell.fd = -1;
 	n->link_hash = rpk_layout_link_hash(lay, ln);
 	pthread_mutexattr_t ma;
 
@@ -160,6 +161,13 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 			    n->opts.polling, n->cache);
 	n->port.adaptive = n->opts.adaptive;
 	n->port_ready = 1;
+	if (n->opts.doorbell_socket) {
+		rc = rpk_stream_bell_open(&n->stream_bell, n->opts.doorbell_socket, n->port.rx, err,
+					  errlen);
+		if (rc)
+			goto fail;
+		n->port.stream = &n->stream_bell;
+	}
 	n->own_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
 	n->own_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;
 	n->own_win.va = n->view[RPK_REG_BUFFER];
@@ -379,6 +387,8 @@ void rpk_node_close(struct rpk_node *n)
 	if (__atomic_load_n(&n->have_device, __ATOMIC_SEQ_CST))
 		rpk_rpmsg_set_tap(&n->dev, NULL, NULL); /* no thread moves messages now */
 	msgtrace_writer_close(&n->msgs);
+	/* After the last kick (the detach's), before the mailbox it rings goes. */
+	rpk_stream_bell_close(&n->stream_bell);
 	if (n->stats.va) {
 		rpk_shm_close(&n->stats);
 		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);

@@ -57,6 +57,7 @@ struct rpk_node {
 	struct rpk_mem own_mem;
 	uint32_t ring_acked; /* remote: the master session we laid our send ring out for */
 	struct rpk_posix_port port;
+	struct rpk_stream_bell stream_bell; /* opts.doorbell_socket; fd -1: none */
 	struct rpk_rpmsg dev;
 	struct rpk_vq_slot *slots[2];
 	struct rpk_ept *buckets[NUM_BUCKETS];

@@ -76,6 +76,15 @@ struct rpk_node_opts {
 	 * resized or removed. */
 	const char *memory_file;
 	uint64_t memory_base;
+	/* Doorbells as bytes on a UNIX stream socket this node connects to:
+	 * an emulator's UART (QEMU's -serial unix:PATH,server=on) whose
+	 * receive interrupt is the firmware's doorbell, and whose transmitted
+	 * bytes are the firmware's kicks. Each kick sends one byte (as well as
+	 * ringing the mailbox); each byte that comes in wakes the node as the
+	 * peer's ring does. The connection is made by rpk_node_open (an error
+	 * if nobody listens) and closed by rpk_node_close. NULL: the mailbox's
+	 * bells alone. */
+	const char *doorbell_socket;
 };
 
 /*

@@ -109,15 +109,34 @@ struct rpk_bell {
 
 #define RPK_BELL_STRIDE 64u
 
+/* A doorbell over a stream socket (stream_bell.c): an emulator's UART. */
+struct rpk_stream_bell {
+	int fd; /* -1: none */
+	pthread_t thread;
+	struct rpk_bell *rx; /* rung for each byte that comes in */
+	uint64_t bytes_in;
+};
+
+/* Connect to the socket at path and ring rx for what comes in; 0 or a
+ * negative RPK_E* with the reason in err. */
+int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk_bell *rx,
+			 char *err, size_t errlen);
+/* One kick out (never blocks). */
+void rpk_stream_bell_ring(struct rpk_stream_bell *b);
+void rpk_stream_bell_close(struct rpk_stream_bell *b);
+
 struct rpk_posix_port {
 	struct rpk_port port;
 	struct rpk_port_ops ops;
 	struct rpk_sim_cache *cache; /* NULL: coherent */
 	struct rpk_bell *tx;	     /* we ring this one */
 	struct rpk_bell *rx;	     /* the peer rings this one */
-	int polling;		     /* spin instead of sleeping */
-	int adaptive;		     /* spin a while, then sleep (port.c: adaptive_wait) */
-	uint32_t spin_ns;	     /* adaptive: how long the next wait spins */
+	/* Also ring the peer through this stream (an emulator's UART); NULL:
+	 * the peer reads the tx bell. */
+	struct rpk_stream_bell *stream;
+	int polling;	  /* spin instead of sleeping */
+	int adaptive;	  /* spin a while, then sleep (port.c: adaptive_wait) */
+	uint32_t spin_ns; /* adaptive: how long the next wait spins */
 	pthread_mutex_t lock[RPK_LOCK_COUNT];
 	pthread_mutex_t sleep_mu; /* nsleep, and the rx bell's sleepers flag */
 	unsigned nsleep;	  /* our threads sleeping on the rx bell */

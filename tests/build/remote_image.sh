@@ -46,7 +46,7 @@ mv "$out"/obj/fw-*.o "$out/fw/"
 mv "$out"/obj/*.o "$out/core/"
 cp "$out/fw.elf" "$out/remote.elf"
 cp "$out/fw.map" "$out/remote.map"
-fw_objs=("$out"/fw/fw-{echo,board,console,libc_min}.o)
+fw_objs=("$out"/fw/fw-{echo,doorbell_poll,board,console,libc_min}.o)
 
 echo "remote firmware (examples/firmware/mps2-an386), Cortex-M4 -Os, --gc-sections:"
 arm-none-eabi-size "$out/remote.elf"

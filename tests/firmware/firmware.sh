@@ -12,6 +12,11 @@
 #           running master: the master sees the remote gone and attaches to
 #           the table the rebooted firmware lays out; echoes flow again
 #   fault   a firmware that faults: its handler names the fault on the console
+#   irq     the firmware that takes the master's doorbell as UART1's receive
+#           interrupt and rings back through UART1 (fw-irq.elf), QEMU's UART on
+#           a socket the master holds (--doorbell-socket), the master sleeping:
+#           10 000 checked echoes, doorbells counted on both sides; then the
+#           round trip of both ways, same run (polling: fw.elf, both spin)
 #   options --memory-file refused by name: missing, too small, a region below
 #           its base, a bad base, a file others may read
 #   a53-echo, a53-reset   the same on AArch64
@@ -54,13 +59,21 @@ build "$out/fw"
 # The board's RAM, ours alone (docs/access.md: no other user may read it).
 (umask 077 && truncate -s $ram_size "$ram")
 
-# qemu IMAGE: the board in the background, its console in $out/console.log.
+# qemu IMAGE [QEMU ARGS]: the board in the background, its console in
+# $out/console.log.
 qemu() {
+	local image=$1
+	shift
 	"${machine[@]}" -nographic \
 		-object memory-backend-file,id=ram,size=$ram_size,mem-path="$ram",share=on \
-		-machine memory-backend=ram -serial file:"$out/console.log" \
-		-monitor unix:"$out/monitor",server=on,wait=off -kernel "$1" >"$out/qemu.log" 2>&1 &
+		-machine memory-backend=ram -serial file:"$out/console.log" "$@" \
+		-monitor unix:"$out/monitor",server=on,wait=off -kernel "$image" >"$out/qemu.log" 2>&1 &
 	pids+=($!)
+}
+
+# per_echo_us NS COUNT: microseconds per echo of COUNT echoes that took NS.
+per_echo_us() {
+	echo $(($1 / $2 / 1000))
 }
 
 master() { # master [args]: our master on the firmware's link
@@ -129,6 +142,10 @@ options)
 		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base 0x21001000 --timeout 100
 	expect 2 "--memory-base 'x' is not an address" -- \
 		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base x
+	# A doorbell socket nobody listens on.
+	expect 1 "doorbell socket $out/none.sock: No such file or directory" -- \
+		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base \
+		--doorbell-socket "$out/none.sock" --timeout 100
 	chmod 0644 "$ram"
 	expect 1 "ram.bin" -- "$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --timeout 100
 	;;
@@ -146,6 +163,40 @@ mmu)
 	# The name service's first message goes into the pool's first buffer.
 	wait_for "$out/console.log" \
 		"data abort, translation fault \(not mapped\) at pc 0x0*4f0[0-9a-f]{5}, address 0x0*4f0ca[0-9a-f]{3}, ESR 0x96"
+	;;
+irq)
+	qemu "$out/fw/fw-irq.elf" -serial unix:"$out/bell.sock",server=on,wait=off
+	wait_for "$out/console.log" "waiting for a master"
+	t0=$(date +%s%N)
+	expect 0 "10000/10000 messages came back intact" -- \
+		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base \
+		--doorbell-socket "$out/bell.sock" --timeout 20000 --count 10000
+	t_irq=$(($(date +%s%N) - t0))
+	cat "$out/log"
+	# The master slept, and the firmware's bytes woke it...
+	woken=$(sed -n 's/.*woken \([0-9]*\) times.*/\1/p' "$out/log")
+	[ "${woken:-0}" -gt 0 ] || fail "the master was never woken by the firmware's doorbell"
+	# ...and the master's bytes reached the firmware as interrupts.
+	wait_for "$out/console.log" "link down, waiting for a master \(echoed 10000, lost 0, doorbell interrupts [1-9]"
+	# Every knock is an interrupt: a lost one leaves the firmware asleep
+	# until its tick (10 ms), and a stuck receiver loses all that follow.
+	knocks=$(grep -o "doorbell interrupts [0-9]*" "$out/console.log" | tail -1 | grep -o "[0-9]*$")
+	kicks=$(sed -n 's/.*master -> remote: [0-9]* messages, \([0-9]*\) kicks.*/\1/p' "$out/log")
+	echo "the master's kicks: ${kicks:-?}; the firmware's doorbell interrupts: ${knocks:-?}"
+	[ $((${knocks:-0} * 10)) -ge $((${kicks:-1} * 9)) ] ||
+		fail "${knocks:-no} doorbell interrupts for ${kicks:-no} kicks"
+	# The same echoes with both sides polling, on the polling image, for
+	# the round trip of each (a figure, not an assertion).
+	ram=$out/ram-poll.bin
+	(umask 077 && truncate -s $ram_size "$ram")
+	mv "$out/console.log" "$out/console-irq.log"
+	qemu "$out/fw/fw.elf"
+	wait_for "$out/console.log" "waiting for a master"
+	t0=$(date +%s%N)
+	expect 0 "10000/10000 messages came back intact" -- master --count 10000
+	t_poll=$(($(date +%s%N) - t0))
+	echo "echo round trip through QEMU, 10 000 of 1..496 bytes, the master's start included:" \
+		"interrupts $(per_echo_us $t_irq 10000) us, polling $(per_echo_us $t_poll 10000) us"
 	;;
 fault)
 	qemu "$out/fw/fault.elf"

@@ -39,6 +39,9 @@ static void usage(FILE *f)
 		   "                    memory-backend-file, share=on): every region is mapped\n"
 		   "                    from F at its address minus --memory-base (default 0)\n"
 		   "  --memory-base A   the address F's first byte stands for\n"
+		   "  --doorbell-socket S  doorbells as bytes on the UNIX socket S, an\n"
+		   "                    emulator's UART (QEMU -serial unix:S,server=on): a kick\n"
+		   "                    sends a byte, a byte that comes wakes us\n"
 		   "  --chaos CLASS     chaos peer: write one corruption of CLASS into the link\n"
 		   "                    every --chaos-every MS (default 1000); --chaos list\n"
 		   "                    names the classes. The other side's `rpk stat` counts\n"
@@ -76,12 +79,13 @@ int cmd_run(int argc, char **argv)
 					     {"group", required_argument, 0, 'g'},
 					     {"memory-file", required_argument, 0, 'M'},
 					     {"memory-base", required_argument, 0, 'b'},
+					     {"doorbell-socket", required_argument, 0, 'D'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *node = NULL, *instance = "default";
 	unsigned long count = 0, timeout = 30000, chaos_every = 1000;
 	enum rpk_chaos chaos = RPK_CHAOS_NONE;
-	const char *firmware = NULL, *group = NULL, *memory_file = NULL;
+	const char *firmware = NULL, *group = NULL, *memory_file = NULL, *doorbell_socket = NULL;
 	unsigned long long memory_base = 0;
 	char *end;
 	int booted = 0;
@@ -128,6 +132,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'M':
 			memory_file = optarg;
+			break;
+		case 'D':
+			doorbell_socket = optarg;
 			break;
 		case 'b':
 			errno = 0;
@@ -183,7 +190,8 @@ int cmd_run(int argc, char **argv)
 				      .booted = booted,
 				      .group = group,
 				      .memory_file = memory_file,
-				      .memory_base = memory_base};
+				      .memory_base = memory_base,
+				      .doorbell_socket = doorbell_socket};
 
 		return run_echo_remote(&o);
 	}
@@ -200,7 +208,8 @@ int cmd_run(int argc, char **argv)
 			       .dt = argv[optind],
 			       .group = group,
 			       .memory_file = memory_file,
-			       .memory_base = memory_base};
+			       .memory_base = memory_base,
+			       .doorbell_socket = doorbell_socket};
 
 	return run_echo_master(&o);
 }

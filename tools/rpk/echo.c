@@ -79,7 +79,8 @@ int run_echo_remote(const struct echo_opts *o)
 				      .booted = o->booted,
 				      .group = o->group,
 				      .memory_file = o->memory_file,
-				      .memory_base = o->memory_base};
+				      .memory_base = o->memory_base,
+				      .doorbell_socket = o->doorbell_socket};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -276,7 +277,8 @@ int run_echo_master(const struct check_opts *o)
 				      .ns_priv = &w,
 				      .group = o->group,
 				      .memory_file = o->memory_file,
-				      .memory_base = o->memory_base};
+				      .memory_base = o->memory_base,
+				      .doorbell_socket = o->doorbell_socket};
 	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_inbox *h = NULL;
 	char fbuf[48];

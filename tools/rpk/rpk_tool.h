@@ -122,6 +122,7 @@ struct echo_opts {
 	const char *group;	 /* who may join besides us (docs/access.md), or NULL */
 	const char *memory_file; /* rpk_node_opts.memory_file */
 	uint64_t memory_base;
+	const char *doorbell_socket;
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -141,6 +142,7 @@ struct check_opts {
 	const char *group;    /* who may join besides us (docs/access.md), or NULL */
 	const char *memory_file; /* rpk_node_opts.memory_file */
 	uint64_t memory_base;
+	const char *doorbell_socket;
 };
 int run_echo_master(const struct check_opts *o);
 

@@ -12,6 +12,13 @@
 
 /* Doorbell and cache maintenance for the link (rpk/port.h). */
 extern const struct rpk_port board_port;
+/* Start taking the master's doorbell (nothing on a polling board). */
+void board_doorbell_init(void);
+/* Wait for the master's doorbell, or a tick, since the last return; at once
+ * on a polling board. The caller looks at its rings before and after. */
+void board_idle(void);
+/* The master's doorbells taken as interrupts so far (0 on a polling board). */
+uint32_t board_knocks(void);
 
 /* One character out on the board's console (console.c builds on it). */
 void board_putc(char c);

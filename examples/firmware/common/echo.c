@@ -72,6 +72,8 @@ static void say_link(const char *what)
 	console_dec(echoed);
 	console_puts(", lost ");
 	console_dec(echoes_lost);
+	console_puts(", doorbell interrupts ");
+	console_dec(board_knocks());
 	console_puts(", stack used ");
 	console_dec(stack_size() - stack_never_used());
 	console_puts(" of ");
@@ -104,12 +106,13 @@ int main(void)
 				    0);
 	if (rc)
 		platform_stop(rc);
+	board_doorbell_init();
 	console_puts("rpk firmware: resource table at ");
 	console_hex(RSC_TABLE_ADDRESS);
 	console_puts(", waiting for a master\n");
 	for (;;) {
 		while (!driver_ok(vdev))
-			;
+			board_idle();
 		rc = rpk_rpmsg_start(&dev, rpk_vdev_read_gfeatures(vdev, &board_port) &
 					       (1u << RPK_VIRTIO_RPMSG_F_NS));
 		if (rc)
@@ -117,7 +120,8 @@ int main(void)
 		say_link("master attached");
 		/* Serve until the master goes, or breaks the rings. */
 		while (driver_ok(vdev) && (rc = rpk_rpmsg_poll(&dev)) >= 0)
-			;
+			if (rc == 0)
+				board_idle();
 		rpk_rpmsg_reset(&dev);
 		say_link("link down, waiting for a master");
 		/* Broken rings under a master that did not reset us: ask it to, as
@@ -128,6 +132,6 @@ int main(void)
 							RPK_VIRTIO_STATUS_NEEDS_RESET),
 					      &board_port);
 		while (driver_ok(vdev))
-			;
+			board_idle();
 	}
 }

@@ -2,8 +2,9 @@
 /*
  * QEMU's mps2-an386 board for the firmware (../common/echo.c): the vector
  * table and reset, a console on UART0 (CMSDK APB UART at 0x40004000, QEMU's
- * -serial), the port (polling), and a fault handler that says what faulted
- * before it halts.
+ * -serial), and a fault handler that says what faulted before it halts. The
+ * port and the doorbell's interrupts are doorbell_poll.c's or
+ * doorbell_uart.c's (the two images build.sh makes).
  */
 #include <stdint.h>
 
@@ -28,16 +29,6 @@ void board_putc(char c)
 		;
 	UART0_DATA = (uint8_t)c;
 }
-
-static void notify(void *ctx, uint32_t id)
-{
-	(void)ctx;
-	(void)id; /* the master polls */
-}
-
-/* No data cache on a Cortex-M4, one thread: a doorbell is all there is. */
-static const struct rpk_port_ops ops = {.notify = notify};
-const struct rpk_port board_port = {&ops, 0};
 
 static void halt(void)
 {
@@ -106,9 +97,14 @@ static void unexpected(void)
 	fault_report("unexpected exception", none);
 }
 
+/* The doorbell's interrupts, where the image takes them (doorbell_uart.c). */
+__attribute__((weak, alias("unexpected"))) void systick_handler(void);
+__attribute__((weak, alias("unexpected"))) void uart1_rx_handler(void);
+
 /* Initial stack, reset, NMI, hard fault, then the other faults and the
- * rest of the architectural vectors: all unexpected here. */
-__attribute__((section(".vectors"), used)) void (*const vectors[16])(void) = {
+ * rest of the architectural vectors, SysTick last; then the board's
+ * interrupts 0 to 2 (UART0 RX and TX, UART1 RX: QEMU's mps2.c). */
+__attribute__((section(".vectors"), used)) void (*const vectors[16 + 3])(void) = {
     (void (*)(void))__stack_top,
     reset_handler,
     unexpected,
@@ -124,5 +120,8 @@ __attribute__((section(".vectors"), used)) void (*const vectors[16])(void) = {
     unexpected,
     0,
     unexpected,
+    systick_handler,
     unexpected,
+    unexpected,
+    uart1_rx_handler,
 };

@@ -93,6 +93,20 @@ static uint32_t now_ms(void *ctx)
 	return (uint32_t)(count / (freq / 1000u));
 }
 
+void board_doorbell_init(void)
+{
+}
+
+/* Both sides poll: nothing to wait for. */
+void board_idle(void)
+{
+}
+
+uint32_t board_knocks(void)
+{
+	return 0;
+}
+
 /* One thread, no interrupts taken: no locks. */
 static const struct rpk_port_ops ops = {
     .notify = notify,

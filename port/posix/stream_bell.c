@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A doorbell carried as bytes over a stream socket: an emulator's UART on a
+ * UNIX socket (QEMU's -serial unix:PATH,server=on), whose receive interrupt
+ * is the firmware's doorbell and whose transmitted bytes are its kicks to
+ * us. Each kick we ring is one byte out; each byte in rings our receive bell
+ * in the mailbox, so every waiter (the event thread, a sender waiting for a
+ * buffer) wakes as for a peer on the host. What a byte says does not matter,
+ * only that it came.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rpk/errno.h>
+
+#include "posix/rpk_posix.h"
+
+static void *stream_bell_reader(void *arg)
+{
+	struct rpk_stream_bell *b = arg;
+	char buf[64];
+
+	for (;;) {
+		ssize_t n = read(b->fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			__atomic_fetch_add(&b->bytes_in, (uint64_t)n, __ATOMIC_RELAXED);
+			rpk_bell_ring(b->rx);
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else {
+			break; /* closed: by us (rpk_stream_bell_close) or the emulator */
+		}
+	}
+	/* Whoever waits looks again, and finds the rings as they are. */
+	rpk_bell_ring(b->rx);
+	return NULL;
+}
+
+int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk_bell *rx,
+			 char *err, size_t errlen)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	b->fd = -1;
+	b->rx = rx;
+	b->bytes_in = 0;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		snprintf(err, errlen, "doorbell socket %s: path too long", path);
+		return -RPK_EINVAL;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		snprintf(err, errlen, "doorbell socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -RPK_EIO;
+	}
+	b->fd = fd;
+	if (pthread_create(&b->thread, NULL, stream_bell_reader, b)) {
+		snprintf(err, errlen, "doorbell socket %s: cannot start its reader", path);
+		close(fd);
+		b->fd = -1;
+		return -RPK_ENOMEM;
+	}
+	return 0;
+}
+
+void rpk_stream_bell_ring(struct rpk_stream_bell *b)
+{
+	/* Never blocks: a full socket means kicks are already on their way,
+	 * and one is as good as many to a peer that will look at its rings. */
+	while (send(b->fd, "k", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+void rpk_stream_bell_close(struct rpk_stream_bell *b)
+{
+	if (b->fd < 0)
+		return;
+	shutdown(b->fd, SHUT_RDWR); /* ends the reader's read */
+	pthread_join(b->thread, NULL);
+	close(b->fd);
+	b->fd = -1;
+}
