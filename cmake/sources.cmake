@@ -42,6 +42,7 @@ set(RPK_HOST_SOURCES
     port/posix/guard.c
     port/posix/pid.c
     port/posix/stream_bell.c
+    port/posix/ivshmem.c
     host/layout/layout.c
     host/node/node.c
     host/node/stats.c
@@ -89,6 +90,7 @@ set(RPK_TOOL_SOURCES
     tools/rpk/bench/plots.c
     tools/rpk/bench/instructions.c
     tools/rpk/cmd_vhost_user.c
+    tools/rpk/cmd_ivshmem_server.c
     tools/rpk/cmd_status.c
     tools/rpk/cmd_trace.c
     tools/rpk/trace_messages.c

@@ -1,8 +1,11 @@
 # Sourced by examples/linux-rproc/run.sh and tests/linux-rproc/rproc.sh: the
 # seeds' link with arm64 Linux 6.1 in QEMU as its master. Set src (the
 # source tree), rpk, out (a scratch folder), inst (the link's instance) and a
-# pids array first. Builds what the guest needs (once: the kernel is cached,
-# the rest takes seconds), then offers:
+# pids array first, and doorbell: poll (default: both sides poll the
+# shared-memory mailbox) or ivshmem (interrupts both ways through QEMU's
+# ivshmem-doorbell device and rpk ivshmem-server; the remote sleeps). Builds
+# what the guest needs (once: the kernel is cached, the rest takes seconds),
+# then offers:
 #   remote       our remote (rpk run --node remote) on the guest's RAM file
 #   boot TEST    the guest running rpk-guest's scenario TEST, in the background
 #   wait_console PATTERN   until the guest prints it (1 if it stopped first)
@@ -20,13 +23,39 @@ mkdir -p "$out/kmod" "$out/gen"
 cp "$src"/kernel/*.c "$src/kernel/Kbuild" "$out/kmod/"
 make -s -C "$kdir/tree" M="$out/kmod" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules \
 	>"$out/kmod.log" 2>&1 || { cat "$out/kmod.log" >&2; return 1; }
-# Linux's devicetree nodes, as rpk gen writes them from the link's file.
-"$rpk" gen "$dts" --out "$out/gen" >"$out/gen.log" 2>&1 || { cat "$out/gen.log" >&2; return 1; }
+# Linux's devicetree nodes, as rpk gen writes them from the link's file; with
+# ivshmem doorbells, the device's node at slot 2 of virt's PCIe host bridge.
+doorbell=${doorbell:-poll}
+case $doorbell in
+poll)
+	gen_args=() remote_args=(--polling) mbox_ko=rpk_shm_mbox.ko qemu_args=()
+	;;
+ivshmem)
+	gen_args=(--linux-ivshmem /pcie@10000000/mailbox@2,0)
+	remote_args=(--ivshmem "$out/ivshmem.sock") mbox_ko=rpk_ivshmem_mbox.ko
+	qemu_args=(-chardev "socket,path=$out/ivshmem.sock,id=ivshmem"
+		-device "ivshmem-doorbell,chardev=ivshmem,vectors=2,addr=2.0")
+	# The server first: the remote joins it as peer 0, whom the guest
+	# rings; QEMU joins when it starts (docs/linux-rproc.md).
+	"$rpk" ivshmem-server "$out/ivshmem.sock" >"$out/ivshmem.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do
+		[ -S "$out/ivshmem.sock" ] && break
+		sleep 0.05
+	done
+	;;
+*)
+	echo "link.sh: doorbell is poll or ivshmem, not '$doorbell'" >&2
+	return 2
+	;;
+esac
+"$rpk" gen "$dts" --out "$out/gen" "${gen_args[@]}" >"$out/gen.log" 2>&1 ||
+	{ cat "$out/gen.log" >&2; return 1; }
 (umask 077 && truncate -s 256M "$ram")
 
 remote() {
 	RPK_LOG=1 "$rpk" run "$dts" --node remote --instance "$inst" --memory-file "$ram" \
-		--memory-base $base --polling --timeout 600000 >>"$out/remote.log" 2>&1 &
+		--memory-base $base "${remote_args[@]}" --timeout 600000 >>"$out/remote.log" 2>&1 &
 	remote_pid=$!
 	pids+=("$remote_pid")
 }
@@ -34,9 +63,9 @@ remote() {
 boot() {
 	RPK_ARM64_TIMEOUT=${RPK_ARM64_TIMEOUT:-240} "$src/qemu-arm64/boot" --ram-file "$ram" \
 		--dtb-with "$out/gen/linux-rproc.dtso" --work "$out/qemu" \
-		--append "rpk.test=$1 rpk.ko=/rpmsg_client_sample.ko rpk.mods=/rpk_shm_mbox.ko,/rpk_rproc.ko" \
-		"$out/rpk-guest" "$kdir/rpmsg_client_sample.ko" "$out/kmod/rpk_shm_mbox.ko" \
-		"$out/kmod/rpk_rproc.ko" >"$out/console.log" 2>"$out/boot.log" &
+		--append "rpk.test=$1 rpk.ko=/rpmsg_client_sample.ko rpk.mods=/$mbox_ko,/rpk_rproc.ko" \
+		"$out/rpk-guest" "$kdir/rpmsg_client_sample.ko" "$out/kmod/$mbox_ko" \
+		"$out/kmod/rpk_rproc.ko" -- "${qemu_args[@]}" >"$out/console.log" 2>"$out/boot.log" &
 	qemu_pid=$!
 	pids+=("$qemu_pid")
 }

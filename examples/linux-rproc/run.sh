@@ -8,13 +8,24 @@
 # start, and a crash: when the guest asks, this script kills the remote and
 # starts it again, and Linux recovers by itself.
 #
-#   examples/linux-rproc/run.sh RPK
+#   examples/linux-rproc/run.sh RPK [--interrupts]
+#
+# Both sides poll the shared-memory mailbox; with --interrupts, doorbells are
+# interrupts both ways (QEMU's ivshmem-doorbell device, kernel/
+# rpk_ivshmem_mbox.c in the guest, rpk ivshmem-server on the host) and the
+# remote sleeps on them.
 #
 # Needs qemu-system-aarch64, gcc-aarch64-linux-gnu and linux-source-6.1
 # (scripts/deps installs them); the first run builds the kernel (minutes).
 # Prints each step of the guest; exits 0 if all passed.
 set -uo pipefail
-[ $# -eq 1 ] || { echo "usage: examples/linux-rproc/run.sh RPK" >&2; exit 2; }
+doorbell=poll
+case "${2:-}" in
+"") ;;
+--interrupts) doorbell=ivshmem ;;
+*) set -- ;; # a usage error below
+esac
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: examples/linux-rproc/run.sh RPK [--interrupts]" >&2; exit 2; }
 rpk=$(realpath "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
@@ -44,8 +55,14 @@ if wait_console "rpk-guest: crash me"; then
 fi
 wait "$qemu_pid"
 qemu_rc=$?
-grep -E "^rpk-(step|verdict): |crash detected|is now attached|detached remote" "$out/console.log"
+kill -TERM "$remote_pid" 2>/dev/null # it prints its counts as it goes
+wait "$remote_pid" 2>/dev/null
+grep -E "^rpk-(step|verdict|irq): |crash detected|is now attached|detached remote" "$out/console.log"
 grep -E "master attached|link down" "$out/remote.log" | sed 's/^/remote: /'
+if [ "$doorbell" = ivshmem ]; then
+	grep -h "woken" "$out/remote.log" | sed 's/^/remote: /'
+	grep -hE "joined|left" "$out/ivshmem.log"
+fi
 if [ "$qemu_rc" -ne 0 ] || ! grep -q "^rpk-verdict: PASS rproc" "$out/console.log" ||
 	grep -qE "^rpk-(step|verdict): .*FAIL" "$out/console.log"; then
 	echo "FAIL (the guest's console follows)" >&2

@@ -104,6 +104,7 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 	n->lay = lay;
 	n->ln = ln;
 	n->stream_bell.fd = -1;
+	n->ivshmem.sock = -1;
 	n->link_hash = rpk_layout_link_hash(lay, ln);
 	pthread_mutexattr_t ma;
 
@@ -148,6 +149,10 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 
 	rpk_node_shm_name(n->mbox_name, sizeof(n->mbox_name), n->instance,
 			  &lay->regions[ln->mailbox]);
+	if (!n->opts.memory_file)
+		snprintf(n->link_object, sizeof(n->link_object), "/dev/shm%s", n->mbox_name);
+	else if (!realpath(n->opts.memory_file, n->link_object))
+		n->link_object[0] = 0; /* mapped above, so it was there: no peer is verified */
 	for (int k = 0; k < RPK_REG_COUNT; k++)
 		n->view[k] = n->shm[k].va;
 	n->peer_view = n->peer_pool.va;
@@ -166,7 +171,15 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 					  errlen);
 		if (rc)
 			goto fail;
-		n->port.stream = &n->stream_bell;
+		n->port.ext = &n->stream_bell.ext;
+	} else if (n->opts.ivshmem_socket) {
+		/* Our mailbox channels are the vectors: rx is the one the peer
+		 * rings us on, tx the one we ring. */
+		rc = rpk_ivshmem_peer_open(&n->ivshmem, n->opts.ivshmem_socket, ln->rx_chan,
+					   ln->tx_chan, n->port.rx, err, errlen);
+		if (rc)
+			goto fail;
+		n->port.ext = &n->ivshmem.ext;
 	}
 	n->own_win.da = lay->regions[ln->region[RPK_REG_BUFFER]].da;
 	n->own_win.size = lay->regions[ln->region[RPK_REG_BUFFER]].size;
@@ -389,6 +402,7 @@ void rpk_node_close(struct rpk_node *n)
 	msgtrace_writer_close(&n->msgs);
 	/* After the last kick (the detach's), before the mailbox it rings goes. */
 	rpk_stream_bell_close(&n->stream_bell);
+	rpk_ivshmem_peer_close(&n->ivshmem);
 	if (n->stats.va) {
 		rpk_shm_close(&n->stats);
 		rpk_node_stats_name(name, sizeof(name), n->instance, n->ln->name);

@@ -58,6 +58,7 @@ struct rpk_node {
 	uint32_t ring_acked; /* remote: the master session we laid our send ring out for */
 	struct rpk_posix_port port;
 	struct rpk_stream_bell stream_bell; /* opts.doorbell_socket; fd -1: none */
+	struct rpk_ivshmem_peer ivshmem;    /* opts.ivshmem_socket; sock -1: none */
 	struct rpk_rpmsg dev;
 	struct rpk_vq_slot *slots[2];
 	struct rpk_ept *buckets[NUM_BUCKETS];
@@ -95,6 +96,9 @@ struct rpk_node {
 	uint32_t checked_pid, checked_session, checked_ms;
 	int checked_ok;
 	char mbox_name[160];
+	/* The file a process maps if it is a node of this link: the mailbox's
+	 * shm object, or the emulator's RAM file (opts.memory_file). */
+	char link_object[4096];
 	/* A test peer (rpk_node_set_chaos): the watchdog calls chaos_tick once a
 	 * period. Through a pointer: the node does not depend on the chaos code. */
 	void (*chaos_tick)(struct rpk_node *n, uint32_t now_ms);

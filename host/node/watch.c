@@ -72,7 +72,7 @@ int node_peer_alive(struct rpk_node *n, uint32_t s)
 	 * to name another process. */
 	if (pid != n->checked_pid || s != n->checked_session ||
 	    rpk_posix_now_ms() - n->checked_ms >= PID_RECHECK_MS) {
-		int maps = rpk_pid_maps(pid, n->mbox_name);
+		int maps = rpk_pid_maps_file(pid, n->link_object);
 
 		n->checked_pid = pid;
 		n->checked_session = s;

@@ -85,6 +85,14 @@ struct rpk_node_opts {
 	 * if nobody listens) and closed by rpk_node_close. NULL: the mailbox's
 	 * bells alone. */
 	const char *doorbell_socket;
+	/* Doorbells as ivshmem interrupts: this node joins the ivshmem server
+	 * listening on this UNIX socket (rpk ivshmem-server) as one of its
+	 * peers, as QEMU's ivshmem-doorbell device does for a guest. A kick
+	 * interrupts vector T (the devicetree's tx mailbox channel) of every
+	 * other peer; an interrupt of our vector R (the rx channel) wakes us as
+	 * the peer's ring does. Joined by rpk_node_open (an error if no server
+	 * answers), left by rpk_node_close. Ignored with doorbell_socket. */
+	const char *ivshmem_socket;
 };
 
 /*

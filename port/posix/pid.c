@@ -25,15 +25,25 @@ static int ends_with(const char *s, const char *tail)
 
 int rpk_pid_maps(uint32_t pid, const char *shm_name)
 {
-	char maps[64], want[300], line[1024];
+	char path[300];
+
+	snprintf(path, sizeof(path), "/dev/shm%s", shm_name);
+	return rpk_pid_maps_file(pid, path);
+}
+
+int rpk_pid_maps_file(uint32_t pid, const char *path)
+{
+	const char *name = strrchr(path, '/'); /* compared with its '/' */
+	char maps[64], line[1024];
 	int found = 0, skipping = 0, rc;
 	struct stat st;
 	FILE *f;
 
 	if (pid == 0 || pid > INT_MAX)
 		return 0;
-	snprintf(want, sizeof(want), "/dev/shm%s", shm_name);
-	if (stat(want, &st) < 0)
+	if (!name)
+		return 0;
+	if (stat(path, &st) < 0)
 		return 0; /* no such object: nobody maps this one */
 	snprintf(maps, sizeof(maps), "/proc/%u/maps", (unsigned)pid);
 	f = fopen(maps, "re");
@@ -60,7 +70,7 @@ int rpk_pid_maps(uint32_t pid, const char *shm_name)
 		    path_at < 0)
 			continue;
 		found = ino == (unsigned long long)st.st_ino && makedev(maj, min) == st.st_dev &&
-			ends_with(line + path_at, shm_name);
+			ends_with(line + path_at, name);
 	}
 	rc = ferror(f) ? -1 : found; /* reading another user's maps may be refused */
 	fclose(f);

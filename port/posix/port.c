@@ -98,8 +98,8 @@ static void port_notify(void *ctx, uint32_t notify_id)
 
 	(void)notify_id; /* one bell per direction: the peer polls both queues */
 	rpk_bell_ring(p->tx);
-	if (p->stream)
-		rpk_stream_bell_ring(p->stream);
+	if (p->ext)
+		p->ext->ring(p->ext);
 }
 
 static void port_lock(void *ctx, enum rpk_lock which)
@@ -301,7 +301,7 @@ void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct r
 	p->port.ctx = p;
 	p->tx = tx;
 	p->rx = rx;
-	p->stream = NULL;
+	p->ext = NULL;
 	p->polling = polling;
 	p->spin_ns = ADAPT_MIN_NS;
 	p->wakeups = 0;

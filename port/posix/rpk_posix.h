@@ -109,8 +109,23 @@ struct rpk_bell {
 
 #define RPK_BELL_STRIDE 64u
 
-/* A doorbell over a stream socket (stream_bell.c): an emulator's UART. */
+/*
+ * A doorbell outside the mailbox, for a peer in an emulator that cannot see
+ * our futex words: it carries our kicks out (ring), and a thread of its own
+ * rings our receive bell in the mailbox for each of the peer's, so every
+ * waiter wakes as for a peer on the host.
+ */
+struct rpk_ext_bell {
+	void (*ring)(struct rpk_ext_bell *bell); /* one kick out; never blocks */
+};
+
+/* A connected UNIX stream socket (its fd), or a negative RPK_E* with
+ * "WHAT PATH: reason" in err. */
+int rpk_unix_connect(const char *path, const char *what, char *err, size_t errlen);
+
+/* Bytes on a stream socket (stream_bell.c): an emulator's UART. */
 struct rpk_stream_bell {
+	struct rpk_ext_bell ext;
 	int fd; /* -1: none */
 	pthread_t thread;
 	struct rpk_bell *rx; /* rung for each byte that comes in */
@@ -121,9 +136,41 @@ struct rpk_stream_bell {
  * negative RPK_E* with the reason in err. */
 int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk_bell *rx,
 			 char *err, size_t errlen);
-/* One kick out (never blocks). */
-void rpk_stream_bell_ring(struct rpk_stream_bell *b);
 void rpk_stream_bell_close(struct rpk_stream_bell *b);
+
+/* The ivshmem server protocol (QEMU's docs/specs/ivshmem-spec.rst):
+ * little-endian 64-bit numbers on a UNIX stream socket, each with at most
+ * one file descriptor. send: fd -1 for none; recv: *fd -1 if none came;
+ * both 0, or -1 with errno (0: the other end closed). */
+int rpk_ivshmem_send(int sock, int64_t value, int fd);
+int rpk_ivshmem_recv(int sock, int64_t *value, int *fd);
+
+#define RPK_IVSHMEM_MAX_VECTORS 8u
+#define RPK_IVSHMEM_MAX_PEERS	16u
+
+/* A peer of an ivshmem server (ivshmem_peer.c), as QEMU's ivshmem-doorbell
+ * device is another: our kicks go to vector tx of every other peer, and
+ * vector rx of ours rings rx. */
+struct rpk_ivshmem_peer {
+	struct rpk_ext_bell ext;
+	int sock; /* -1: none */
+	int64_t id;
+	uint32_t rx_vector, tx_vector;
+	int own[RPK_IVSHMEM_MAX_VECTORS]; /* our vectors' eventfds, -1: not yet */
+	struct {
+		int64_t id; /* -1: a free slot */
+		int fd[RPK_IVSHMEM_MAX_VECTORS];
+		unsigned nfd;
+	} peers[RPK_IVSHMEM_MAX_PEERS];
+	pthread_mutex_t mu; /* own[] and peers[]: the reader changes them */
+	pthread_t thread;
+	struct rpk_bell *rx;
+	uint64_t kicks_in;
+};
+
+int rpk_ivshmem_peer_open(struct rpk_ivshmem_peer *p, const char *path, uint32_t rx_vector,
+			  uint32_t tx_vector, struct rpk_bell *rx, char *err, size_t errlen);
+void rpk_ivshmem_peer_close(struct rpk_ivshmem_peer *p);
 
 struct rpk_posix_port {
 	struct rpk_port port;
@@ -131,9 +178,9 @@ struct rpk_posix_port {
 	struct rpk_sim_cache *cache; /* NULL: coherent */
 	struct rpk_bell *tx;	     /* we ring this one */
 	struct rpk_bell *rx;	     /* the peer rings this one */
-	/* Also ring the peer through this stream (an emulator's UART); NULL:
-	 * the peer reads the tx bell. */
-	struct rpk_stream_bell *stream;
+	/* Also ring the peer this way (an emulator's device); NULL: the peer
+	 * reads the tx bell. */
+	struct rpk_ext_bell *ext;
 	int polling;	  /* spin instead of sleeping */
 	int adaptive;	  /* spin a while, then sleep (port.c: adaptive_wait) */
 	uint32_t spin_ns; /* adaptive: how long the next wait spins */
@@ -164,6 +211,9 @@ int rpk_pid_alive(uint32_t pid);
  * 0 and pids above INT_MAX), or -1 (cannot tell: its maps are not ours to
  * read). Only a process that maps a link's objects is a node of that link. */
 int rpk_pid_maps(uint32_t pid, const char *shm_name);
+/* The same for any file by its path (an emulator's RAM file): compared by
+ * device, inode and last path component. */
+int rpk_pid_maps_file(uint32_t pid, const char *path);
 
 /* Milliseconds of a monotonic clock. */
 uint32_t rpk_posix_now_ms(void);

@@ -42,43 +42,56 @@ static void *stream_bell_reader(void *arg)
 	return NULL;
 }
 
-int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk_bell *rx,
-			 char *err, size_t errlen)
+static void stream_bell_ring(struct rpk_ext_bell *ext)
+{
+	struct rpk_stream_bell *b = (struct rpk_stream_bell *)ext;
+
+	/* Never blocks: a full socket means kicks are already on their way,
+	 * and one is as good as many to a peer that will look at its rings. */
+	while (send(b->fd, "k", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+int rpk_unix_connect(const char *path, const char *what, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int fd;
 
-	b->fd = -1;
-	b->rx = rx;
-	b->bytes_in = 0;
 	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "doorbell socket %s: path too long", path);
+		snprintf(err, errlen, "%s %s: path too long", what, path);
 		return -RPK_EINVAL;
 	}
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		snprintf(err, errlen, "doorbell socket %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -RPK_EIO;
 	}
-	b->fd = fd;
+	return fd;
+}
+
+int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk_bell *rx,
+			 char *err, size_t errlen)
+{
+	b->ext.ring = stream_bell_ring;
+	b->rx = rx;
+	b->bytes_in = 0;
+	b->fd = rpk_unix_connect(path, "doorbell socket", err, errlen);
+	if (b->fd < 0) {
+		int rc = b->fd;
+
+		b->fd = -1;
+		return rc;
+	}
 	if (pthread_create(&b->thread, NULL, stream_bell_reader, b)) {
 		snprintf(err, errlen, "doorbell socket %s: cannot start its reader", path);
-		close(fd);
+		close(b->fd);
 		b->fd = -1;
 		return -RPK_ENOMEM;
 	}
 	return 0;
-}
-
-void rpk_stream_bell_ring(struct rpk_stream_bell *b)
-{
-	/* Never blocks: a full socket means kicks are already on their way,
-	 * and one is as good as many to a peer that will look at its rings. */
-	while (send(b->fd, "k", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
 }
 
 void rpk_stream_bell_close(struct rpk_stream_bell *b)

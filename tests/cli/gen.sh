@@ -127,4 +127,37 @@ fi
 grep -qF '/remote: rpk,vring-align 16 is below the 64-byte cache line, and this side caches' \
 	"$out/cached16.err" || fail "no reason given: $(cat "$out/cached16.err")"
 [ -z "$(ls -A "$out/cached16")" ] || fail "rpk gen wrote files for a refused layout"
+# Linux's doorbells as QEMU's ivshmem-doorbell device (--linux-ivshmem): its
+# node under the PCIe host bridge at device 2, function 0 (reg's first cell
+# 2 << 11), named by the remoteproc node's mboxes; no shared-memory mailbox
+# node (its memory stays reserved: the remote's bells are there). The
+# overlay applies to a board with that bridge, and bad paths are refused.
+mkdir "$out/ivshmem"
+"$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out/ivshmem" \
+	--linux-ivshmem /pcie@10000000/mailbox@2,0 >/dev/null 2>&1
+grep -qF 'compatible = "rpk,shm-mailbox";' "$out/ivshmem/linux-rproc.dtso" &&
+	fail "an ivshmem overlay with the shared-memory mailbox's node"
+printf '/dts-v1/;\n/ { #address-cells = <2>; #size-cells = <2>;\n pcie@10000000 { #address-cells = <3>; #size-cells = <2>; device_type = "pci"; }; };\n' \
+	>"$out/pci.dts"
+dtc -q -I dts -O dtb -o "$out/pci.dtb" "$out/pci.dts"
+dtc -q -@ -I dts -O dtb -o "$out/ivshmem.dtbo" "$out/ivshmem/linux-rproc.dtso"
+fdtoverlay -i "$out/pci.dtb" -o "$out/ivshmem.dtb" "$out/ivshmem.dtbo"
+[ "$(fdtget -t x "$out/ivshmem.dtb" /pcie@10000000/mailbox@2,0 reg)" = "1000 0 0 0 0" ] ||
+	fail "the ivshmem node's reg: $(fdtget -t x "$out/ivshmem.dtb" /pcie@10000000/mailbox@2,0 reg)"
+[ "$(fdtget -t s "$out/ivshmem.dtb" /pcie@10000000/mailbox@2,0 compatible)" = pci1af4,1110 ] ||
+	fail "the ivshmem node's compatible"
+phandle=$(fdtget -t x "$out/ivshmem.dtb" /pcie@10000000/mailbox@2,0 phandle)
+[ "$(fdtget -t x "$out/ivshmem.dtb" /remoteproc mboxes)" = "$phandle 0 $phandle 1" ] ||
+	fail "mboxes do not name the ivshmem device: $(fdtget -t x "$out/ivshmem.dtb" /remoteproc mboxes)"
+fdtget "$out/ivshmem.dtb" /reserved-memory/rpk-mailbox@200c5000 reg >/dev/null ||
+	fail "the bells' memory is no longer reserved"
+dtc -q -I dts -O dtb -o /dev/null "$out/ivshmem/linux-rproc.dtsi"
+for bad in pcie/m@2,0 /m@2,0 /pcie@1/m@20,0 /pcie@1/m@2,8 /pcie@1/m /pcie@1/m@2,0x /pcie@1/m@,1; do
+	if "$rpk" gen "$root/examples/dts/seed-tcc807x.dts" --out "$out/ivshmem" \
+		--linux-ivshmem "$bad" >/dev/null 2>"$out/bad.err"; then
+		fail "--linux-ivshmem $bad accepted"
+	fi
+	grep -qF -- "--linux-ivshmem takes the device's node path under a PCI host bridge" \
+		"$out/bad.err" || fail "--linux-ivshmem $bad: $(cat "$out/bad.err")"
+done
 echo "gen: all checks passed"

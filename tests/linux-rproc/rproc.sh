@@ -9,6 +9,10 @@
 #            remote sees it and runs on) and start; the remote killed and
 #            restarted: Linux reports the crash, attaches again, and the
 #            sample runs a third time
+#   irq      the same run with doorbells as interrupts both ways (QEMU's
+#            ivshmem-doorbell, kernel/rpk_ivshmem_mbox.c, rpk ivshmem-server),
+#            the remote asleep: the guest counts the remote's kicks as
+#            interrupts, the remote wakes on Linux's
 #   corrupt  tables that make no sense where the remote's would be: the
 #            attach fails with a line that says why, nothing oopses
 # Exits 77 without the arm64 tool chain or QEMU (scripts/deps installs them).
@@ -23,9 +27,8 @@ done
 inst=linux-rproc-$$
 source "$src/tests/cli/lib.sh"
 
-case $case_ in
-attach)
-	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk"
+# The steps examples/linux-rproc/run.sh prints for a run that went well.
+check_rproc_run() {
 	sed 's/^/    /' "$out/log"
 	for want in "rpk-step: attach PASS" "rpk-step: trace PASS" "rpk-step: sample PASS incoming=100 goodbye=1 bugs=0" \
 		"rpk-verdict: PASS echoed=1000" "rpk-step: stop-refused PASS state=attached" \
@@ -38,6 +41,27 @@ attach)
 	done
 	# Three attaches of the first remote (boot, start), one of the second.
 	[ "$(grep -c "master attached (" "$out/log")" = 3 ] || fail "not 3 attaches seen by the remotes"
+}
+
+case $case_ in
+attach)
+	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk"
+	check_rproc_run
+	;;
+irq)
+	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk" --interrupts
+	check_rproc_run
+	# Linux took the remote's kicks as interrupts: the counts of our
+	# driver's vectors in /proc/interrupts ("rpk-irq: N: C0 ... name").
+	irqs=$(awk '/^rpk-irq:/ && /rpk-ivshmem/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i; else break }
+		END { print n + 0 }' "$out/log")
+	[ "$irqs" -gt 0 ] || fail "no interrupts counted for rpk-ivshmem in the guest"
+	# The remote slept, and Linux's kicks woke it (the second remote's
+	# counts: the first was killed).
+	grep -qE "remote: remote -> master: .* woken [1-9][0-9]* times" "$out/log" ||
+		fail "the remote was not woken by Linux's doorbell"
+	grep -q "peer 0 joined" "$out/log" || fail "the remote never joined the ivshmem server"
+	echo "    guest interrupts from the remote: $irqs"
 	;;
 corrupt)
 	source "$src/examples/linux-rproc/link.sh" || exit 1

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +37,11 @@ struct gen {
 	    *zephyr_ipc; /* the SoC mailbox's label for Zephyr's chosen zephyr,ipc, or NULL */
 	const char *dir;
 	uint32_t vring_align; /* what the table says: rpk,vring-align, or a cache line */
+	/* Linux's doorbells are QEMU's ivshmem-doorbell device at this node
+	 * path under a PCI host bridge (kernel/rpk_ivshmem_mbox.c), or NULL:
+	 * the shared-memory mailbox. Its PCI device and function. */
+	const char *ivshmem;
+	unsigned ivshmem_dev, ivshmem_fn;
 };
 
 static const struct rpk_region *reg(const struct gen *g, int k)
@@ -176,15 +182,20 @@ static void linux_nodes(FILE *f, const struct gen *g, const char *in)
 	fprintf(f, "%s\treg = <0x%x 0x%x 0x%x 0x%x>;\n%s};\n%s};\n\n", in2,
 		(unsigned)(mbox->da >> 32), (unsigned)mbox->da, (unsigned)(mbox->size >> 32),
 		(unsigned)mbox->size, in2, in);
-	fprintf(f,
-		"%s/* The doorbells in shared memory: a SoC with a mailbox replaces this\n"
-		"%s * node and mboxes below with its own. */\n",
-		in, in);
-	fprintf(f, "%srpk_mbox: mailbox@%llx {\n%scompatible = \"rpk,shm-mailbox\";\n", in,
-		(unsigned long long)mbox->da, in2);
-	fprintf(f, "%sreg = <0x%x 0x%x 0x%x 0x%x>;\n%s#mbox-cells = <1>;\n%s};\n\n", in2,
-		(unsigned)(mbox->da >> 32), (unsigned)mbox->da, (unsigned)(mbox->size >> 32),
-		(unsigned)mbox->size, in2, in);
+	if (g->ivshmem) {
+		fprintf(f, "%s/* The doorbells: QEMU's ivshmem-doorbell device, at %s. */\n", in,
+			g->ivshmem);
+	} else {
+		fprintf(f,
+			"%s/* The doorbells in shared memory: a SoC with a mailbox replaces this\n"
+			"%s * node and mboxes below with its own. */\n",
+			in, in);
+		fprintf(f, "%srpk_mbox: mailbox@%llx {\n%scompatible = \"rpk,shm-mailbox\";\n", in,
+			(unsigned long long)mbox->da, in2);
+		fprintf(f, "%sreg = <0x%x 0x%x 0x%x 0x%x>;\n%s#mbox-cells = <1>;\n%s};\n\n", in2,
+			(unsigned)(mbox->da >> 32), (unsigned)mbox->da,
+			(unsigned)(mbox->size >> 32), (unsigned)mbox->size, in2, in);
+	}
 	if (!strcmp(g->vendor, "rpk"))
 		fprintf(f, "%sremoteproc {\n%scompatible = \"rpk,self-booted-remote\";\n", in, in2);
 	else
@@ -206,17 +217,95 @@ static const char dtsi_root[] =
     "/dts-v1/;\n\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\n";
 static const char dtso_root[] = "/dts-v1/;\n/plugin/;\n\n&{/} {\n";
 
+/* The ivshmem-doorbell device's node (kernel/rpk_ivshmem_mbox.c): the PCI
+ * core gives it to the device at its bus address (reg's first cell, bus 0),
+ * and the remoteproc node's mboxes name it. */
+static void ivshmem_node(FILE *f, const struct gen *g, const char *in)
+{
+	const char *name = strrchr(g->ivshmem, '/') + 1;
+
+	fprintf(f, "%srpk_mbox: %s {\n", in, name);
+	fprintf(f, "%s\tcompatible = \"pci1af4,1110\";\n", in);
+	fprintf(f, "%s\treg = <0x%x 0x0 0x0 0x0 0x0>;\n", in,
+		(g->ivshmem_dev << 11) | (g->ivshmem_fn << 8));
+	fprintf(f, "%s\t#mbox-cells = <1>;\n%s};\n", in, in);
+}
+
+/* Within the root node (a .dtsi): the host bridge's path as nested nodes,
+ * which merge into the board's own. */
+static void ivshmem_nested(FILE *f, const struct gen *g)
+{
+	const char *p = g->ivshmem + 1, *last = strrchr(g->ivshmem, '/');
+	char in[64] = "\t";
+	int depth = 0;
+
+	fprintf(f, "\n");
+	while (p < last) {
+		size_t n = strcspn(p, "/");
+
+		fprintf(f, "%s%.*s {\n", in, (int)n, p);
+		strcat(in, "\t");
+		depth++;
+		p += n + 1;
+	}
+	ivshmem_node(f, g, in);
+	while (depth--) {
+		in[strlen(in) - 1] = 0;
+		fprintf(f, "%s};\n", in);
+	}
+}
+
 static int gen_linux_nodes(const struct gen *g, const char *name, const char *root)
 {
 	FILE *f = open_out(g, name);
+	int overlay = root == dtso_root;
 
 	if (!f)
 		return -1;
 	header_comment(f, g, "/*", "*/");
 	fputs(root, f);
 	linux_nodes(f, g, "\t");
+	if (g->ivshmem && !overlay)
+		ivshmem_nested(f, g);
 	fprintf(f, "};\n");
+	if (g->ivshmem && overlay) {
+		fprintf(f, "\n&{%.*s} {\n", (int)(strrchr(g->ivshmem, '/') - g->ivshmem),
+			g->ivshmem);
+		ivshmem_node(f, g, "\t");
+		fprintf(f, "};\n");
+	}
 	return fclose(f);
+}
+
+/* --linux-ivshmem: a node path whose last part is NAME@D,F or NAME@D (the
+ * PCI device, hex below 0x20, and function, below 8), under a parent. */
+static int parse_ivshmem(struct gen *g, const char *path)
+{
+	const char *last = strrchr(path, '/'), *at = last ? strchr(last, '@') : NULL;
+	const char *hex = "0123456789abcdef";
+	size_t ndev = at ? strspn(at + 1, hex) : 0;
+	unsigned long dev = ndev && ndev <= 2 ? strtoul(at + 1, NULL, 16) : 0x20;
+	const char *rest = at ? at + 1 + ndev : NULL;
+	unsigned fn = 0;
+
+	if (rest && rest[0] == ',' && rest[1] >= '0' && rest[1] <= '7' && !rest[2]) {
+		fn = (unsigned)(rest[1] - '0');
+		rest += 2;
+	}
+	if (!last || last == path || path[0] != '/' || strlen(path) > 40 || at == last + 1 ||
+	    strspn(path, "abcdefghijklmnopqrstuvwxyz0123456789,@-_/") != strlen(path) || !rest ||
+	    *rest || dev > 0x1f) {
+		fprintf(
+		    stderr,
+		    "rpk gen: --linux-ivshmem takes the device's node path under a PCI host "
+		    "bridge, like /pcie@10000000/mailbox@2,0 (device 2, function 0), not '%s'\n",
+		    path);
+		return -1;
+	}
+	g->ivshmem = path;
+	g->ivshmem_dev = (unsigned)dev;
+	g->ivshmem_fn = fn;
+	return 0;
 }
 
 /*
@@ -327,7 +416,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: rpk gen FILE.dts|FILE.dtb [--node NAME] [--out DIR] [--vendor PREFIX]\n"
-	    "               [--zephyr-ipc LABEL]\n\n"
+	    "               [--zephyr-ipc LABEL] [--linux-ivshmem PATH]\n\n"
 	    "Write every port artefact of a link from its devicetree: the remote's\n"
 	    "resource_table.c/.h (self-boot addresses), the Linux master's reserved-memory\n"
 	    "fragment (linux-rproc.dtsi, and as an overlay linux-rproc.dtso), a Zephyr\n"
@@ -340,15 +429,23 @@ static void usage(FILE *f)
 	    "  --vendor PREFIX    property prefix in the Linux fragment, e.g. tcc (default: rpk)\n"
 	    "  --zephyr-ipc LABEL the Zephyr board's mailbox, for chosen zephyr,ipc (seed\n"
 	    "                     000's a55mp_a55sp_mbox); without it, a comment says where\n"
+	    "  --linux-ivshmem PATH  Linux's doorbells are QEMU's ivshmem-doorbell device\n"
+	    "                     (kernel/rpk_ivshmem_mbox.c) at PATH under a PCI host\n"
+	    "                     bridge, e.g. /pcie@10000000/mailbox@2,0 for -device\n"
+	    "                     ivshmem-doorbell,addr=2.0 on QEMU virt; the remote then\n"
+	    "                     runs with --ivshmem (docs/linux-rproc.md)\n"
 	    "  -h, --help         this text\n");
 }
 
 int cmd_gen(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"node", required_argument, 0, 'n'},   {"out", required_argument, 0, 'o'},
-	    {"vendor", required_argument, 0, 'v'}, {"zephyr-ipc", required_argument, 0, 'z'},
-	    {"help", no_argument, 0, 'h'},	   {0, 0, 0, 0}};
+	static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+					     {"out", required_argument, 0, 'o'},
+					     {"vendor", required_argument, 0, 'v'},
+					     {"zephyr-ipc", required_argument, 0, 'z'},
+					     {"linux-ivshmem", required_argument, 0, 'i'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	static struct rpk_layout lay;
 	struct gen g = {.lay = &lay, .vendor = "rpk", .dir = "."};
 	const char *node = "remote";
@@ -369,6 +466,10 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case 'v':
 			g.vendor = optarg;
+			break;
+		case 'i':
+			if (parse_ivshmem(&g, optarg))
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);

@@ -42,6 +42,10 @@ static void usage(FILE *f)
 		   "  --doorbell-socket S  doorbells as bytes on the UNIX socket S, an\n"
 		   "                    emulator's UART (QEMU -serial unix:S,server=on): a kick\n"
 		   "                    sends a byte, a byte that comes wakes us\n"
+		   "  --ivshmem S       doorbells as interrupts through the ivshmem server on\n"
+		   "                    the UNIX socket S (rpk ivshmem-server), whose other peer\n"
+		   "                    is QEMU's ivshmem-doorbell device: vectors are the\n"
+		   "                    mailbox channels\n"
 		   "  --chaos CLASS     chaos peer: write one corruption of CLASS into the link\n"
 		   "                    every --chaos-every MS (default 1000); --chaos list\n"
 		   "                    names the classes. The other side's `rpk stat` counts\n"
@@ -80,12 +84,14 @@ int cmd_run(int argc, char **argv)
 					     {"memory-file", required_argument, 0, 'M'},
 					     {"memory-base", required_argument, 0, 'b'},
 					     {"doorbell-socket", required_argument, 0, 'D'},
+					     {"ivshmem", required_argument, 0, 'V'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
 	const char *node = NULL, *instance = "default";
 	unsigned long count = 0, timeout = 30000, chaos_every = 1000;
 	enum rpk_chaos chaos = RPK_CHAOS_NONE;
-	const char *firmware = NULL, *group = NULL, *memory_file = NULL, *doorbell_socket = NULL;
+	const char *firmware = NULL, *group = NULL, *memory_file = NULL, *doorbell_socket = NULL,
+		   *ivshmem_socket = NULL;
 	unsigned long long memory_base = 0;
 	char *end;
 	int booted = 0;
@@ -136,6 +142,9 @@ int cmd_run(int argc, char **argv)
 		case 'D':
 			doorbell_socket = optarg;
 			break;
+		case 'V':
+			ivshmem_socket = optarg;
+			break;
 		case 'b':
 			errno = 0;
 			memory_base = strtoull(optarg, &end, 0);
@@ -177,6 +186,11 @@ int cmd_run(int argc, char **argv)
 			firmware ? "firmware" : "booted", firmware ? "master" : "remote", node);
 		return 2;
 	}
+	if (doorbell_socket && ivshmem_socket) {
+		fprintf(stderr, "rpk run: --doorbell-socket and --ivshmem are two kinds of "
+				"doorbell: give one\n");
+		return 2;
+	}
 	install_stop_signals();
 	if (ln->role == RPK_ROLE_REMOTE) {
 		struct echo_opts o = {.lay = &lay,
@@ -191,7 +205,8 @@ int cmd_run(int argc, char **argv)
 				      .group = group,
 				      .memory_file = memory_file,
 				      .memory_base = memory_base,
-				      .doorbell_socket = doorbell_socket};
+				      .doorbell_socket = doorbell_socket,
+				      .ivshmem_socket = ivshmem_socket};
 
 		return run_echo_remote(&o);
 	}
@@ -209,7 +224,8 @@ int cmd_run(int argc, char **argv)
 			       .group = group,
 			       .memory_file = memory_file,
 			       .memory_base = memory_base,
-			       .doorbell_socket = doorbell_socket};
+			       .doorbell_socket = doorbell_socket,
+			       .ivshmem_socket = ivshmem_socket};
 
 	return run_echo_master(&o);
 }

@@ -80,7 +80,8 @@ int run_echo_remote(const struct echo_opts *o)
 				      .group = o->group,
 				      .memory_file = o->memory_file,
 				      .memory_base = o->memory_base,
-				      .doorbell_socket = o->doorbell_socket};
+				      .doorbell_socket = o->doorbell_socket,
+				      .ivshmem_socket = o->ivshmem_socket};
 	struct rpk_ept epts[RPK_LAYOUT_MAX_SERVICES];
 	struct echo_state st = {0};
 	struct rpk_node *n;
@@ -278,7 +279,8 @@ int run_echo_master(const struct check_opts *o)
 				      .group = o->group,
 				      .memory_file = o->memory_file,
 				      .memory_base = o->memory_base,
-				      .doorbell_socket = o->doorbell_socket};
+				      .doorbell_socket = o->doorbell_socket,
+				      .ivshmem_socket = o->ivshmem_socket};
 	struct remote_proc rp = {.dt = o->dt, .instance = o->instance, .group = o->group};
 	struct rpk_inbox *h = NULL;
 	char fbuf[48];

@@ -24,6 +24,7 @@ static const struct {
     {"gen", cmd_gen, "write resource table, Linux DT, Zephyr overlay, MMU table from a link"},
     {"dtb", cmd_dtb, "patch a firmware's resource table place into a devicetree blob"},
     {"vhost-user", cmd_vhost_user, "serve a remote node to a Linux guest over vhost-user"},
+    {"ivshmem-server", cmd_ivshmem_server, "serve QEMU's ivshmem-doorbell devices and rpk nodes"},
 };
 
 static void usage(FILE *f)

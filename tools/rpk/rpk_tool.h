@@ -20,6 +20,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_vhost_user(int argc, char **argv);
+int cmd_ivshmem_server(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_rsc(int argc, char **argv);
 int cmd_rsc_check(int argc, char **argv); /* rpk rsc check (cmd_rsc_check.c) */
@@ -123,6 +124,7 @@ struct echo_opts {
 	const char *memory_file; /* rpk_node_opts.memory_file */
 	uint64_t memory_base;
 	const char *doorbell_socket;
+	const char *ivshmem_socket;
 };
 int run_echo_remote(const struct echo_opts *o);
 
@@ -143,6 +145,7 @@ struct check_opts {
 	const char *memory_file; /* rpk_node_opts.memory_file */
 	uint64_t memory_base;
 	const char *doorbell_socket;
+	const char *ivshmem_socket;
 };
 int run_echo_master(const struct check_opts *o);
 

@@ -608,6 +608,21 @@ static int trace_has(const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* The lines of /proc/interrupts that name a driver of ours (their counts: the
+ * doorbells taken as interrupts), as "rpk-irq: ..." lines. */
+static void print_irqs(const char *needle)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			fprintf(out, "rpk-irq: %s", line);
+	if (f)
+		fclose(f);
+	fflush(out);
+}
+
 /*
  * The seeds' scenario with the kernel's own remoteproc: attach, the sample's
  * 100 messages, rpmsg_char's 1000 echoes, detach and attach again, a crash
@@ -676,6 +691,7 @@ static void test_rproc(void)
 		       counts[N_INCOMING], counts[N_GOODBYE]);
 	verdict("%s rproc", failed ? "FAIL" : "PASS");
 	kernel_log(sample_needles, counts, out);
+	print_irqs("rpk");
 }
 
 /* A remote's table that makes no sense: the attach fails with a clear line,
