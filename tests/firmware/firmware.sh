@@ -17,6 +17,10 @@
 #           a socket the master holds (--doorbell-socket), the master sleeping:
 #           10 000 checked echoes, doorbells counted on both sides; then the
 #           round trip of both ways, same run (polling: fw.elf, both spin)
+#   hosts   no QEMU: both sides host processes on the board's RAM file, as
+#           rpk run --memory-file serves a remote in an emulator: the master
+#           verifies the remote's pid by that file and links (1000 echoes);
+#           again with doorbells through rpk ivshmem-server, both asleep
 #   options --memory-file refused by name: missing, too small, a region below
 #           its base, a bad base, a file others may read
 #   a53-echo, a53-reset   the same on AArch64
@@ -197,6 +201,28 @@ irq)
 	t_poll=$(($(date +%s%N) - t0))
 	echo "echo round trip through QEMU, 10 000 of 1..496 bytes, the master's start included:" \
 		"interrupts $(per_echo_us $t_irq 10000) us, polling $(per_echo_us $t_poll 10000) us"
+	;;
+hosts)
+	"$rpk" run "$dts" --node remote --memory-file "$ram" --memory-base $base --timeout 20000 \
+		>"$out/remote.log" 2>&1 &
+	pids+=($!)
+	expect 0 "1000/1000 messages came back intact" -- \
+		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --count 1000 \
+		--timeout 20000
+	grep -q "it does not sign" "$out/log" && fail "the master did not verify the remote's pid"
+	kill "${pids[-1]}"
+	wait "${pids[-1]}"
+	"$rpk" ivshmem-server "$out/ivshmem.sock" >"$out/server.log" 2>&1 &
+	pids+=($!)
+	wait_for "$out/server.log" "listening on"
+	"$rpk" run "$dts" --node remote --memory-file "$ram" --memory-base $base --timeout 20000 \
+		--ivshmem "$out/ivshmem.sock" >"$out/remote.log" 2>&1 &
+	pids+=($!)
+	wait_for "$out/server.log" "peer 0 joined"
+	expect 0 "1000/1000 messages came back intact" -- \
+		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --count 1000 \
+		--timeout 20000 --ivshmem "$out/ivshmem.sock"
+	grep -q "peer 1 joined" "$out/server.log" || fail "the master did not join the server"
 	;;
 fault)
 	qemu "$out/fw/fault.elf"
