@@ -57,7 +57,7 @@ for _ in $(seq 200); do
 	grep -q "waiting for a master" "$work/console.log" 2>/dev/null && break
 	sleep 0.05
 done
-"$rpk" run "$root/examples/dts/$dts" --node master --polling --timeout 20000 \
+"$rpk" run "$root/examples/dts/$dts" --instance "fw-$$" --node master --polling --timeout 20000 \
 	--memory-file "$work/ram.bin" --memory-base $base --count "$count"
 rc=$?
 for _ in $(seq 100); do # the firmware's last line: the master left

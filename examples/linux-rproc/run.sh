@@ -19,13 +19,15 @@
 # (scripts/deps installs them); the first run builds the kernel (minutes).
 # Prints each step of the guest; exits 0 if all passed.
 set -uo pipefail
-doorbell=poll
+doorbell=poll remote_kind=host
 case "${2:-}" in
 "") ;;
 --interrupts) doorbell=ivshmem ;;
+--firmware) remote_kind=firmware ;;
 *) set -- ;; # a usage error below
 esac
-[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: examples/linux-rproc/run.sh RPK [--interrupts]" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] ||
+	{ echo "usage: examples/linux-rproc/run.sh RPK [--interrupts | --firmware]" >&2; exit 2; }
 rpk=$(realpath "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
@@ -41,24 +43,24 @@ trap cleanup EXIT
 source "$src/examples/linux-rproc/link.sh" || exit 1
 
 remote
+published="resource table published"
+[ "$remote_kind" = firmware ] && published="resource table at 0x[0-9a-f]*, waiting for a master"
 for _ in $(seq 200); do
-	grep -q "resource table published" "$out/remote.log" && break
+	grep -q "$published" "$out/remote.log" 2>/dev/null && break
 	sleep 0.05
 done
-echo "remote: $(grep -m1 "resource table published" "$out/remote.log" || echo "no table")"
+echo "remote: $(grep -m1 "$published" "$out/remote.log" || echo "no table")"
 boot rproc
 if wait_console "rpk-guest: crash me"; then
-	echo "remote: killed, and started again"
-	kill -9 "$remote_pid"
-	wait "$remote_pid" 2>/dev/null
-	remote
+	remote_crash
+	echo "remote: $([ "$remote_kind" = firmware ] && echo "board reset" || echo "killed, and started again")"
 fi
 wait "$qemu_pid"
 qemu_rc=$?
-kill -TERM "$remote_pid" 2>/dev/null # it prints its counts as it goes
+kill -TERM "$remote_pid" 2>/dev/null # our remote prints its counts as it goes
 wait "$remote_pid" 2>/dev/null
 grep -E "^rpk-(step|verdict|irq): |crash detected|is now attached|detached remote" "$out/console.log"
-grep -E "master attached|link down" "$out/remote.log" | sed 's/^/remote: /'
+grep -E "master attached|link down|MMU on" "$out/remote.log" | sed 's/^/remote: /'
 if [ "$doorbell" = ivshmem ]; then
 	grep -h "woken" "$out/remote.log" | sed 's/^/remote: /'
 	grep -hE "joined|left" "$out/ivshmem.log"

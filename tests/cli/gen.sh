@@ -127,6 +127,25 @@ fi
 grep -qF '/remote: rpk,vring-align 16 is below the 64-byte cache line, and this side caches' \
 	"$out/cached16.err" || fail "no reason given: $(cat "$out/cached16.err")"
 [ -z "$(ls -A "$out/cached16")" ] || fail "rpk gen wrote files for a refused layout"
+# The firmware's doorbell word and its services: where the mailbox is, which
+# channel the remote rings, and rpk,services as C strings that survive any
+# byte a devicetree string may hold.
+for want in 'RPK_MBOX_ADDRESS    0x200c5000UL' 'RPK_MBOX_STRIDE     64U' 'RPK_MBOX_TX_CHANNEL 1U' \
+	'RPK_MBOX_RX_CHANNEL 0U' 'RPK_NUM_SERVICES 1U' 'RPK_SERVICES "rpmsg-client-sample"'; do
+	grep -qF "#define $want" "$out/resource_table.h" || fail "resource_table.h lacks '$want'"
+done
+sed 's/rpk,services = "rpmsg-client-sample";/rpk,services = "a\\"b\\\\c\\x01d", "rpk-echo";/' \
+	"$root/examples/dts/seed-tcc807x.dts" >"$out/weird.dts"
+grep -qF 'rpk,services = "a\"b\\c\x01d", "rpk-echo";' "$out/weird.dts" ||
+	fail "the seeds' services line changed: fix this test's sed"
+mkdir "$out/weird"
+"$rpk" gen "$out/weird.dts" --out "$out/weird" >/dev/null 2>&1
+printf '#include <stdio.h>\n#include "resource_table.h"\nstatic const char *const s[] = {RPK_SERVICES};\nint main(void)\n{\n\tfor (unsigned i = 0; i < RPK_NUM_SERVICES; i++)\n\t\tprintf("[%%s]", s[i]);\n\treturn 0;\n}\n' \
+	>"$out/weird/services.c"
+gcc -std=c11 -Wall -Werror -I"$out/weird" -o "$out/weird/services" "$out/weird/services.c"
+cmp -s <(printf '[a"b\\c\001d][rpk-echo]') <("$out/weird/services") ||
+	fail "services as C strings: $("$out/weird/services" | od -An -c)"
+
 # Linux's doorbells as QEMU's ivshmem-doorbell device (--linux-ivshmem): its
 # node under the PCIe host bridge at device 2, function 0 (reg's first cell
 # 2 << 11), named by the remoteproc node's mboxes; no shared-memory mailbox

@@ -52,6 +52,9 @@ for tool in "${tools[@]}" python3; do
 		exit 77
 	}
 done
+# Our own instance: tests of both boards run at once, and a master's
+# counters page is named by instance and node.
+inst=fw-$$
 source "$src/tests/cli/lib.sh"
 ram=$out/ram.bin
 
@@ -81,7 +84,7 @@ per_echo_us() {
 }
 
 master() { # master [args]: our master on the firmware's link
-	"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --polling \
+	"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --polling \
 		--timeout 20000 "$@"
 }
 
@@ -101,20 +104,12 @@ reset)
 	qemu "$out/fw/fw.elf"
 	wait_for "$out/console.log" "waiting for a master"
 	# Started as rpk itself (not a shell function), so a signal reaches it.
-	"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --polling \
+	"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --polling \
 		--timeout 20000 >"$out/master.log" 2>&1 &
 	pids+=($!)
 	wait_for "$out/console.log" "master attached"
 	# The monitor's prompt after the command: it was carried out.
-	python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"system_reset\n")
-seen = b""
-while seen.count(b"(qemu)") < 2:
-    more = s.recv(4096)
-    if not more:
-        sys.exit("monitor closed")
-    seen += more
-s.close()' "$out/monitor" || fail "no monitor"
+	python3 "$src/examples/firmware/qemu-monitor.py" "$out/monitor" system_reset || fail "no monitor"
 	# The firmware starts over, lays its table out again; the master, which
 	# saw its remote gone, attaches once more.
 	for _ in $(seq 400); do
@@ -126,7 +121,7 @@ s.close()' "$out/monitor" || fail "no monitor"
 	grep -q "resource table at $table" "$out/console.log" || fail "no table after the reset"
 	# Its counter page trails the link by up to a watchdog period.
 	for _ in $(seq 200); do
-		"$rpk" stat "$dts" --node master >"$out/stat" 2>&1
+		"$rpk" stat "$dts" --instance "$inst" --node master >"$out/stat" 2>&1
 		grep -q "attaches 2, crashes 1" "$out/stat" && break
 		sleep 0.05
 	done
@@ -138,20 +133,20 @@ s.close()' "$out/monitor" || fail "no monitor"
 options)
 	# --memory-file refused by name: missing, too small, regions below its base.
 	expect 1 "$out/none: No such file or directory" -- \
-		"$rpk" run "$dts" --node master --memory-file "$out/none" --memory-base $base --timeout 100
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$out/none" --memory-base $base --timeout 100
 	(umask 077 && truncate -s 8K "$out/small.bin")
 	expect 1 "small.bin: 8192 bytes, ending before 0x2000 \+ 0x1000" -- \
-		"$rpk" run "$dts" --node master --memory-file "$out/small.bin" --memory-base $base --timeout 100
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$out/small.bin" --memory-base $base --timeout 100
 	expect 1 "/reserved-memory/rsc-table@21000000: at 0x21000000, below the memory file's base 0x21001000" -- \
-		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base 0x21001000 --timeout 100
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base 0x21001000 --timeout 100
 	expect 2 "--memory-base 'x' is not an address" -- \
-		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base x
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base x
 	# A doorbell socket nobody listens on.
 	expect 1 "doorbell socket $out/none.sock: No such file or directory" -- \
-		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base \
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base \
 		--doorbell-socket "$out/none.sock" --timeout 100
 	chmod 0644 "$ram"
-	expect 1 "ram.bin" -- "$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --timeout 100
+	expect 1 "ram.bin" -- "$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --timeout 100
 	;;
 mmu)
 	# rpk gen's list without the buffer pool (its last entry: the line
@@ -161,7 +156,7 @@ mmu)
 		fail "mmu_regions.h is not as this test expects: $(cat "$out/fw/gen/mmu_regions.h")"
 	build "$out/nobuf" "$out/regions.h"
 	qemu "$out/nobuf/fw.elf"
-	wait_for "$out/console.log" "MMU on, 6 regions mapped"
+	wait_for "$out/console.log" "MMU on, 7 regions mapped"
 	wait_for "$out/console.log" "waiting for a master"
 	expect 1 "no service announced" -- master --count 10 --timeout 3000
 	# The name service's first message goes into the pool's first buffer.
@@ -173,7 +168,7 @@ irq)
 	wait_for "$out/console.log" "waiting for a master"
 	t0=$(date +%s%N)
 	expect 0 "10000/10000 messages came back intact" -- \
-		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base \
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base \
 		--doorbell-socket "$out/bell.sock" --timeout 20000 --count 10000
 	t_irq=$(($(date +%s%N) - t0))
 	cat "$out/log"
@@ -203,11 +198,11 @@ irq)
 		"interrupts $(per_echo_us $t_irq 10000) us, polling $(per_echo_us $t_poll 10000) us"
 	;;
 hosts)
-	"$rpk" run "$dts" --node remote --memory-file "$ram" --memory-base $base --timeout 20000 \
+	"$rpk" run "$dts" --instance "$inst" --node remote --memory-file "$ram" --memory-base $base --timeout 20000 \
 		>"$out/remote.log" 2>&1 &
 	pids+=($!)
 	expect 0 "1000/1000 messages came back intact" -- \
-		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --count 1000 \
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --count 1000 \
 		--timeout 20000
 	grep -q "it does not sign" "$out/log" && fail "the master did not verify the remote's pid"
 	kill "${pids[-1]}"
@@ -215,12 +210,12 @@ hosts)
 	"$rpk" ivshmem-server "$out/ivshmem.sock" >"$out/server.log" 2>&1 &
 	pids+=($!)
 	wait_for "$out/server.log" "listening on"
-	"$rpk" run "$dts" --node remote --memory-file "$ram" --memory-base $base --timeout 20000 \
+	"$rpk" run "$dts" --instance "$inst" --node remote --memory-file "$ram" --memory-base $base --timeout 20000 \
 		--ivshmem "$out/ivshmem.sock" >"$out/remote.log" 2>&1 &
 	pids+=($!)
 	wait_for "$out/server.log" "peer 0 joined"
 	expect 0 "1000/1000 messages came back intact" -- \
-		"$rpk" run "$dts" --node master --memory-file "$ram" --memory-base $base --count 1000 \
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --count 1000 \
 		--timeout 20000 --ivshmem "$out/ivshmem.sock"
 	grep -q "peer 1 joined" "$out/server.log" || fail "the master did not join the server"
 	;;

@@ -13,6 +13,9 @@
 #            ivshmem-doorbell, kernel/rpk_ivshmem_mbox.c, rpk ivshmem-server),
 #            the remote asleep: the guest counts the remote's kicks as
 #            interrupts, the remote wakes on Linux's
+#   firmware the same run against the AArch64 firmware in a second QEMU
+#            sharing the link's memory with the guest (the seeds' whole
+#            system); its crash is a reset of its board
 #   corrupt  tables that make no sense where the remote's would be: the
 #            attach fails with a line that says why, nothing oopses
 # Exits 77 without the arm64 tool chain or QEMU (scripts/deps installs them).
@@ -28,14 +31,15 @@ inst=linux-rproc-$$
 source "$src/tests/cli/lib.sh"
 
 # The steps examples/linux-rproc/run.sh prints for a run that went well.
+guest_steps=("rpk-step: attach PASS" "rpk-step: sample PASS incoming=100 goodbye=1 bugs=0"
+	"rpk-verdict: PASS echoed=1000" "rpk-step: stop-refused PASS state=attached"
+	"rpk-step: detach PASS state=detached" "rpk-step: reattach PASS state=attached"
+	"rpk-step: sample-again PASS incoming=200" "crash detected in remoteproc"
+	"rpk-step: crash PASS crashes=1 state=attached"
+	"rpk-step: sample-after-crash PASS incoming=300 goodbye=3" "rpk-verdict: PASS rproc")
 check_rproc_run() {
 	sed 's/^/    /' "$out/log"
-	for want in "rpk-step: attach PASS" "rpk-step: trace PASS" "rpk-step: sample PASS incoming=100 goodbye=1 bugs=0" \
-		"rpk-verdict: PASS echoed=1000" "rpk-step: stop-refused PASS state=attached" \
-		"rpk-step: detach PASS state=detached" \
-		"rpk-step: reattach PASS state=attached" "rpk-step: sample-again PASS incoming=200" \
-		"crash detected in remoteproc" "rpk-step: crash PASS crashes=1 state=attached" \
-		"rpk-step: sample-after-crash PASS incoming=300 goodbye=3" \
+	for want in "${guest_steps[@]}" "rpk-step: trace PASS" \
 		"remote: .*link down: the master of session 0 (reset it|laid the rings out anew)"; do
 		grep -qE -- "$want" "$out/log" || fail "no '$want'"
 	done
@@ -47,6 +51,20 @@ case $case_ in
 attach)
 	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk"
 	check_rproc_run
+	;;
+firmware)
+	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk" --firmware
+	sed 's/^/    /' "$out/log"
+	for want in "${guest_steps[@]}"; do
+		grep -qE -- "$want" "$out/log" || fail "no '$want'"
+	done
+	# The firmware booted twice (the reset), its MMU on each time, and
+	# served three attaches: boot, start, after the reset; nothing lost.
+	[ "$(grep -c "remote: rpk firmware: MMU on" "$out/log")" = 2 ] || fail "not two boots of the firmware"
+	[ "$(grep -c "remote: rpk firmware: master attached" "$out/log")" = 3 ] ||
+		fail "not three attaches seen by the firmware"
+	grep -q "echoed 1100, lost 0" "$out/log" || fail "the firmware did not echo 1100 messages before the detach"
+	! grep -q "lost [1-9]" "$out/log" || fail "the firmware lost echoes"
 	;;
 irq)
 	expect 0 "^PASS$" -- "$src/examples/linux-rproc/run.sh" "$rpk" --interrupts

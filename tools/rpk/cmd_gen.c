@@ -78,8 +78,26 @@ static void header_comment(FILE *f, const struct gen *g, const char *open, const
 		g->ln->path, g->ln->name, close);
 }
 
+/* A C string literal of a name from the devicetree: anything but plain
+ * characters as a 3-digit octal escape, which nothing after it can extend. */
+static void c_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x80 && (strchr("_-.,:/+ ", c) || (c >= '0' && c <= '9') ||
+				 ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+			fputc(c, f);
+		else
+			fprintf(f, "\\%03o", c);
+	}
+	fputc('"', f);
+}
+
 static int gen_rsc_header(const struct gen *g)
 {
+	const struct rpk_region *mbox = &g->lay->regions[g->ln->mailbox];
 	const struct rpk_region *rsc = reg(g, RPK_REG_RSC);
 	FILE *f = open_out(g, "resource_table.h");
 
@@ -103,6 +121,23 @@ static int gen_rsc_header(const struct gen *g)
 	fprintf(f, "#define RSC_TABLE_ADDRESS  0x%llxUL /* %s + 0x%x */\n",
 		(unsigned long long)(rsc->da + rsc->rsc_offset), rsc->path, rsc->rsc_offset);
 	fprintf(f, "#define RSC_TABLE_MAX_SIZE 0x%xU\n\n", rsc->rsc_size);
+	fprintf(f, "/* The doorbells in shared memory (rpk,shm-mailbox, docs/host-link.md): the\n"
+		   " * remote rings channel RPK_MBOX_TX_CHANNEL by adding 1 to the 32-bit word at\n"
+		   " * RPK_MBOX_ADDRESS + channel * RPK_MBOX_STRIDE, and the master rings\n"
+		   " * RPK_MBOX_RX_CHANNEL. A SoC's mailbox replaces them. */\n");
+	fprintf(f, "#define RPK_MBOX_ADDRESS    0x%llxUL\n#define RPK_MBOX_STRIDE     64U\n",
+		(unsigned long long)mbox->da);
+	fprintf(f, "#define RPK_MBOX_TX_CHANNEL %uU\n#define RPK_MBOX_RX_CHANNEL %uU\n\n",
+		g->ln->tx_chan, g->ln->rx_chan);
+	fprintf(f,
+		"/* The services the remote announces (rpk,services), in order. */\n"
+		"#define RPK_NUM_SERVICES %dU\n#define RPK_SERVICES",
+		g->ln->num_services);
+	for (int i = 0; i < g->ln->num_services; i++) {
+		fputs(i ? ", " : " ", f);
+		c_string(f, g->ln->services[i]);
+	}
+	fprintf(f, "\n\n");
 	fprintf(f, "/* Linux include/linux/remoteproc.h layout. */\n"
 		   "struct rpk_gen_vdev_vring {\n\tuint32_t da, align, num, notifyid, pa;\n};\n\n"
 		   "struct rpk_gen_resource_table {\n"

@@ -3,7 +3,8 @@
  * The remote firmware QEMU runs (examples/firmware/<board>/run.sh): lays
  * out its resource table where the devicetree says (resource_table.h, which
  * `rpk gen` writes from the board's examples/dts/qemu-*.dts), announces
- * "rpk-echo" and echoes every message. When the master goes (DRIVER_OK
+ * the devicetree's services (rpk,services: "rpk-echo", and for a Linux
+ * master "rpmsg-client-sample" too) and echoes every message. When the master goes (DRIVER_OK
  * cleared: a detach, or a master that exits), the link is reset and the
  * next master is served. The board gives the port (board_port: doorbell,
  * cache maintenance where it caches the link); the loop polls.
@@ -25,7 +26,9 @@ static const struct rpk_mem mem = {&window, 1};
 static struct rpk_rpmsg dev;
 static struct rpk_vq_slot slots[2][VRING_SIZE];
 static struct rpk_ept *buckets[4];
-static struct rpk_ept echo_ept;
+_Static_assert(RPK_NUM_SERVICES > 0, "give the remote node rpk,services to announce");
+static const char *const services[] = {RPK_SERVICES};
+static struct rpk_ept epts[RPK_NUM_SERVICES];
 static uint32_t table[RSC_TABLE_MAX_SIZE / 4];
 static uint32_t echoed, echoes_lost;
 
@@ -101,8 +104,8 @@ int main(void)
 	if (!vdev)
 		platform_stop(-RPK_ENOMEM); /* the table does not fit its buffer or region */
 	rc = rpk_rpmsg_init_remote(&dev, &cfg);
-	if (!rc)
-		rc = rpk_ept_create(&dev, &echo_ept, "rpk-echo", RPK_ADDR_ANY, RPK_ADDR_ANY, echo,
+	for (unsigned i = 0; !rc && i < RPK_NUM_SERVICES; i++)
+		rc = rpk_ept_create(&dev, &epts[i], services[i], RPK_ADDR_ANY, RPK_ADDR_ANY, echo,
 				    0);
 	if (rc)
 		platform_stop(rc);

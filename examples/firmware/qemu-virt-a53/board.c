@@ -15,6 +15,7 @@
 #include "board.h"
 #include "mmu.h"
 #include "mmu_regions.h"
+#include "shm_bell.h"
 
 #define UART_BASE    0x09000000u
 #define UART_DR	     (*(volatile uint32_t *)(UART_BASE + 0x00u))
@@ -77,7 +78,8 @@ static void cache_invalidate(void *ctx, const void *addr, size_t len)
 static void notify(void *ctx, uint32_t id)
 {
 	(void)ctx;
-	(void)id; /* the master polls */
+	(void)id;
+	shm_bell_ring();
 }
 
 /* The generic timer: a tick for timeouts. */
@@ -175,13 +177,15 @@ void exception_report(uint64_t vector, uint64_t esr, uint64_t far, uint64_t elr)
 }
 
 /* What the firmware may touch: its image (code read-only), the table's
- * region (inside the image, as in seed 000), the console, and the link's
+ * region (inside the image, as in seed 000), the console, the mailbox's
+ * page (a device to us, as a SoC's mailbox is: uncached), and the link's
  * carveouts exactly as rpk gen lists them for Zephyr. */
 static const struct mmu_region regions[] = {
     MMU_REGION_FLAT_ENTRY("TEXT", 0, 0, MT_NORMAL | MT_P_RO_U_NA | MT_P_EXECUTE),
     MMU_REGION_FLAT_ENTRY("DATA", 0, 0, MT_NORMAL | MT_P_RW_U_NA),
     MMU_REGION_FLAT_ENTRY("RSCTABLE", 0, 0, MT_NORMAL | MT_P_RW_U_NA),
     MMU_REGION_FLAT_ENTRY("UART", UART_BASE, 0x1000, MT_DEVICE_nGnRnE | MT_P_RW_U_NA),
+    MMU_REGION_FLAT_ENTRY("MAILBOX", RPK_MBOX_ADDRESS, 0x1000, MT_DEVICE_nGnRnE | MT_P_RW_U_NA),
     RPK_MMU_REGIONS};
 
 __attribute__((noreturn)) void board_start(void);
