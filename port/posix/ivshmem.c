@@ -293,10 +293,7 @@ void rpk_ivshmem_peer_close(struct rpk_ivshmem_peer *p)
 {
 	if (p->sock < 0)
 		return;
-	shutdown(p->sock, SHUT_RDWR); /* ends the reader's wait */
-	pthread_join(p->thread, NULL);
-	close(p->sock);
-	p->sock = -1;
+	rpk_socket_reader_stop(&p->sock, p->thread);
 	for (unsigned v = 0; v < RPK_IVSHMEM_MAX_VECTORS; v++)
 		if (p->own[v] >= 0)
 			close(p->own[v]);

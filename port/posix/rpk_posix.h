@@ -122,6 +122,8 @@ struct rpk_ext_bell {
 /* A connected UNIX stream socket (its fd), or a negative RPK_E* with
  * "WHAT PATH: reason" in err. */
 int rpk_unix_connect(const char *path, const char *what, char *err, size_t errlen);
+/* Stop a thread that reads *sock (shut down, joined) and close it: -1. */
+void rpk_socket_reader_stop(int *sock, pthread_t reader);
 
 /* Bytes on a stream socket (stream_bell.c): an emulator's UART. */
 struct rpk_stream_bell {

@@ -94,12 +94,16 @@ int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk
 	return 0;
 }
 
+void rpk_socket_reader_stop(int *sock, pthread_t reader)
+{
+	shutdown(*sock, SHUT_RDWR); /* ends the reader's read or poll */
+	pthread_join(reader, NULL);
+	close(*sock);
+	*sock = -1;
+}
+
 void rpk_stream_bell_close(struct rpk_stream_bell *b)
 {
-	if (b->fd < 0)
-		return;
-	shutdown(b->fd, SHUT_RDWR); /* ends the reader's read */
-	pthread_join(b->thread, NULL);
-	close(b->fd);
-	b->fd = -1;
+	if (b->fd >= 0)
+		rpk_socket_reader_stop(&b->fd, b->thread);
 }

@@ -141,6 +141,25 @@ finally:
 check(server.returncode == 0, "the server exits 0 on SIGTERM, got %s" % server.returncode)
 check(not os.path.exists(path), "the socket removed")
 check("peer 0 joined" in out and "peer 1 joined" in out, "the server logs joins: %r" % out)
+# A server killed leaves its socket: the next one replaces it (the lock is
+# free), and serves.
+killed = subprocess.Popen([rpk, "ivshmem-server", path], stdout=subprocess.PIPE, text=True)
+for _ in range(200):
+    if os.path.exists(path):
+        break
+    time.sleep(0.01)
+killed.kill()
+killed.wait()
+check(os.path.exists(path), "a killed server leaves its socket")
+again = subprocess.Popen([rpk, "ivshmem-server", path], stdout=subprocess.PIPE, text=True)
+try:
+    check("listening on" in again.stdout.readline(), "a server replaces a dead one's socket")
+    e, e_id, _, _ = join()
+    check(e_id == 0, "and serves: peer 0, got %d" % e_id)
+    e.close()
+finally:
+    again.terminate()
+    again.wait(timeout=10)
 for args, code, text in (([], 2, "usage"), ([path, "--vectors", "9"], 2, "vectors"),
                          ([work], 1, "exists and is not a socket")):
     r = subprocess.run([rpk, "ivshmem-server"] + args, capture_output=True, text=True)

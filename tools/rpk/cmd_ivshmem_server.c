@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -139,6 +141,27 @@ static void accept_peer(struct server *s)
 	printf("rpk ivshmem-server: peer %lld joined\n", (long long)c->id);
 }
 
+/* SOCKET.lock, held for the server's life: a second server sees it taken.
+ * (Connecting to find a live server would make the probe a peer.) */
+static int lock_for(const char *path)
+{
+	char lock[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "rpk ivshmem-server: %s: %s\n", lock, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		fprintf(stderr, "rpk ivshmem-server: %s: another server listens there\n", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int listen_on(const char *path)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -150,18 +173,12 @@ static int listen_on(const char *path)
 		return -1;
 	}
 	memcpy(addr.sun_path, path, strlen(path) + 1);
-	/* A socket left by a server that died is ours to replace; a live
-	 * server's, or any other file, is not. */
+	/* A socket left by a server that died is ours to replace (its lock
+	 * is free: we hold it now); any other file is not. */
 	if (lstat(path, &st) == 0) {
-		char err[256];
-		int live = rpk_unix_connect(path, "", err, sizeof(err));
-
-		if (!S_ISSOCK(st.st_mode) || live >= 0) {
-			if (live >= 0)
-				close(live);
-			fprintf(stderr, "rpk ivshmem-server: %s: %s\n", path,
-				S_ISSOCK(st.st_mode) ? "another server listens there"
-						     : "exists and is not a socket");
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "rpk ivshmem-server: %s: exists and is not a socket\n",
+				path);
 			return -1;
 		}
 		unlink(path);
@@ -204,7 +221,7 @@ int cmd_ivshmem_server(int argc, char **argv)
 	    {"vectors", required_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	struct server s = {.vectors = 2};
 	unsigned long vectors = 2;
-	int c;
+	int c, lock;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -236,7 +253,8 @@ int cmd_ivshmem_server(int argc, char **argv)
 		fprintf(stderr, "rpk ivshmem-server: its shared memory: %s\n", strerror(errno));
 		return 1;
 	}
-	s.listener = listen_on(argv[optind]);
+	lock = lock_for(argv[optind]);
+	s.listener = lock < 0 ? -1 : listen_on(argv[optind]);
 	if (s.listener < 0)
 		return 1;
 	install_stop_signals();
@@ -253,5 +271,6 @@ int cmd_ivshmem_server(int argc, char **argv)
 	close(s.listener);
 	unlink(argv[optind]);
 	close(s.shm);
+	close(lock); /* the lock file stays: removing it could let two servers in */
 	return 0;
 }
