@@ -19,7 +19,9 @@ mps2-an386)
 	dts=qemu-mps2-an386.dts
 	;;
 qemu-virt-a53)
-	machine=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 256M)
+	# -nic none: virt adds a virtio NIC by default, whose option ROM
+	# (efi-virtio.rom) a fresh Debian does not have.
+	machine=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 256M -nic none)
 	cc=aarch64-linux-gnu-gcc size=aarch64-linux-gnu-size ram_size=256M base=0x40000000
 	dts=qemu-virt-a53.dts
 	;;

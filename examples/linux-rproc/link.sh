@@ -88,7 +88,7 @@ esac
 
 remote() {
 	if [ "$remote_kind" = firmware ]; then
-		qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 256M -nographic "${split[@]}" \
+		qemu-system-aarch64 -machine virt -cpu cortex-a53 -m 256M -nographic -nic none "${split[@]}" \
 			-serial file:"$out/remote.log" -monitor unix:"$out/monitor",server=on,wait=off \
 			-kernel "$out/fw/fw.elf" >"$out/fw-qemu.log" 2>&1 &
 	else

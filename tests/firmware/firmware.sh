@@ -36,7 +36,9 @@ a53-*)
 	board=qemu-virt-a53 dts=$src/examples/dts/qemu-virt-a53.dts
 	base=0x40000000 ram_size=256M table=0x4f0c63b8
 	tools=(qemu-system-aarch64 aarch64-linux-gnu-gcc)
-	machine=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m $ram_size)
+	# -nic none: virt adds a virtio NIC by default, whose option ROM
+	# (efi-virtio.rom) a fresh Debian does not have.
+	machine=(qemu-system-aarch64 -machine virt -cpu cortex-a53 -m $ram_size -nic none)
 	case_=${case_#a53-}
 	;;
 *)
