@@ -62,8 +62,19 @@ int node_attach(struct rpk_node *n, uint32_t s, char *err, size_t errlen)
 	rpk_rsc_snapshot(copy, rr->rsc_size, node_rsc_shared(n), rr->rsc_size, &n->port.port);
 	if (rpk_bell_session(n->port.rx) != s ||
 	    !rpk_rsc_is_published(node_rsc_shared(n), &n->port.port)) {
-		snprintf(err, errlen, "%s: the remote published its table again meanwhile\n",
-			 rr->path);
+		uint32_t now = rpk_bell_session(n->port.rx);
+
+		/* Taken as unsigned (s 0) but signed: by a remote that is gone,
+		 * or one about to sign; the retry tells, and if time runs out
+		 * first, this is what the caller reports. */
+		if (!s && now && !node_peer_alive(n, now))
+			snprintf(err, errlen,
+				 "%s: the table there was laid out by a remote that is gone "
+				 "(session %u), and no live remote published one\n",
+				 rr->path, now);
+		else
+			snprintf(err, errlen,
+				 "%s: the remote published its table again meanwhile\n", rr->path);
 		rc = -RPK_EAGAIN;
 		goto out;
 	}

@@ -7,7 +7,11 @@
  * and warm, a run of round trips must make none, in either node, in either
  * wait mode.
  *
- *   no_alloc LINK.dts
+ *   no_alloc LINK.dts [ROUND_TRIPS]
+ *
+ * ROUND_TRIPS (default 5000) per wait mode: tests/bench/syscalls.sh runs it
+ * under strace with two counts, and what grows with the count is the
+ * message path's.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #define ROUND_TRIPS 5000
 
 static int counting;
+static int round_trips = ROUND_TRIPS;
 static unsigned long allocations;
 
 void *__real_malloc(size_t size);
@@ -132,7 +137,7 @@ static int run_mode(const struct rpk_layout *lay, int adaptive)
 		fprintf(stderr, "no_alloc: the allocator is not wrapped (an inbox cost nothing)\n");
 		goto out;
 	}
-	for (int i = 0; i < WARMUP + ROUND_TRIPS; i++) {
+	for (int i = 0; i < WARMUP + round_trips; i++) {
 		if (i == WARMUP)
 			__atomic_store_n(&counting, 1, __ATOMIC_RELAXED);
 		if (rpk_send(rpk_inbox_ept(in), msg, sizeof(msg), 2000) ||
@@ -145,7 +150,7 @@ static int run_mode(const struct rpk_layout *lay, int adaptive)
 	__atomic_store_n(&counting, 0, __ATOMIC_RELAXED);
 	made = __atomic_load_n(&allocations, __ATOMIC_RELAXED);
 	printf("%s: %d round trips, %lu allocations\n", adaptive ? "adaptive" : "sleeping",
-	       ROUND_TRIPS, made);
+	       round_trips, made);
 	rc = made ? 1 : 0;
 out:
 	__atomic_store_n(&counting, 0, __ATOMIC_RELAXED);
@@ -162,8 +167,10 @@ int main(int argc, char **argv)
 	static struct rpk_layout lay;
 	char err[4096];
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: no_alloc LINK.dts\n");
+	if (argc == 3)
+		round_trips = atoi(argv[2]);
+	if (argc < 2 || argc > 3 || round_trips < 1) {
+		fprintf(stderr, "usage: no_alloc LINK.dts [ROUND_TRIPS]\n");
 		return 2;
 	}
 	if (rpk_layout_load(argv[1], &lay, err, sizeof(err))) {

@@ -78,6 +78,12 @@ grep -qE "remote  pid $remote, session [0-9]+, running" <("$rpk" status "$dts" -
 start master master2.log
 master=${pids[-1]}
 wait_state attached
+# The link is up before the master's counter page says so (it is written
+# as the master goes on): kill it once the page is there.
+for _ in $(seq 200); do
+	"$rpk" stat "$dts" --node master --instance "$inst" 2>/dev/null | grep -q "attached, pid" && break
+	sleep 0.05
+done
 kill -9 "$master"
 wait "$master" 2>/dev/null
 poke "/dev/shm/rpk-$inst-stats-master" 8 1

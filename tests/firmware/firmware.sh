@@ -20,7 +20,8 @@
 #   hosts   no QEMU: both sides host processes on the board's RAM file, as
 #           rpk run --memory-file serves a remote in an emulator: the master
 #           verifies the remote's pid by that file and links (1000 echoes);
-#           again with doorbells through rpk ivshmem-server, both asleep
+#           a remote killed leaves its table, which a master names as a dead
+#           remote's; again with doorbells through rpk ivshmem-server
 #   options --memory-file refused by name: missing, too small, a region below
 #           its base, a bad base, a file others may read
 #   a53-echo, a53-reset   the same on AArch64
@@ -207,8 +208,13 @@ hosts)
 		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --count 1000 \
 		--timeout 20000
 	grep -q "it does not sign" "$out/log" && fail "the master did not verify the remote's pid"
-	kill "${pids[-1]}"
-	wait "${pids[-1]}"
+	# A remote killed leaves its signed table in the file: a master waits
+	# for a live one, and says why it found none.
+	kill -9 "${pids[-1]}"
+	wait "${pids[-1]}" 2>/dev/null
+	expect 1 "the table there was laid out by a remote that is gone \(session [0-9]+\), and no live remote published one" -- \
+		"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base \
+		--count 10 --timeout 500
 	"$rpk" ivshmem-server "$out/ivshmem.sock" >"$out/server.log" 2>&1 &
 	pids+=($!)
 	wait_for "$out/server.log" "listening on"
