@@ -131,7 +131,6 @@ struct rpk_stream_bell {
 	int fd; /* -1: none */
 	pthread_t thread;
 	struct rpk_bell *rx; /* rung for each byte that comes in */
-	uint64_t bytes_in;
 };
 
 /* Connect to the socket at path and ring rx for what comes in; 0 or a
@@ -167,7 +166,6 @@ struct rpk_ivshmem_peer {
 	pthread_mutex_t mu; /* own[] and peers[]: the reader changes them */
 	pthread_t thread;
 	struct rpk_bell *rx;
-	uint64_t kicks_in;
 };
 
 int rpk_ivshmem_peer_open(struct rpk_ivshmem_peer *p, const char *path, uint32_t rx_vector,

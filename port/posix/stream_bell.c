@@ -28,14 +28,10 @@ static void *stream_bell_reader(void *arg)
 	for (;;) {
 		ssize_t n = read(b->fd, buf, sizeof(buf));
 
-		if (n > 0) {
-			__atomic_fetch_add(&b->bytes_in, (uint64_t)n, __ATOMIC_RELAXED);
+		if (n > 0)
 			rpk_bell_ring(b->rx);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else {
+		else if (n == 0 || errno != EINTR)
 			break; /* closed: by us (rpk_stream_bell_close) or the emulator */
-		}
 	}
 	/* Whoever waits looks again, and finds the rings as they are. */
 	rpk_bell_ring(b->rx);
@@ -77,7 +73,6 @@ int rpk_stream_bell_open(struct rpk_stream_bell *b, const char *path, struct rpk
 {
 	b->ext.ring = stream_bell_ring;
 	b->rx = rx;
-	b->bytes_in = 0;
 	b->fd = rpk_unix_connect(path, "doorbell socket", err, errlen);
 	if (b->fd < 0) {
 		int rc = b->fd;
