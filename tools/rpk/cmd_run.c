@@ -99,6 +99,10 @@ int cmd_run(int argc, char **argv)
 	const struct rpk_layout_node *ln;
 	int polling = 0, adaptive = 0, c;
 
+	/* A node runs for long: whoever follows its log (tail -f, a test) sees
+	 * each line as it happens, not when the node exits. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {

@@ -6,8 +6,9 @@
  * the devicetree's services (rpk,services: "rpk-echo", and for a Linux
  * master "rpmsg-client-sample" too) and echoes every message. When the master goes (DRIVER_OK
  * cleared: a detach, or a master that exits), the link is reset and the
- * next master is served. The board gives the port (board_port: doorbell,
- * cache maintenance where it caches the link); the loop polls.
+ * next master is served, as docs/host-link.md has it. The board gives the
+ * port (board_port: doorbell, cache maintenance where it caches the link);
+ * the loop polls.
  */
 #include <rpk/errno.h>
 #include <rpk/rpmsg.h>
@@ -67,6 +68,38 @@ static int driver_ok(const struct rpk_fw_rsc_vdev *vdev)
 	return rpk_vdev_read_status(vdev, &board_port) & RPK_VIRTIO_STATUS_DRIVER_OK;
 }
 
+/*
+ * A master we may serve: DRIVER_OK, on rings laid out anew since we last
+ * used them (their used indices, which only we write, are 0 again). The
+ * status is read first: a master lays the rings out before DRIVER_OK. Our
+ * own DEVICE_NEEDS_RESET may still be set by a master that writes its status
+ * bit by bit (Linux's virtio_add_status): rings laid out anew answer it.
+ */
+static int master_ready(const struct rpk_fw_rsc_vdev *vdev)
+{
+	return driver_ok(vdev) && rpk_rpmsg_rings_reset(&dev);
+}
+
+/*
+ * Serve until the master goes, breaks the rings, or lays them out anew
+ * under us: a master that detached and one that attached within one look of
+ * ours leave DRIVER_OK set all along, and only the used index we published,
+ * back at 0, tells (rpk_rpmsg_rings_moved). Looked at when idle: a busy loop
+ * finds the new rings broken anyway.
+ */
+static void serve(const struct rpk_fw_rsc_vdev *vdev)
+{
+	int rc;
+
+	while (driver_ok(vdev) && (rc = rpk_rpmsg_poll(&dev)) >= 0) {
+		if (rc > 0)
+			continue;
+		if (rpk_rpmsg_rings_moved(&dev))
+			return;
+		board_idle();
+	}
+}
+
 static void say_link(const char *what)
 {
 	console_puts("rpk firmware: ");
@@ -114,27 +147,23 @@ int main(void)
 	console_hex(RSC_TABLE_ADDRESS);
 	console_puts(", waiting for a master\n");
 	for (;;) {
-		while (!driver_ok(vdev))
+		while (!master_ready(vdev))
 			board_idle();
 		rc = rpk_rpmsg_start(&dev, rpk_vdev_read_gfeatures(vdev, &board_port) &
 					       (1u << RPK_VIRTIO_RPMSG_F_NS));
 		if (rc)
 			platform_stop(rc);
 		say_link("master attached");
-		/* Serve until the master goes, or breaks the rings. */
-		while (driver_ok(vdev) && (rc = rpk_rpmsg_poll(&dev)) >= 0)
-			if (rc == 0)
-				board_idle();
+		serve(vdev);
 		rpk_rpmsg_reset(&dev);
 		say_link("link down, waiting for a master");
 		/* Broken rings under a master that did not reset us: ask it to, as
-		 * a virtio device does, and wait for it (a new master resets too). */
-		if (driver_ok(vdev))
+		 * a virtio device does, and wait for it (a new master resets too).
+		 * A master that already laid the rings out anew is served at once. */
+		if (driver_ok(vdev) && !rpk_rpmsg_rings_reset(&dev))
 			rpk_vdev_write_status(vdev,
 					      (uint8_t)(rpk_vdev_read_status(vdev, &board_port) |
 							RPK_VIRTIO_STATUS_NEEDS_RESET),
 					      &board_port);
-		while (driver_ok(vdev))
-			board_idle();
 	}
 }
