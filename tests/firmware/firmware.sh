@@ -13,6 +13,9 @@
 #           the table the rebooted firmware lays out; then, the board paused,
 #           that master leaves and the next attaches: the firmware, which saw
 #           DRIVER_OK throughout, finds the rings laid out anew and serves it
+#   corrupt another writer moves the available index of the ring the master
+#           sends in: the firmware finds the ring broken, asks for a reset
+#           (DEVICE_NEEDS_RESET, counted by the master), and is served again
 #   fault   a firmware that faults: its handler names the fault on the console
 #   irq     the firmware that takes the master's doorbell as UART1's receive
 #           interrupt and rings back through UART1 (fw-irq.elf), QEMU's UART on
@@ -26,7 +29,7 @@
 #           remote's; again with doorbells through rpk ivshmem-server
 #   options --memory-file refused by name: missing, too small, a region below
 #           its base, a bad base, a file others may read
-#   a53-echo, a53-reset   the same on AArch64
+#   a53-echo, a53-reset, a53-corrupt   the same on AArch64
 #   a53-mmu a firmware whose MMU list (rpk gen's mmu_regions.h) lacks the
 #           buffer pool: its first use of a buffer is a translation fault,
 #           which the exception handler names with the address; the master
@@ -146,6 +149,55 @@ reset)
 	wait $next || fail "the next master: exit $?"
 	grep -q "1000/1000 messages came back intact" "$out/next-master.log" || fail "the next master got no echoes"
 	[ "$(grep -c "master attached" "$out/console.log")" = 3 ] || fail "not a third attach"
+	;;
+corrupt)
+	qemu "$out/fw/fw.elf"
+	wait_for "$out/console.log" "waiting for a master"
+	"$rpk" run "$dts" --instance "$inst" --node master --memory-file "$ram" --memory-base $base --polling \
+		--timeout 20000 >"$out/master.log" 2>&1 &
+	pids+=($!)
+	wait_for "$out/console.log" "master attached"
+	# Someone else writes the master's send ring: its available index jumps
+	# by half the index space. The firmware finds the ring broken, asks for a
+	# reset (DEVICE_NEEDS_RESET), and the master resets the link; the
+	# firmware serves it again on the rings laid out anew.
+	python3 - "$ram" $((table - base)) $base <<'PY' || fail "cannot corrupt the ring"
+import struct, sys
+ram, off, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3], 0)
+with open(ram, "r+b") as f:
+    f.seek(off)
+    table = f.read(4096)
+    ver, num = struct.unpack_from("<II", table)
+    for entry in struct.unpack_from("<%dI" % num, table, 16):
+        if struct.unpack_from("<I", table, entry)[0] == 3:  # RSC_VDEV
+            # fw_rsc_vdev (24 bytes of fields, status, num_of_vrings, 2 reserved),
+            # then fw_rsc_vdev_vring {da, align, num, notifyid, pa}: vring 1
+            # is the one the master sends in.
+            da, align, qnum = struct.unpack_from("<III", table, entry + 28 + 20)
+            idx = da - base + 16 * qnum + 2
+            f.seek(idx)
+            old = struct.unpack("<H", f.read(2))[0]
+            f.seek(idx)
+            f.write(struct.pack("<H", (old + 0x8000) & 0xFFFF))
+            break
+    else:
+        sys.exit("no vdev in the table")
+PY
+	for _ in $(seq 400); do
+		[ "$(grep -c "master attached" "$out/console.log")" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c "master attached" "$out/console.log")" -ge 2 ] ||
+		fail "the firmware was not served again: $(cat "$out/master.log")"
+	for _ in $(seq 200); do
+		"$rpk" stat "$dts" --instance "$inst" --node master >"$out/stat" 2>&1
+		grep -q "requested (DEVICE_NEEDS_RESET) 1," "$out/stat" && break
+		sleep 0.05
+	done
+	grep -q "requested (DEVICE_NEEDS_RESET) 1," "$out/stat" || fail "rpk stat: $(cat "$out/stat")"
+	kill -INT "${pids[-1]}"
+	wait "${pids[-1]}"
+	expect 0 "1000/1000 messages came back intact" -- master --count 1000
 	;;
 options)
 	# --memory-file refused by name: missing, too small, regions below its base.

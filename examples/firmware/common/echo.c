@@ -68,16 +68,33 @@ static int driver_ok(const struct rpk_fw_rsc_vdev *vdev)
 	return rpk_vdev_read_status(vdev, &board_port) & RPK_VIRTIO_STATUS_DRIVER_OK;
 }
 
+/* A reset we asked for (DEVICE_NEEDS_RESET) and not yet saw answered; and
+ * whether we had published used entries when we asked. */
+static int asked, asked_used;
+
 /*
  * A master we may serve: DRIVER_OK, on rings laid out anew since we last
  * used them (their used indices, which only we write, are 0 again). The
- * status is read first: a master lays the rings out before DRIVER_OK. Our
- * own DEVICE_NEEDS_RESET may still be set by a master that writes its status
- * bit by bit (Linux's virtio_add_status): rings laid out anew answer it.
+ * status is read first: a master lays the rings out before DRIVER_OK. A
+ * reset we asked for is answered by a status written anew (our bit gone);
+ * a master that writes its status bit by bit (Linux's virtio_add_status)
+ * may carry the bit into its new status, and rings laid out anew answer it
+ * then, but only if we had published entries when we asked.
  */
 static int master_ready(const struct rpk_fw_rsc_vdev *vdev)
 {
-	return driver_ok(vdev) && rpk_rpmsg_rings_reset(&dev);
+	uint8_t st = rpk_vdev_read_status(vdev, &board_port);
+
+	if (!(st & RPK_VIRTIO_STATUS_DRIVER_OK)) {
+		asked = 0; /* reset: whatever comes next is a new session */
+		return 0;
+	}
+	if (asked && (st & RPK_VIRTIO_STATUS_NEEDS_RESET) && !asked_used)
+		return 0;
+	if (!rpk_rpmsg_rings_reset(&dev))
+		return 0;
+	asked = 0;
+	return 1;
 }
 
 /*
@@ -85,9 +102,9 @@ static int master_ready(const struct rpk_fw_rsc_vdev *vdev)
  * under us: a master that detached and one that attached within one look of
  * ours leave DRIVER_OK set all along, and only the used index we published,
  * back at 0, tells (rpk_rpmsg_rings_moved). Looked at when idle: a busy loop
- * finds the new rings broken anyway.
+ * finds the new rings broken anyway. Returns whether that is why it ended.
  */
-static void serve(const struct rpk_fw_rsc_vdev *vdev)
+static int serve(const struct rpk_fw_rsc_vdev *vdev)
 {
 	int rc;
 
@@ -95,9 +112,10 @@ static void serve(const struct rpk_fw_rsc_vdev *vdev)
 		if (rc > 0)
 			continue;
 		if (rpk_rpmsg_rings_moved(&dev))
-			return;
+			return 1;
 		board_idle();
 	}
+	return 0;
 }
 
 static void say_link(const char *what)
@@ -132,7 +150,7 @@ int main(void)
 	    .num_buckets = 4,
 	};
 	struct rpk_fw_rsc_vdev *vdev = publish_table();
-	int rc;
+	int rc, moved;
 
 	if (!vdev)
 		platform_stop(-RPK_ENOMEM); /* the table does not fit its buffer or region */
@@ -154,16 +172,19 @@ int main(void)
 		if (rc)
 			platform_stop(rc);
 		say_link("master attached");
-		serve(vdev);
+		moved = serve(vdev);
 		rpk_rpmsg_reset(&dev);
 		say_link("link down, waiting for a master");
 		/* Broken rings under a master that did not reset us: ask it to, as
 		 * a virtio device does, and wait for it (a new master resets too).
-		 * A master that already laid the rings out anew is served at once. */
-		if (driver_ok(vdev) && !rpk_rpmsg_rings_reset(&dev))
+		 * Rings laid out anew under us are a new master's: served at once. */
+		if (!moved && driver_ok(vdev)) {
+			asked = 1;
+			asked_used = !rpk_rpmsg_rings_reset(&dev);
 			rpk_vdev_write_status(vdev,
 					      (uint8_t)(rpk_vdev_read_status(vdev, &board_port) |
 							RPK_VIRTIO_STATUS_NEEDS_RESET),
 					      &board_port);
+		}
 	}
 }
