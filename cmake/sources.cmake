@@ -17,6 +17,7 @@ set(RPK_CORE_SOURCES
     src/rpmsg/driver_tx.c
     src/rpmsg/device_rx.c
     src/rpmsg/symmetric.c
+    src/rpmsg/tap.c
     src/rpmsg/either_role.c
     src/rpmsg/ept_table.c
     src/rpmsg/endpoint.c

@@ -202,6 +202,7 @@ struct rpk_rpmsg {
 	uint8_t rx_held;     /* set by rpk_hold_rx_buffer during a callback */
 	uint8_t interrupted; /* rpk_rpmsg_interrupt: blocking sends give up */
 	uint8_t locking;     /* the port has lock hooks (several threads) */
+	uint8_t batch_rx;    /* buffers received in one poll go back in one index update */
 	void *rx_cur;	     /* header of the buffer being dispatched */
 	rpk_tap_cb tap;	     /* atomic: rpk_rpmsg_set_tap */
 	void *tap_ctx;

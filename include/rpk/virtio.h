@@ -140,6 +140,7 @@ struct rpk_vq {
 	uint8_t broken;
 	uint8_t cached;	    /* the port maintains caches (cache_clean or _invalidate) */
 	uint8_t event_idx;  /* RPK_VIRTIO_RING_F_EVENT_IDX negotiated */
+	uint8_t batching;   /* rpk_vq_batch: the index is published when the batch ends */
 	uint16_t signalled; /* device, event_idx: used index at the last interrupt decision */
 	uint16_t own_event; /* event_idx: the event index this half last published */
 	struct rpk_vq_stats stats;
@@ -163,6 +164,24 @@ struct rpk_vq_buf {
 	uint32_t len;
 	uint16_t head;
 };
+
+/*
+ * Batching, on either half: between rpk_vq_batch(vq, 1) and rpk_vq_batch(vq,
+ * 0), what this half adds (the driver's posts, the device's used entries) is
+ * written to the ring but its index is published once, when the batch ends:
+ * one write of the line the peer polls instead of one per entry.
+ * rpk_vq_publish() publishes what was added so far without ending the batch.
+ * Decide on a notification (rpk_vq_kick_prepare(), rpk_vq_need_interrupt())
+ * only after publishing. A reset ends a batch.
+ */
+void rpk_vq_publish(struct rpk_vq *vq);
+
+static inline void rpk_vq_batch(struct rpk_vq *vq, int on)
+{
+	if (!on && vq->batching)
+		rpk_vq_publish(vq);
+	vq->batching = (uint8_t) !!on;
+}
 
 /* Bytes a legacy vring of num entries with this used-ring alignment takes;
  * 0 if num or align is invalid. */
@@ -242,6 +261,15 @@ int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int d
 int rpk_vq_post_da(struct rpk_vq *vq, uint16_t head, void *buf, uint64_t da, uint32_t len,
 		   int device_writes);
 
+/*
+ * Post again a descriptor that rpk_vq_get_used() gave back, with the buffer,
+ * length and direction it was last posted with (device_writes as then): the
+ * descriptor is not written again, only the available ring. For receive
+ * buffers tied to their descriptors. Returns 0, -RPK_EINVAL if head is not
+ * reserved or was never posted since it was freed or the queue reset, -RPK_EPIPE.
+ */
+int rpk_vq_repost(struct rpk_vq *vq, uint16_t head, int device_writes);
+
 /* rpk_vq_alloc_desc() then rpk_vq_post(); returns the index or an error. */
 int rpk_vq_add_buf(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes);
 
@@ -253,6 +281,15 @@ int rpk_vq_add_buf(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes
  * reserved: post it again or free it.
  */
 int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len);
+
+/*
+ * Take back at most most buffers the device returned and free their
+ * descriptors at once, for buffers whose used length nobody needs (what a
+ * sender gets back): the used index is read once for the batch. Returns how
+ * many were freed, or -RPK_EPIPE once the queue is broken (as
+ * rpk_vq_get_used()). A used length larger than the buffer is counted.
+ */
+int rpk_vq_free_used(struct rpk_vq *vq, uint32_t most);
 
 /* True if the device wants a notification for what was added since the last call. */
 int rpk_vq_kick_prepare(struct rpk_vq *vq);

@@ -2,6 +2,8 @@
 #include <rpk/errno.h>
 #include <rpk/mem.h>
 
+#include "common/mem_window.h"
+
 /* True if [off, off + len) fits in [0, size) without overflow. */
 static int range_fits(uint64_t off, uint64_t len, uint64_t size)
 {
@@ -11,12 +13,10 @@ static int range_fits(uint64_t off, uint64_t len, uint64_t size)
 void *rpk_mem_to_va(const struct rpk_mem *mem, uint64_t da, uint64_t len)
 {
 	for (unsigned i = 0; i < mem->count; i++) {
-		const struct rpk_mem_window *w = &mem->win[i];
+		void *va = mem_window_va(&mem->win[i], da, len);
 
-		if (da < w->da)
-			continue;
-		if (range_fits(da - w->da, len, w->size))
-			return (char *)w->va + (da - w->da);
+		if (va)
+			return va;
 	}
 	return 0;
 }

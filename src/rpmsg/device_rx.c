@@ -5,19 +5,13 @@
 
 #include "rpmsg/device_rx.h"
 
-int rpk_devrx_next(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *len, uint16_t *head)
+int rpk_devrx_next(struct rpk_rpmsg *dev, struct rpk_vq_buf *b)
 {
-	struct rpk_vq_buf b;
-	int r = rpk_vq_get_avail(dev->rvq, 0, &b);
+	int r = rpk_vq_get_avail(dev->rvq, 0, b);
 
-	if (r == 1 && b.len > dev->buf_size) { /* counted as a bad buffer by the caller */
-		rpk_vq_add_used_read(dev->rvq, b.head);
+	if (r == 1 && b->len > dev->buf_size) { /* counted as a bad buffer by the caller */
+		rpk_vq_add_used_read(dev->rvq, b->head);
 		return -RPK_EMSGSIZE;
-	}
-	if (r == 1) {
-		*hdr = b.va;
-		*len = b.len;
-		*head = b.head;
 	}
 	return r;
 }

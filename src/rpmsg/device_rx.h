@@ -12,8 +12,7 @@
 #include <rpk/rpmsg.h>
 
 /* The role ops of struct rpk_rpmsg_role_ops for receiving (role.h). */
-int rpk_devrx_next(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *len,
-		   uint16_t *head);
+int rpk_devrx_next(struct rpk_rpmsg *dev, struct rpk_vq_buf *b);
 int rpk_devrx_recycle(struct rpk_rpmsg *dev, uint16_t head);
 int rpk_devrx_head(struct rpk_rpmsg *dev, const struct rpk_rpmsg_hdr *hdr);
 

@@ -3,6 +3,7 @@
 #include <rpk/errno.h>
 #include <rpk/rpmsg.h>
 
+#include "rpmsg/dev.h"
 #include "rpmsg/driver_tx.h"
 
 /* Index of a pool buffer in its half, or -1 if hdr is not one. */
@@ -29,22 +30,9 @@ int rpk_pool_kept_head(struct rpk_rpmsg *dev, struct rpk_vq *vq, const void *hdr
 
 void rpk_drvtx_reclaim(struct rpk_rpmsg *dev)
 {
-	uint16_t head;
-	uint32_t len;
-	void *buf;
-	int r;
-
-	for (uint32_t budget = dev->svq->num;
-	     budget && (r = rpk_vq_get_used(dev->svq, &head, &buf, &len)) != 0; budget--) {
-		if (r == -RPK_EPIPE)
-			return;
-		if (r < 0)
-			dev->stats.tx_bad_buf++;
-		else
-			rpk_vq_free_desc(dev->svq, head);
-		if (!rpk_vq_known_pending(dev->svq))
-			break; /* all we saw; more next time */
-	}
+	/* What the peer had returned when we looked: more next time. A bad
+	 * entry breaks the queue, which the caller sees. */
+	rpk_vq_free_used(dev->svq, dev->svq->num);
 }
 
 int rpk_drvtx_try_get(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head,
@@ -60,6 +48,31 @@ int rpk_drvtx_try_get(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_
 	*head = (uint16_t)r;
 	*hdr = (struct rpk_rpmsg_hdr *)(dev->sbufs + (size_t)r * dev->buf_size);
 	*cap = dev->buf_size - RPK_RPMSG_HDR_SIZE;
+	return 0;
+}
+
+int rpk_drvtx_send(struct rpk_rpmsg *dev, const struct rpk_out *m)
+{
+	struct rpk_vq *vq = dev->svq;
+	struct rpk_rpmsg_hdr *hdr;
+	int head, err;
+
+	/* Every buffer of our pool has the same room: no need to take one first. */
+	if (m->len > dev->buf_size - RPK_RPMSG_HDR_SIZE)
+		return -RPK_EMSGSIZE;
+	if (!vq->num_free)
+		rpk_drvtx_reclaim(dev);
+	head = rpk_vq_alloc_desc(vq);
+	if (head < 0)
+		return head == -RPK_ENOSPC ? -RPK_EAGAIN : head;
+	hdr = (struct rpk_rpmsg_hdr *)(dev->sbufs + (size_t)head * dev->buf_size);
+	rpk_dev_fill(dev, hdr, m);
+	err = rpk_drvtx_post(dev, (uint16_t)head, hdr, RPK_RPMSG_HDR_SIZE + m->len);
+	if (err)
+		return err;
+	dev->stats.tx_msgs++;
+	if (rpk_vq_kick_prepare(vq))
+		rpk_dev_kick(dev, vq);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 
 #include <rpk/rpmsg.h>
 
+struct rpk_out; /* dev.h */
+
 /* Descriptor of a pool buffer of half that vq holds RESERVED (ours), or -1. */
 int rpk_pool_kept_head(struct rpk_rpmsg *dev, struct rpk_vq *vq, const void *hdr, const char *half);
 
@@ -19,6 +21,7 @@ void rpk_drvtx_reclaim(struct rpk_rpmsg *dev);
 /* The role ops of struct rpk_rpmsg_role_ops for sending (role.h). */
 int rpk_drvtx_try_get(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *head,
 		      uint32_t *cap);
+int rpk_drvtx_send(struct rpk_rpmsg *dev, const struct rpk_out *m);
 int rpk_drvtx_post(struct rpk_rpmsg *dev, uint16_t head, struct rpk_rpmsg_hdr *hdr, uint32_t total);
 void rpk_drvtx_unget(struct rpk_rpmsg *dev, uint16_t head);
 int rpk_drvtx_head(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr);

@@ -31,20 +31,20 @@ static int post_rx(struct rpk_rpmsg *dev, uint16_t head)
 
 /* ---- receive ---- */
 
-static int master_next_rx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *len,
-			  uint16_t *head)
+static int master_next_rx(struct rpk_rpmsg *dev, struct rpk_vq_buf *b)
 {
-	void *buf;
-	int r = rpk_vq_get_used(dev->rvq, head, &buf, len);
-
-	*hdr = buf;
-	return r;
+	return rpk_vq_get_used(dev->rvq, &b->head, &b->va, &b->len);
 }
 
 static int master_recycle_rx(struct rpk_rpmsg *dev, uint16_t head)
 {
+	int err;
+
 	dev->rvq->slots[head].user = 0; /* no longer held, if it was */
-	return post_rx(dev, head);
+	/* Buffer i stays tied to descriptor i: its descriptor is already
+	 * written, unless the rings were laid out anew while it was held. */
+	err = rpk_vq_repost(dev->rvq, head, 1);
+	return err == -RPK_EINVAL ? post_rx(dev, head) : err;
 }
 
 static void master_hold_rx(struct rpk_rpmsg *dev, uint16_t head)
@@ -118,6 +118,7 @@ static const struct rpk_rpmsg_role_ops master_ops = {
     .recycle_rx = master_recycle_rx,
     .hold_rx = master_hold_rx,
     .rx_head = master_rx_head,
+    .send = rpk_drvtx_send,
     .try_get_tx = rpk_drvtx_try_get,
     .post_tx = rpk_drvtx_post,
     .unget_tx = rpk_drvtx_unget,

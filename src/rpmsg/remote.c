@@ -93,6 +93,29 @@ static void remote_unget_tx(struct rpk_rpmsg *dev, uint16_t head)
 	dev->num_spare++;
 }
 
+static int remote_send(struct rpk_rpmsg *dev, const struct rpk_out *m)
+{
+	struct rpk_rpmsg_hdr *hdr;
+	uint32_t cap;
+	uint16_t head;
+	int err = remote_try_get_tx(dev, &hdr, &head, &cap);
+
+	if (err)
+		return err;
+	if (m->len > cap) { /* the master's buffers may be of any size */
+		remote_unget_tx(dev, head);
+		return -RPK_EMSGSIZE;
+	}
+	rpk_dev_fill(dev, hdr, m);
+	err = rpk_vq_add_used(dev->svq, head, RPK_RPMSG_HDR_SIZE + m->len);
+	if (err)
+		return err;
+	dev->stats.tx_msgs++;
+	if (rpk_vq_need_interrupt(dev->svq))
+		rpk_dev_kick(dev, dev->svq);
+	return 0;
+}
+
 /*
  * Descriptor of a transmit buffer the caller holds. Those buffers are ours
  * to write, so the head is stashed in the header's reserved field
@@ -150,6 +173,7 @@ static const struct rpk_rpmsg_role_ops remote_ops = {
     .lay_out = 0, /* the master's to do */
     .want_kicks = rpk_devrx_want_kicks,
     .kick_wanted = rpk_vq_need_interrupt,
+    .send = remote_send,
     .next_rx = rpk_devrx_next,
     .recycle_rx = rpk_devrx_recycle,
     .hold_rx = 0, /* our records (HELD) say it all */

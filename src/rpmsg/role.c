@@ -63,6 +63,10 @@ int rpk_rpmsg_setup(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg,
 	dev->role = ops->role;
 	dev->port = cfg->port;
 	dev->locking = cfg->port->ops->lock && cfg->port->ops->unlock; /* they come as a pair */
+	/* A port that cannot wait has callbacks that cannot wait either: none
+	 * sends with a wait on a peer that may itself wait for the buffers the
+	 * batch has not given back yet. Where one can, each goes back at once. */
+	dev->batch_rx = !cfg->port->ops->event_wait;
 	err = init_queues(dev, cfg);
 	if (err)
 		return err;

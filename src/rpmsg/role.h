@@ -15,6 +15,8 @@
 
 #include <rpk/rpmsg.h>
 
+struct rpk_out; /* dev.h */
+
 struct rpk_rpmsg_role_ops {
 	uint8_t role;	    /* enum rpk_role */
 	uint8_t owns_rings; /* the rings carry our flags from init on (master) */
@@ -36,16 +38,22 @@ struct rpk_rpmsg_role_ops {
 	/* Whether the peer wants a kick for what we gave it on vq. */
 	int (*kick_wanted)(struct rpk_vq *vq);
 
-	/* Receive, RX held. next_rx: 1 with *hdr, *len (what the peer says
-	 * the buffer holds, bounded by it), *head set; 0 none; < 0 error.
+	/* Receive, RX held. next_rx: 1 with *b set (va: the header; len:
+	 * what the peer says the buffer holds, bounded by it); 0 none; < 0 error.
 	 * recycle_rx: give a consumed buffer back. hold_rx: the callback kept
 	 * it (NULL: nothing to record). rx_head: descriptor of a buffer held
 	 * past its callback, or -1. */
-	int (*next_rx)(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint32_t *len,
-		       uint16_t *head);
+	int (*next_rx)(struct rpk_rpmsg *dev, struct rpk_vq_buf *b);
 	int (*recycle_rx)(struct rpk_rpmsg *dev, uint16_t head);
 	void (*hold_rx)(struct rpk_rpmsg *dev, uint16_t head);
 	int (*rx_head)(struct rpk_rpmsg *dev, const struct rpk_rpmsg_hdr *hdr);
+
+	/* The common send in one call, TX held, the link up and not broken:
+	 * take a free buffer, fill it (rpk_dev_fill), publish it, kick if the
+	 * peer wants it. 0; -RPK_EAGAIN with nothing taken (the caller may
+	 * wait, with the calls below); -RPK_EMSGSIZE (the buffer is kept for
+	 * the next sender); -RPK_EPIPE. */
+	int (*send)(struct rpk_rpmsg *dev, const struct rpk_out *m);
 
 	/* Transmit, TX held. try_get_tx: one attempt at a buffer, 0 with
 	 * *hdr, *head and *cap (payload bytes) set, or -RPK_EAGAIN /

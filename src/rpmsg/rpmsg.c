@@ -18,6 +18,7 @@
 #include "rpmsg/ept_table.h"
 #include "rpmsg/nameservice.h"
 #include "rpmsg/role.h"
+#include "rpmsg/tap.h"
 
 _Static_assert(sizeof(struct rpk_rpmsg_hdr) == 16, "rpmsg header is 16 bytes on the wire");
 
@@ -167,37 +168,10 @@ void rpk_rpmsg_set_tap(struct rpk_rpmsg *dev, rpk_tap_cb cb, void *ctx)
 	__atomic_store_n(&dev->tap, cb, __ATOMIC_RELEASE);
 }
 
-/* The callers load the tap once (acquire: it publishes tap_ctx) and come
- * here, out of their way, only when it is set. */
-static void tap_rx(struct rpk_rpmsg *dev, rpk_tap_cb cb, struct rpk_rpmsg_hdr *hdr, uint32_t src,
-		   uint32_t dst, uint16_t len)
-{
-	/* src, dst and len as dispatch read and checked them; the rest is
-	 * read once here, for the trace alone. */
-	struct rpk_tap_msg m = {.src = src,
-				.dst = dst,
-				.reserved = read_once32(&hdr->reserved),
-				.len = len,
-				.flags = read_once16(&hdr->flags),
-				.data = hdr + 1,
-				.dir = RPK_TAP_RX};
-
-	cb(dev->tap_ctx, &m);
-}
-
-static void tap_tx(struct rpk_rpmsg *dev, rpk_tap_cb cb, struct rpk_rpmsg_hdr *hdr, uint32_t src,
-		   uint32_t dst, size_t len)
-{
-	struct rpk_tap_msg m = {
-	    .src = src, .dst = dst, .len = (uint16_t)len, .data = hdr + 1, .dir = RPK_TAP_TX};
-
-	cb(dev->tap_ctx, &m);
-}
-
 /* ---- receive ---- */
 
 /*
- * Hand one received buffer to its endpoint. len is what the peer says the
+ * Hand one received buffer to its endpoint (RX and EPT held). len is what the peer says the
  * buffer holds (used length or descriptor length), already bounded by the
  * buffer's real size by the virtqueue layer.
  */
@@ -222,9 +196,8 @@ static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t 
 	}
 	tap = __atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE);
 	if (tap)
-		tap_rx(dev, tap, hdr, src, dst, msg_len);
+		rpk_tap_rx(dev, tap, hdr, src, dst, msg_len);
 
-	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	ept = rpk_ept_lookup_locked(dev, dst);
 	if (!ept || !ept->cb) {
 		dev->stats.rx_no_ept++;
@@ -234,10 +207,10 @@ static void dispatch(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint32_t 
 		ept->cb(ept, hdr + 1, msg_len, src, ept->priv);
 		dev->rx_cur = 0;
 	}
-	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 }
 
-/* After a batch: tell the peer its buffers are back, if it wants to know. */
+/* After a batch, published: tell the peer its buffers are back, if it
+ * wants to know. */
 static void notify_rx_done(struct rpk_rpmsg *dev)
 {
 	if (dev->ops->kick_wanted(dev->rvq))
@@ -246,9 +219,7 @@ static void notify_rx_done(struct rpk_rpmsg *dev)
 
 int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 {
-	struct rpk_rpmsg_hdr *hdr = 0;
-	uint32_t len = 0;
-	uint16_t head = 0;
+	struct rpk_vq_buf b;
 	int n = 0, r = 0;
 
 	if (!rpk_dev_link_up(dev))
@@ -258,31 +229,39 @@ int rpk_rpmsg_poll(struct rpk_rpmsg *dev)
 		rpk_dev_unlock(dev, RPK_LOCK_RX);
 		return 0;
 	}
+	/* One lock round for the batch. */
+	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	/* At most one ring's worth per call, so a peer that keeps publishing
 	 * junk cannot keep us here: the rest waits for the next poll. */
 	/* What the peer had published when we last read its index, and no
 	 * more: one that comes later comes with a kick (or the caller polls
 	 * again), so the batch ends without another look at the ring. */
-	for (uint32_t budget = dev->rvq->num;
-	     budget && (r = dev->ops->next_rx(dev, &hdr, &len, &head)) != 0; budget--) {
+	for (uint32_t budget = dev->rvq->num; budget && (r = dev->ops->next_rx(dev, &b)) != 0;
+	     budget--) {
 		if (r == -RPK_EPIPE)
 			break; /* the queue counted it: an index jump */
 		if (r < 0) {
 			dev->stats.rx_bad_buf++;
 		} else {
 			n++;
-			dispatch(dev, hdr, len);
+			dispatch(dev, b.va, b.len);
 			if (!dev->rx_held)
-				dev->ops->recycle_rx(dev, head);
+				dev->ops->recycle_rx(dev, b.head);
 			else if (dev->ops->hold_rx)
-				dev->ops->hold_rx(dev, head);
+				dev->ops->hold_rx(dev, b.head);
 		}
 		/* All we saw: with event indices, ask for the next kick, and
 		 * take what came before the peer could see that. */
 		if (!rpk_vq_known_pending(dev->rvq) &&
 		    !(dev->rvq->event_idx && rpk_vq_rearm(dev->rvq)))
 			break;
+		/* More to come: where callbacks cannot wait (dev->batch_rx),
+		 * the rest goes back in one index update. */
+		if (dev->batch_rx)
+			rpk_vq_batch(dev->rvq, 1);
 	}
+	rpk_vq_batch(dev->rvq, 0); /* published before the kick is decided */
+	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 	if (n || r < 0)
 		notify_rx_done(dev);
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
@@ -346,8 +325,13 @@ int rpk_release_rx_buffer(struct rpk_rpmsg *dev, void *data)
 	else
 		head = dev->ops->rx_head(dev, hdr);
 	err = head < 0 ? -RPK_EINVAL : dev->ops->recycle_rx(dev, (uint16_t)head);
-	if (!err)
+	if (!err) {
+		/* From a callback inside a batch: the peer is told only of
+		 * what it can see. */
+		if (dev->rvq->batching)
+			rpk_vq_publish(dev->rvq);
 		notify_rx_done(dev);
+	}
 	rpk_dev_unlock(dev, RPK_LOCK_RX);
 	return err;
 }
@@ -477,20 +461,10 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t head, uint32_t src,
 		      uint32_t dst, size_t len)
 {
-	uint32_t total = RPK_RPMSG_HDR_SIZE + (uint32_t)len;
-	rpk_tap_cb tap;
 	int err;
 
-	hdr->src = src;
-	hdr->dst = dst;
-	hdr->reserved = 0;
-	hdr->len = (uint16_t)len;
-	hdr->flags = 0;
-	/* Before the peer can see it: its answer is traced after the question. */
-	tap = __atomic_load_n(&dev->tap, __ATOMIC_ACQUIRE);
-	if (tap)
-		tap_tx(dev, tap, hdr, src, dst, len);
-	err = dev->ops->post_tx(dev, head, hdr, total);
+	rpk_dev_seal(dev, hdr, src, dst, len);
+	err = dev->ops->post_tx(dev, head, hdr, RPK_RPMSG_HDR_SIZE + (uint32_t)len);
 	if (err)
 		return err;
 	dev->stats.tx_msgs++;
@@ -499,12 +473,30 @@ static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t
 	return 0;
 }
 
-int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
-			    size_t len, uint32_t timeout_ms)
+/* A send that found no free buffer at once and may wait for one. Called
+ * with TX held. */
+static int send_waiting(struct rpk_rpmsg *dev, const struct rpk_out *m, uint32_t timeout_ms)
 {
 	struct rpk_rpmsg_hdr *hdr;
 	uint32_t cap;
 	uint16_t head;
+	int err = get_tx_waiting(dev, &hdr, &head, &cap, timeout_ms);
+
+	if (err)
+		return err;
+	if (m->len > cap) {
+		dev->ops->unget_tx(dev, head);
+		return -RPK_EMSGSIZE;
+	}
+	if (m->len) /* data may be NULL for an empty message */
+		__builtin_memcpy(hdr + 1, m->data, m->len);
+	return publish_tx(dev, hdr, head, m->src, m->dst, m->len);
+}
+
+int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
+			    size_t len, uint32_t timeout_ms)
+{
+	struct rpk_out m = {.src = src, .dst = dst, .data = data, .len = (uint32_t)len};
 	int err;
 
 	if (src == RPK_ADDR_ANY || dst == RPK_ADDR_ANY || !rpk_dev_link_up(dev))
@@ -513,15 +505,13 @@ int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, c
 		return len > 0xffffu ? -RPK_EMSGSIZE : -RPK_EINVAL;
 
 	rpk_dev_lock(dev, RPK_LOCK_TX);
-	err = get_tx(dev, &hdr, &head, &cap, timeout_ms);
-	if (!err && len > cap) {
-		dev->ops->unget_tx(dev, head);
-		err = -RPK_EMSGSIZE;
-	}
-	if (!err) {
-		if (len) /* data may be NULL for an empty message */
-			__builtin_memcpy(hdr + 1, data, len);
-		err = publish_tx(dev, hdr, head, src, dst, len);
+	if (!dev->up || check_broken(dev)) {
+		err = -RPK_EPIPE;
+	} else {
+		/* A free buffer, filled and published in one call; else wait. */
+		err = dev->ops->send(dev, &m);
+		if (err == -RPK_EAGAIN && timeout_ms != RPK_NO_WAIT)
+			err = send_waiting(dev, &m, timeout_ms);
 	}
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	return err;

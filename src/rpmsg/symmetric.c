@@ -71,7 +71,7 @@ static void sym_reset(struct rpk_rpmsg *dev)
 		.hold_rx = 0, /* our records (HELD) say it all */                                  \
 		    .rx_head = rpk_devrx_head, .try_get_tx = rpk_drvtx_try_get,                    \
 		.post_tx = rpk_drvtx_post, .unget_tx = rpk_drvtx_unget, .tx_head = rpk_drvtx_head, \
-		.tx_room = rpk_drvtx_room,                                                         \
+		.tx_room = rpk_drvtx_room, .send = rpk_drvtx_send,                                 \
 	}
 
 static const struct rpk_rpmsg_role_ops symmetric_master_ops = SYMMETRIC_OPS(RPK_ROLE_MASTER);

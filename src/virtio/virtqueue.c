@@ -118,6 +118,7 @@ void vq_restart(struct rpk_vq *vq)
 	vq->own_flags = 0; /* the driver zeroes the whole ring, flags included */
 	vq->next_avail = vq->next_used = vq->shadow = vq->signalled = vq->own_event = 0;
 	vq->num_added = vq->num_posted = 0;
+	vq->batching = 0;
 	__atomic_store_n(&vq->broken, 0, __ATOMIC_RELAXED);
 }
 
@@ -140,6 +141,14 @@ int vq_break_on_head(struct rpk_vq *vq)
 	__atomic_store_n(&vq->broken, VQ_BROKEN_HEAD, __ATOMIC_RELAXED);
 	vq->stats.bad_head++;
 	return -RPK_EPIPE;
+}
+
+void rpk_vq_publish(struct rpk_vq *vq)
+{
+	if (vq->role == RPK_VQ_DRIVER)
+		vq_publish_index(vq, &vq->avail->idx, vq->next_avail);
+	else
+		vq_publish_index(vq, &vq->used->idx, vq->next_used);
 }
 
 void rpk_vq_notify(struct rpk_vq *vq)

@@ -70,6 +70,15 @@ static inline int vq_pending_fresh(struct rpk_vq *vq, const uint16_t *idx, uint1
 	return fresh;
 }
 
+/* Publish the index this half writes, covering every entry added: the
+ * entries are visible before it (release; pairs with the peer's acquire in
+ * vq_index_pending). */
+static inline void vq_publish_index(struct rpk_vq *vq, uint16_t *idx, uint16_t next)
+{
+	store_release16(idx, next);
+	vq_clean(vq, idx, sizeof(*idx));
+}
+
 /* The queue makes no sense any more: an index moved impossibly far. */
 int vq_break_on_index(struct rpk_vq *vq);
 

@@ -8,6 +8,7 @@
 #include <rpk/errno.h>
 #include <rpk/virtio.h>
 
+#include "common/mem_window.h"
 #include "virtio/virtqueue.h"
 
 int rpk_vq_init_device(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
@@ -45,7 +46,7 @@ static int avail_pending(struct rpk_vq *vq)
 	return vq_index_pending(vq, &vq->avail->idx, vq->next_avail, vq->num_free);
 }
 
-static void publish_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
+static inline void publish_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
 {
 	struct rpk_vring_used_elem *e = &vq->used->ring[vq->next_used & (vq->num - 1)];
 
@@ -53,8 +54,8 @@ static void publish_used(struct rpk_vq *vq, uint16_t head, uint32_t len)
 	e->len = len;
 	vq_clean(vq, e, sizeof(*e));
 	vq->next_used++;
-	store_release16(&vq->used->idx, vq->next_used);
-	vq_clean(vq, &vq->used->idx, sizeof(uint16_t));
+	if (!vq->batching)
+		vq_publish_index(vq, &vq->used->idx, vq->next_used);
 }
 
 /*
@@ -103,7 +104,7 @@ int rpk_vq_get_avail(struct rpk_vq *vq, int want_writable, struct rpk_vq_buf *ou
 		publish_used(vq, head, rejected_len(flags, len));
 		return -RPK_EBADMSG;
 	}
-	va = rpk_mem_to_va(vq->mem, addr, len);
+	va = mem_da_to_va(vq->mem, addr, len);
 	if (!va || !len) {
 		vq->stats.bad_addr++;
 		publish_used(vq, head, rejected_len(flags, len));

@@ -52,8 +52,11 @@ void rpk_vq_reset_driver(struct rpk_vq *vq)
 			s->next_free = vq->free_head;
 			vq->free_head = (uint16_t)i;
 			vq->num_free++;
-		} else if (s->state == RPK_SLOT_POSTED) {
-			s->state = RPK_SLOT_RESERVED;
+		} else {
+			/* The descriptor is zeroed below: nothing to repost. */
+			s->buf = 0;
+			if (s->state == RPK_SLOT_POSTED)
+				s->state = RPK_SLOT_RESERVED;
 		}
 	}
 	zero_ring(vq);
@@ -101,11 +104,35 @@ int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int d
 	return rpk_vq_post_da(vq, head, buf, da, len, device_writes);
 }
 
+/* Readable: the device must see our data. Writable: drop our lines now so
+ * none can be evicted over what the device writes. */
+static inline void hand_over(struct rpk_vq *vq, void *buf, uint32_t len, int device_writes)
+{
+	if (device_writes)
+		vq_invalidate(vq, buf, len);
+	else
+		vq_clean(vq, buf, len);
+}
+
+/* Put a posted descriptor in the available ring. The descriptor and the
+ * entry are visible before the index that covers them (vq_publish_index). */
+static inline void make_available(struct rpk_vq *vq, uint16_t head)
+{
+	uint16_t *slot = &vq->avail->ring[vq->next_avail & (vq->num - 1)];
+
+	*slot = head;
+	vq_clean(vq, slot, sizeof(*slot));
+	vq->next_avail++;
+	vq->num_added++;
+	vq->num_posted++;
+	if (!vq->batching)
+		vq_publish_index(vq, &vq->avail->idx, vq->next_avail);
+}
+
 int rpk_vq_post_da(struct rpk_vq *vq, uint16_t head, void *buf, uint64_t da, uint32_t len,
 		   int device_writes)
 {
 	struct rpk_vring_desc *d;
-	uint16_t *slot;
 
 	if (vq_broken(vq))
 		return -RPK_EPIPE;
@@ -115,29 +142,34 @@ int rpk_vq_post_da(struct rpk_vq *vq, uint16_t head, void *buf, uint64_t da, uin
 	vq->slots[head].state = RPK_SLOT_POSTED;
 	vq->slots[head].buf = buf;
 	vq->slots[head].len = len;
-	/* Readable: the device must see our data. Writable: drop our lines now
-	 * so none can be evicted over what the device writes. */
-	if (device_writes)
-		vq_invalidate(vq, buf, len);
-	else
-		vq_clean(vq, buf, len);
-
+	hand_over(vq, buf, len, device_writes);
 	d = &vq->desc[head];
 	d->addr = da;
 	d->len = len;
 	d->flags = device_writes ? RPK_VRING_DESC_F_WRITE : 0;
 	d->next = 0;
 	vq_clean(vq, d, sizeof(*d));
+	make_available(vq, head);
+	return 0;
+}
 
-	slot = &vq->avail->ring[vq->next_avail & (vq->num - 1)];
-	*slot = head;
-	vq_clean(vq, slot, sizeof(*slot));
-	vq->next_avail++;
-	vq->num_added++;
-	vq->num_posted++;
-	/* Descriptor and ring entry are visible before the index that covers them. */
-	store_release16(&vq->avail->idx, vq->next_avail);
-	vq_clean(vq, &vq->avail->idx, sizeof(uint16_t));
+/*
+ * The descriptor still says what rpk_vq_post_da() wrote: only the available
+ * ring is written. What the device may have written over it is its own
+ * loss: our records (slot) say where the buffer is and how long.
+ */
+int rpk_vq_repost(struct rpk_vq *vq, uint16_t head, int device_writes)
+{
+	struct rpk_vq_slot *s;
+
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED || !vq->slots[head].buf)
+		return -RPK_EINVAL;
+	s = &vq->slots[head];
+	s->state = RPK_SLOT_POSTED;
+	hand_over(vq, s->buf, s->len, device_writes);
+	make_available(vq, head);
 	return 0;
 }
 
@@ -199,6 +231,45 @@ int rpk_vq_get_used(struct rpk_vq *vq, uint16_t *head, void **buf, uint32_t *len
 	s->state = RPK_SLOT_RESERVED;
 	vq->num_posted--;
 	return 1;
+}
+
+/*
+ * One index read for the whole batch: the driver owns the ring's layout, so
+ * the device cannot start it over under us, and each entry is checked against
+ * our own records as in rpk_vq_get_used().
+ */
+int rpk_vq_free_used(struct rpk_vq *vq, uint32_t most)
+{
+	int pending, n;
+
+	if (vq_broken(vq))
+		return -RPK_EPIPE;
+	pending = vq_pending_fresh(vq, &vq->used->idx, vq->next_used, vq->num_posted);
+	if (pending < 0)
+		return vq_break_on_index(vq);
+	if ((uint32_t)pending > most)
+		pending = (int)most;
+	for (n = 0; n < pending; n++) {
+		struct rpk_vring_used_elem *e = &vq->used->ring[vq->next_used & (vq->num - 1)];
+		struct rpk_vq_slot *s;
+		uint32_t id;
+
+		vq_invalidate(vq, e, sizeof(*e));
+		id = read_once32(&e->id);
+		if (id >= vq->num || vq->slots[id].state != RPK_SLOT_POSTED)
+			return vq_break_on_head(vq);
+		s = &vq->slots[id];
+		if (read_once32(&e->len) > s->len)
+			vq->stats.bad_len++; /* the buffer is ours again all the same */
+		vq->next_used++;
+		vq->num_posted--;
+		s->buf = 0;
+		s->state = RPK_SLOT_FREE;
+		s->next_free = vq->free_head;
+		vq->free_head = (uint16_t)id;
+		vq->num_free++;
+	}
+	return n;
 }
 
 int rpk_vq_kick_prepare(struct rpk_vq *vq)

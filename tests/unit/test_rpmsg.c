@@ -1500,6 +1500,114 @@ static void check_hold(struct fx *f, struct side *rx, struct rpk_ept *tx_ept, st
 	assert_int_equal(rpk_release_rx_buffer(dev, f->pool + 24), -RPK_EINVAL);
 }
 
+/* ---- batching: buffers received in one poll go back in one index update ---- */
+
+/* A port that cannot wait (a polling firmware's): its callbacks cannot block. */
+static const struct rpk_port_ops port_ops_nowait = {
+    .notify = p_notify,
+    .cache_invalidate = p_invalidate,
+};
+
+/* What the peer could see of the buffers given back, at each callback. */
+struct seen_idx {
+	struct fx *f;
+	int q, driver_idx; /* the index written by the receiver: avail (master) or used */
+	uint16_t at[16];
+	unsigned n;
+	void *held; /* hold the first message, give it back during the third */
+	int release_rc;
+};
+
+static uint16_t peer_visible(struct seen_idx *v)
+{
+	return v->driver_idx ? ring_avail(v->f, v->q)->idx : ring_used(v->f, v->q)->idx;
+}
+
+static int seen_cb(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct seen_idx *v = priv;
+
+	(void)len;
+	(void)src;
+	if (v->n < 16)
+		v->at[v->n] = peer_visible(v);
+	if (v->n == 0 && rpk_hold_rx_buffer(ept->dev, data) == 0)
+		v->held = data;
+	if (v->n == 2 && v->held)
+		v->release_rc = rpk_release_rx_buffer(ept->dev, v->held);
+	v->n++;
+	return 0;
+}
+
+/*
+ * rx is the side receiving five messages in one poll, holding the first and
+ * giving it back during the third callback. With a port that cannot wait,
+ * the buffers go back when the batch ends, or when a callback releases one
+ * (what the batch gave back so far is published with it); with a port that
+ * can wait, each goes back at once.
+ */
+static void check_batch(void **state, int nowait, int master_rx)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+	struct side *rx = master_rx ? &f->m : &f->r, *tx = master_rx ? &f->r : &f->m;
+	struct seen_idx v = {.f = f, .q = master_rx ? 0 : 1, .driver_idx = master_rx};
+	struct rpk_ept rxe, txe;
+	struct rec tr = {0};
+	uint16_t start;
+
+	if (nowait)
+		f->m.port.ops = f->r.port.ops = &port_ops_nowait;
+	fx_init_both(f);
+	fx_start(f, 0);
+	assert_int_equal(rpk_ept_create(&rx->dev, &rxe, NULL, 3000, RPK_ADDR_ANY, seen_cb, &v), 0);
+	ept_new(&tx->dev, &txe, NULL, 3001, 3000, &tr);
+	start = peer_visible(&v);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rpk_trysend(&txe, "m", 1), 0);
+	assert_int_equal(rpk_rpmsg_poll(&rx->dev), 5);
+	assert_int_equal(v.n, 5);
+	assert_int_equal(v.release_rc, 0);
+	assert_int_equal(v.at[0], start);
+	assert_int_equal(v.at[1], start); /* the first is held */
+	if (nowait) {
+		assert_int_equal(v.at[2], start);     /* the second waits for the batch's end */
+		assert_int_equal(v.at[3], start + 2); /* the release published it, and itself */
+		assert_int_equal(v.at[4], start + 2);
+	} else {
+		assert_int_equal(v.at[2], start + 1);
+		assert_int_equal(v.at[3], start + 3);
+		assert_int_equal(v.at[4], start + 4);
+	}
+	assert_int_equal(peer_visible(&v), start + 5);
+	/* Nothing lost: the sender gets all its buffers back, over and over. */
+	for (int round = 0; round < 40; round++) {
+		for (int i = 0; i < 5; i++)
+			assert_int_equal(rpk_trysend(&txe, "n", 1), 0);
+		assert_int_equal(rpk_rpmsg_poll(&rx->dev), 5);
+	}
+	assert_int_equal(v.n, 205);
+}
+
+static void test_batch_remote_rx_nowait(void **state)
+{
+	check_batch(state, 1, 0);
+}
+
+static void test_batch_master_rx_nowait(void **state)
+{
+	check_batch(state, 1, 1);
+}
+
+static void test_batch_remote_rx_waiting_port(void **state)
+{
+	check_batch(state, 0, 0);
+}
+
+static void test_batch_master_rx_waiting_port(void **state)
+{
+	check_batch(state, 0, 1);
+}
+
 /* ---- symmetric links: each side sends from a pool of its own ---- */
 
 struct sym_pools {
@@ -2338,6 +2446,10 @@ int main(void)
 	    cmocka_unit_test_teardown(test_pool_layout_16, fx_free),
 	    cmocka_unit_test_teardown(test_pool_layout_512, fx_free),
 	    cmocka_unit_test_teardown(test_wire_header_both_ways, fx_free),
+	    cmocka_unit_test_teardown(test_batch_remote_rx_nowait, fx_free),
+	    cmocka_unit_test_teardown(test_batch_master_rx_nowait, fx_free),
+	    cmocka_unit_test_teardown(test_batch_remote_rx_waiting_port, fx_free),
+	    cmocka_unit_test_teardown(test_batch_master_rx_waiting_port, fx_free),
 	    cmocka_unit_test_teardown(test_symmetric_both_ways, fx_free),
 	    cmocka_unit_test_teardown(test_symmetric_reset, fx_free),
 	    cmocka_unit_test_teardown(test_symmetric_refuses_own_pool, fx_free),
