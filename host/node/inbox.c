@@ -5,9 +5,12 @@
  * receive buffers themselves (no copy, no allocation per message); a reader
  * that falls behind therefore slows the sender down instead of losing data.
  *
- * When the link resets, a reader learns it once (-RPK_ECONNRESET). The
- * master keeps what it had received (its held buffers survive a reset); the
- * remote's are the master's again, so it drops them and counts them lost.
+ * When the link resets, a reader learns it once (-RPK_ECONNRESET). A side
+ * that receives in buffers of its own (the master) keeps what it had
+ * received: its held buffers survive a reset. One that receives in the
+ * peer's buffers (the remote, and either side of a symmetric link) drops
+ * them and counts them lost: they are the peer's again, and its next
+ * session writes over them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -65,7 +68,7 @@ static void inbox_unbind(struct rpk_ept *ept)
 	pthread_mutex_lock(&h->mu);
 	if (!rpk_rpmsg_is_up(h->dev)) { /* a reset, not just a service gone */
 		h->reset_seen = 1;
-		if (h->dev->role == RPK_ROLE_REMOTE) {
+		if (h->dev->rvq->role == RPK_VQ_DEVICE) { /* the peer's buffers */
 			h->dropped += h->count;
 			h->count = 0;
 		}

@@ -129,6 +129,11 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 		n->shm[k].fd = -1;
 	n->mbox.fd = n->stats.fd = n->fw_shm.fd = n->msgs.shm.fd = n->peer_pool.fd = -1;
 	n->group = RPK_NO_GROUP;
+	if (n->opts.single_thread && n->opts.threaded) {
+		snprintf(err, errlen, "a single-threaded node runs no event thread\n");
+		rc = -RPK_EINVAL;
+		goto fail;
+	}
 	if (n->opts.group && rpk_group_lookup(n->opts.group, &n->group, err, errlen)) {
 		snprintf(err, errlen, "no group named '%s' to share the link with\n",
 			 n->opts.group);
@@ -165,6 +170,8 @@ int rpk_node_open(struct rpk_node **out, const struct rpk_layout *lay, const cha
 			    (struct rpk_bell *)((char *)bells + ln->rx_chan * RPK_BELL_STRIDE),
 			    n->opts.polling, n->cache);
 	n->port.adaptive = n->opts.adaptive;
+	if (n->opts.single_thread)
+		rpk_posix_port_single_thread(&n->port);
 	n->port_ready = 1;
 	if (n->opts.doorbell_socket) {
 		rc = rpk_stream_bell_open(&n->stream_bell, n->opts.doorbell_socket, n->port.rx, err,

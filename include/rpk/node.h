@@ -93,6 +93,12 @@ struct rpk_node_opts {
 	 * the peer's ring does. Joined by rpk_node_open (an error if no server
 	 * answers), left by rpk_node_close. Ignored with doorbell_socket. */
 	const char *ivshmem_socket;
+	/* Calls on this node, its endpoints and inboxes (and every service
+	 * built on it) never overlap: one thread makes them, or threads that
+	 * hand the node on with synchronisation of their own; no event thread
+	 * runs (not with threaded). The core then takes no locks, where it
+	 * otherwise takes the port's mutexes three times per message. */
+	int single_thread;
 };
 
 /*

@@ -315,6 +315,12 @@ void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct r
 	p->nsleep = 0;
 }
 
+void rpk_posix_port_single_thread(struct rpk_posix_port *p)
+{
+	p->ops.lock = NULL;
+	p->ops.unlock = NULL;
+}
+
 void rpk_posix_port_fini(struct rpk_posix_port *p)
 {
 	pthread_mutex_destroy(&p->sleep_mu);

@@ -196,6 +196,10 @@ void rpk_posix_port_init(struct rpk_posix_port *p, struct rpk_bell *tx, struct r
 			 int polling, struct rpk_sim_cache *cache);
 void rpk_posix_port_fini(struct rpk_posix_port *p);
 
+/* The port's user calls the core from one thread only: no lock hooks, so the
+ * core takes no locks (before rpk_rpmsg_init, which looks for them). */
+void rpk_posix_port_single_thread(struct rpk_posix_port *p);
+
 /* Ring a bell directly (also used before the rpmsg device exists). */
 void rpk_bell_ring(struct rpk_bell *bell);
 

@@ -150,22 +150,21 @@ void rpk_rpmsg_forgive_break(struct rpk_rpmsg *dev)
 }
 
 /* Atomics: each queue's flag changes under that queue's lock, and a reset
- * clears them under all. */
-static inline int check_broken(struct rpk_rpmsg *dev)
+ * clears them under all. The common case, nothing broken, in one test. */
+static int mark_broken(struct rpk_rpmsg *dev)
 {
-	if (__atomic_load_n(&dev->vq[0].broken, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&dev->vq[1].broken, __ATOMIC_RELAXED))
-		__atomic_store_n(&dev->broken, 1, __ATOMIC_RELAXED);
-	return __atomic_load_n(&dev->broken, __ATOMIC_RELAXED) ? -RPK_EPIPE : 0;
+	__atomic_store_n(&dev->broken, 1, __ATOMIC_RELAXED);
+	return -RPK_EPIPE;
 }
 
-/* ---- taps ---- */
-
-void rpk_rpmsg_set_tap(struct rpk_rpmsg *dev, rpk_tap_cb cb, void *ctx)
+static inline int check_broken(struct rpk_rpmsg *dev)
 {
-	if (cb)
-		dev->tap_ctx = ctx; /* published by the release below */
-	__atomic_store_n(&dev->tap, cb, __ATOMIC_RELEASE);
+	if (__builtin_expect(!(__atomic_load_n(&dev->vq[0].broken, __ATOMIC_RELAXED) |
+			       __atomic_load_n(&dev->vq[1].broken, __ATOMIC_RELAXED) |
+			       __atomic_load_n(&dev->broken, __ATOMIC_RELAXED)),
+			     1))
+		return 0;
+	return mark_broken(dev);
 }
 
 /* ---- receive ---- */

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Messages shown to the tap: see tap.h. */
+/* The tap (rpk_rpmsg_set_tap), and the messages shown to it: see tap.h. */
 #include <rpk/rpmsg.h>
 
 #include "common/shm.h"
 #include "rpmsg/tap.h"
+
+void rpk_rpmsg_set_tap(struct rpk_rpmsg *dev, rpk_tap_cb cb, void *ctx)
+{
+	if (cb)
+		dev->tap_ctx = ctx; /* published by the release below */
+	__atomic_store_n(&dev->tap, cb, __ATOMIC_RELEASE);
+}
 
 void rpk_tap_rx(struct rpk_rpmsg *dev, rpk_tap_cb cb, struct rpk_rpmsg_hdr *hdr, uint32_t src,
 		uint32_t dst, uint16_t len)
