@@ -193,6 +193,23 @@ static void link_down(struct link *l)
 	rpk_node_unlink_all(&l->lay, l->instance);
 }
 
+/* A process's state letter from /proc (R, S, Z...), or "gone". */
+static const char *proc_state(pid_t pid)
+{
+	static char state[16];
+	char path[64], line[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = pid > 0 ? fopen(path, "r") : NULL;
+	if (!f)
+		return "gone";
+	p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	snprintf(state, sizeof(state), "state %c", p && p[1] && p[2] ? p[2] : '?');
+	return state;
+}
+
 /* Wait until the link is up and the echo service bound (a bounded poll). */
 static void wait_bound(struct link *l)
 {
@@ -207,12 +224,15 @@ static void wait_bound(struct link *l)
 	struct rpk_rpmsg_stats s;
 
 	rpk_rpmsg_get_stats(rpk_node_dev(l->master), &s, NULL);
-	fail_msg("echo service not bound within %u ms (state %s; master received %llu, sent %llu, "
-		 "no endpoint %u, bad length %u, bad buffer %u, names bad %u/full %u/lost %u, "
-		 "resets %u)",
-		 BIND_WAIT_MS, rpk_node_state_name(rpk_node_state(l->master)),
-		 (unsigned long long)s.rx_msgs, (unsigned long long)s.tx_msgs, s.rx_no_ept,
-		 s.rx_bad_len, s.rx_bad_buf, s.ns_bad, s.ns_table_full, s.ns_lost, s.resets);
+	/* Whether the remote process still runs tells a remote that never
+	 * came up from a master that never saw it. */
+	fail_msg("echo service not bound within %u ms (remote %d %s; state %s; master received "
+		 "%llu, sent %llu, no endpoint %u, bad length %u, bad buffer %u, names bad "
+		 "%u/full %u/lost %u, resets %u)",
+		 BIND_WAIT_MS, (int)l->remote, proc_state(l->remote),
+		 rpk_node_state_name(rpk_node_state(l->master)), (unsigned long long)s.rx_msgs,
+		 (unsigned long long)s.tx_msgs, s.rx_no_ept, s.rx_bad_len, s.rx_bad_buf, s.ns_bad,
+		 s.ns_table_full, s.ns_lost, s.resets);
 }
 
 /* ---- messages that tell their session, sequence and integrity ---- */
