@@ -372,25 +372,40 @@ struct rpk_ept *rpk_ept_lookup(struct rpk_rpmsg *dev, uint32_t addr);
 int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
 			    size_t len, uint32_t timeout_ms);
 
+/* rpk_send_offchannel_raw() with RPK_NO_WAIT, without the code that waits:
+ * the wrappers below call it for a constant RPK_NO_WAIT, so an image that
+ * never waits links none of that code. */
+int rpk_trysend_offchannel(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
+			   size_t len);
+
+/* Either of the two above, as timeout_ms says (the choice folds away for a
+ * constant). */
+static inline int rpk_send_any(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
+			       size_t len, uint32_t timeout_ms)
+{
+	if (timeout_ms == RPK_NO_WAIT)
+		return rpk_trysend_offchannel(dev, src, dst, data, len);
+	return rpk_send_offchannel_raw(dev, src, dst, data, len, timeout_ms);
+}
+
 /* The endpoint's destination (it changes as the peer announces and leaves). */
 uint32_t rpk_ept_get_dst(const struct rpk_ept *ept);
 
 static inline int rpk_send(struct rpk_ept *ept, const void *data, size_t len, uint32_t timeout_ms)
 {
-	return rpk_send_offchannel_raw(ept->dev, ept->addr, rpk_ept_get_dst(ept), data, len,
-				       timeout_ms);
+	return rpk_send_any(ept->dev, ept->addr, rpk_ept_get_dst(ept), data, len, timeout_ms);
 }
 
 static inline int rpk_sendto(struct rpk_ept *ept, uint32_t dst, const void *data, size_t len,
 			     uint32_t timeout_ms)
 {
-	return rpk_send_offchannel_raw(ept->dev, ept->addr, dst, data, len, timeout_ms);
+	return rpk_send_any(ept->dev, ept->addr, dst, data, len, timeout_ms);
 }
 
 static inline int rpk_send_offchannel(struct rpk_ept *ept, uint32_t src, uint32_t dst,
 				      const void *data, size_t len, uint32_t timeout_ms)
 {
-	return rpk_send_offchannel_raw(ept->dev, src, dst, data, len, timeout_ms);
+	return rpk_send_any(ept->dev, src, dst, data, len, timeout_ms);
 }
 
 static inline int rpk_trysend(struct rpk_ept *ept, const void *data, size_t len)

@@ -6,7 +6,7 @@
  * announces (and remembers them in the caller's service table) and unbinds
  * them when the peer destroys its own.
  *
- * It sends through the public API like any client (rpk_send_offchannel_raw)
+ * It sends through the public API like any client (rpk_send_any)
  * and finds endpoints through the endpoint table (ept_table.h).
  */
 #include <rpk/errno.h>
@@ -96,15 +96,15 @@ int rpk_ns_ept_removed_locked(struct rpk_rpmsg *dev, struct rpk_ept *ept)
 	return announced;
 }
 
-static int send_ns(struct rpk_rpmsg *dev, const struct rpk_ept *ept, uint32_t flags,
-		   uint32_t timeout_ms)
+static inline int send_ns(struct rpk_rpmsg *dev, const struct rpk_ept *ept, uint32_t flags,
+			  uint32_t timeout_ms)
 {
 	struct rpk_ns_msg m;
 
 	__builtin_memcpy(m.name, ept->name, RPK_NAME_SIZE);
 	m.addr = ept->addr;
 	m.flags = flags;
-	return rpk_send_offchannel_raw(dev, ept->addr, RPK_NS_ADDR, &m, sizeof(m), timeout_ms);
+	return rpk_send_any(dev, ept->addr, RPK_NS_ADDR, &m, sizeof(m), timeout_ms);
 }
 
 void rpk_ns_announce_gone(struct rpk_rpmsg *dev, const struct rpk_ept *ept)

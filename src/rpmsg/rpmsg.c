@@ -492,26 +492,52 @@ static int send_waiting(struct rpk_rpmsg *dev, const struct rpk_out *m, uint32_t
 	return publish_tx(dev, hdr, head, m->src, m->dst, m->len);
 }
 
+/* The arguments of a send, checked: 0 or its error. */
+static int check_send(const struct rpk_rpmsg *dev, const struct rpk_out *m, size_t len)
+{
+	if (m->src == RPK_ADDR_ANY || m->dst == RPK_ADDR_ANY || !rpk_dev_link_up(dev))
+		return -RPK_ENOTCONN;
+	if (len > 0xffffu || (len && !m->data))
+		return len > 0xffffu ? -RPK_EMSGSIZE : -RPK_EINVAL;
+	return 0;
+}
+
+/* A free buffer, filled and published in one call. Called with TX held. */
+static int try_send_locked(struct rpk_rpmsg *dev, const struct rpk_out *m)
+{
+	if (!dev->up || check_broken(dev))
+		return -RPK_EPIPE;
+	return dev->ops->send(dev, m);
+}
+
+/* No waiting here: an image that only tries (a constant RPK_NO_WAIT in
+ * rpk_send() and its kin) links none of the waiting code. */
+int rpk_trysend_offchannel(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
+			   size_t len)
+{
+	struct rpk_out m = {.src = src, .dst = dst, .data = data, .len = (uint32_t)len};
+	int err = check_send(dev, &m, len);
+
+	if (err)
+		return err;
+	rpk_dev_lock(dev, RPK_LOCK_TX);
+	err = try_send_locked(dev, &m);
+	rpk_dev_unlock(dev, RPK_LOCK_TX);
+	return err;
+}
+
 int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
 			    size_t len, uint32_t timeout_ms)
 {
 	struct rpk_out m = {.src = src, .dst = dst, .data = data, .len = (uint32_t)len};
-	int err;
+	int err = check_send(dev, &m, len);
 
-	if (src == RPK_ADDR_ANY || dst == RPK_ADDR_ANY || !rpk_dev_link_up(dev))
-		return -RPK_ENOTCONN;
-	if (len > 0xffffu || (len && !data))
-		return len > 0xffffu ? -RPK_EMSGSIZE : -RPK_EINVAL;
-
+	if (err)
+		return err;
 	rpk_dev_lock(dev, RPK_LOCK_TX);
-	if (!dev->up || check_broken(dev)) {
-		err = -RPK_EPIPE;
-	} else {
-		/* A free buffer, filled and published in one call; else wait. */
-		err = dev->ops->send(dev, &m);
-		if (err == -RPK_EAGAIN && timeout_ms != RPK_NO_WAIT)
-			err = send_waiting(dev, &m, timeout_ms);
-	}
+	err = try_send_locked(dev, &m);
+	if (err == -RPK_EAGAIN && timeout_ms != RPK_NO_WAIT)
+		err = send_waiting(dev, &m, timeout_ms);
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	return err;
 }

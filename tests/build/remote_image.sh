@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# library.remote_image: a remote-only Cortex-M image links no master code.
+# library.remote_image: a remote-only Cortex-M image links no master code,
+# and no code of a feature it does not call (waiting to send).
 #
 # Builds the remote firmware of examples/firmware/mps2-an386 (it sets up with
 # rpk_rpmsg_init_remote(); the firmware QEMU runs in firmware.*) with its
@@ -9,6 +10,8 @@
 #    discarded from the image (so the list cannot go stale unseen);
 #  - no code or data section of the master's files (the master role, the
 #    virtio driver half, the run-time role choosers) is in the image at all;
+#  - the code that waits for a buffer to send is discarded too: the firmware
+#    only tries (RPK_NO_WAIT);
 #  - the remote's own functions are in it (the test cannot pass by linking
 #    nothing).
 # Then the same image from the core as an archive and without --gc-sections:
@@ -33,11 +36,14 @@ master_syms="rpk_rpmsg_init_master master_ops rpk_drvtx_reclaim master_reset mas
 	rpk_vq_post rpk_vq_add_buf rpk_vq_get_used rpk_vq_kick_prepare rpk_vq_enable_cb
 	rpk_vq_disable_cb
 	rpk_rpmsg_init rpk_vq_init rpk_vq_reset"
+# The firmware sends with RPK_NO_WAIT only: none of the code that waits for a
+# buffer is linked (rpk_send() and its kin fold to rpk_trysend_offchannel()).
+waiting_syms="rpk_send_offchannel_raw get_tx_waiting"
 # The remote's: these must be in the image.
 remote_syms="rpk_rpmsg_init_remote remote_ops rpk_rpmsg_setup rpk_devrx_next rpk_devrx_recycle
 	remote_try_get_tx remote_post_tx remote_start rpk_vq_init_device rpk_vq_get_avail
 	rpk_vq_add_used rpk_vq_add_used_read rpk_vq_need_interrupt rpk_rpmsg_poll
-	rpk_rpmsg_start rpk_send_offchannel_raw rpk_ept_create ns_rx rpk_ns_flush"
+	rpk_rpmsg_start rpk_trysend_offchannel rpk_ept_create ns_rx rpk_ns_flush"
 
 bash "$root/examples/firmware/mps2-an386/build.sh" "$rpk" "$out" >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log" >&2; exit 1; }
@@ -86,18 +92,26 @@ has_section() {
 	awk -v r="$1" -v s="$2" '$1 == r && $2 ~ "^\\.(text|rodata|data|bss)\\." s "$" { f = 1 }
 		END { exit !f }' "$out/sections"
 }
-for s in $master_syms; do
-	if [[ $object_syms != *" $s "* ]]; then
-		echo "FAIL: $s is not in the core's objects (renamed or inlined? update the list)" >&2
-		fail=1
-	elif [[ $image_syms == *" $s "* ]] || has_section kept "$s"; then
-		echo "FAIL: master-only $s is in the remote image" >&2
-		fail=1
-	elif ! has_section discarded "$s"; then
-		echo "FAIL: the map does not show master-only $s discarded" >&2
-		fail=1
-	fi
-done
+# Each of the symbols after the first argument (what they are) is in the
+# core's objects, and discarded from the image.
+expect_discarded() {
+	local what=$1
+	shift
+	for s in "$@"; do
+		if [[ $object_syms != *" $s "* ]]; then
+			echo "FAIL: $s is not in the core's objects (renamed or inlined? update the list)" >&2
+			fail=1
+		elif [[ $image_syms == *" $s "* ]] || has_section kept "$s"; then
+			echo "FAIL: $what $s is in the remote image" >&2
+			fail=1
+		elif ! has_section discarded "$s"; then
+			echo "FAIL: the map does not show $what $s discarded" >&2
+			fail=1
+		fi
+	done
+}
+expect_discarded master-only $master_syms
+expect_discarded "never called (the firmware only tries to send)" $waiting_syms
 for s in $remote_syms; do
 	if [[ $image_syms != *" $s "* ]] || ! has_section kept "$s"; then
 		echo "FAIL: the remote's $s is not in the remote image" >&2
