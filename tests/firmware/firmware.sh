@@ -246,6 +246,7 @@ irq)
 	[ "${woken:-0}" -gt 0 ] || fail "the master was never woken by the firmware's doorbell"
 	# ...and the master's bytes reached the firmware as interrupts.
 	wait_for "$out/console.log" "link down, waiting for a master \(echoed 10000, lost 0, doorbell interrupts [1-9]"
+	grep -o "stack used [0-9]* of [0-9]* bytes" "$out/console.log" | tail -1
 	# Every knock is an interrupt: a lost one leaves the firmware asleep
 	# until its tick (10 ms), and a stuck receiver loses all that follow.
 	knocks=$(grep -o "doorbell interrupts [0-9]*" "$out/console.log" | tail -1 | grep -o "[0-9]*$")
