@@ -456,14 +456,11 @@ static int get_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr **hdr, uint16_t *h
 	return get_tx_waiting(dev, hdr, head, cap, timeout_ms);
 }
 
-/* Publish a filled transmit buffer. Called with TX held. */
-static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t head, uint32_t src,
-		      uint32_t dst, size_t len)
+/* Publish a filled and sealed transmit buffer. Called with TX held. */
+static int publish_tx(struct rpk_rpmsg *dev, struct rpk_rpmsg_hdr *hdr, uint16_t head, size_t len)
 {
-	int err;
+	int err = dev->ops->post_tx(dev, head, hdr, RPK_RPMSG_HDR_SIZE + (uint32_t)len);
 
-	rpk_dev_seal(dev, hdr, src, dst, len);
-	err = dev->ops->post_tx(dev, head, hdr, RPK_RPMSG_HDR_SIZE + (uint32_t)len);
 	if (err)
 		return err;
 	dev->stats.tx_msgs++;
@@ -487,9 +484,8 @@ static int send_waiting(struct rpk_rpmsg *dev, const struct rpk_out *m, uint32_t
 		dev->ops->unget_tx(dev, head);
 		return -RPK_EMSGSIZE;
 	}
-	if (m->len) /* data may be NULL for an empty message */
-		__builtin_memcpy(hdr + 1, m->data, m->len);
-	return publish_tx(dev, hdr, head, m->src, m->dst, m->len);
+	rpk_dev_fill(dev, hdr, m);
+	return publish_tx(dev, hdr, head, m->len);
 }
 
 /* The arguments of a send, checked: 0 or its error. */
@@ -585,8 +581,10 @@ int rpk_send_nocopy(struct rpk_ept *ept, uint32_t dst, void *buf, size_t len)
 		err = -RPK_EPIPE; /* like every other send; the buffer stays the caller's */
 	else if (len > dev->ops->tx_room(dev, (uint16_t)head))
 		err = -RPK_EMSGSIZE;
-	else
-		err = publish_tx(dev, hdr, (uint16_t)head, ept->addr, dst, len);
+	else {
+		rpk_dev_seal(dev, hdr, ept->addr, dst, len);
+		err = publish_tx(dev, hdr, (uint16_t)head, len);
+	}
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	return err;
 }

@@ -26,6 +26,16 @@ static void zero_ring(struct rpk_vq *vq)
 	vq_clean(vq, vq->desc, 16u * vq->num);
 }
 
+/* Put a descriptor this half holds on the free list. */
+static inline void push_free(struct rpk_vq *vq, uint16_t head)
+{
+	vq->slots[head].buf = 0;
+	vq->slots[head].state = RPK_SLOT_FREE;
+	vq->slots[head].next_free = vq->free_head;
+	vq->free_head = head;
+	vq->num_free++;
+}
+
 int rpk_vq_init_driver(struct rpk_vq *vq, const struct rpk_vq_cfg *cfg)
 {
 	int err = vq_attach(vq, cfg, RPK_VQ_DRIVER);
@@ -48,10 +58,7 @@ void rpk_vq_reset_driver(struct rpk_vq *vq)
 		struct rpk_vq_slot *s = &vq->slots[i];
 
 		if (s->state == RPK_SLOT_FREE) {
-			s->buf = 0;
-			s->next_free = vq->free_head;
-			vq->free_head = (uint16_t)i;
-			vq->num_free++;
+			push_free(vq, (uint16_t)i);
 		} else {
 			/* The descriptor is zeroed below: nothing to repost. */
 			s->buf = 0;
@@ -82,11 +89,7 @@ void rpk_vq_free_desc(struct rpk_vq *vq, uint16_t head)
 {
 	if (head >= vq->num || vq->slots[head].state != RPK_SLOT_RESERVED)
 		return;
-	vq->slots[head].buf = 0;
-	vq->slots[head].state = RPK_SLOT_FREE;
-	vq->slots[head].next_free = vq->free_head;
-	vq->free_head = head;
-	vq->num_free++;
+	push_free(vq, head);
 }
 
 int rpk_vq_post(struct rpk_vq *vq, uint16_t head, void *buf, uint32_t len, int device_writes)
@@ -263,11 +266,7 @@ int rpk_vq_free_used(struct rpk_vq *vq, uint32_t most)
 			vq->stats.bad_len++; /* the buffer is ours again all the same */
 		vq->next_used++;
 		vq->num_posted--;
-		s->buf = 0;
-		s->state = RPK_SLOT_FREE;
-		s->next_free = vq->free_head;
-		vq->free_head = (uint16_t)id;
-		vq->num_free++;
+		push_free(vq, (uint16_t)id);
 	}
 	return n;
 }
