@@ -28,8 +28,8 @@ for f in $core; do
 done
 names=("base: send, receive callback, one endpoint, name announced"
 	"+ event indices" "+ blocking sends" "+ zero-copy send" "+ holding a received buffer"
-	"+ liveness checks" "+ a resource table" "+ a tap")
-keys=(base event_idx blocking_send zero_copy hold_rx liveness rsc_table tap)
+	"+ liveness checks" "+ a resource table" "+ a tap" "+ hearing the master's announcements")
+keys=(base event_idx blocking_send zero_copy hold_rx liveness rsc_table tap listen_ns)
 base=0
 printf '%-60s %12s %10s %8s\n' "variant (remote, Cortex-M4 -Os)" "rpmsg+virtio" "rest" "vs base"
 [ -z "$csv" ] || echo "variant,rpmsg_virtio_text,other_core_text,vs_base" >"$csv"

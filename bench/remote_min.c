@@ -10,7 +10,8 @@
  *
  *   0 the base set        3 zero-copy send       6 a resource table
  *   1 event indices       4 holding a buffer     7 a tap
- *   2 blocking sends      5 the liveness checks
+ *   2 blocking sends      5 the liveness checks  8 hearing the master's
+ *                                                  announcements
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -126,8 +127,12 @@ int rpk_min_main(void)
 		return 1;
 	if (RPK_MIN_FEATURE == 7)
 		rpk_rpmsg_set_tap(&dev, tap, 0);
-	if (RPK_MIN_FEATURE == 1)
+	if (RPK_MIN_FEATURE == 1) {
+		rpk_rpmsg_use_event_idx(&dev);
 		features |= 1u << RPK_VIRTIO_RING_F_EVENT_IDX;
+	}
+	if (RPK_MIN_FEATURE == 8)
+		rpk_rpmsg_listen_ns(&dev);
 	while (!doorbell) /* the master's "driver ok", as a board would learn it */
 		;
 	rpk_rpmsg_start(&dev, features);

@@ -10,6 +10,7 @@ set(RPK_CORE_SOURCES
     src/virtio/vq_driver.c
     src/virtio/vq_device.c
     src/virtio/vq_either.c
+    src/virtio/vq_event.c
     src/rpmsg/rpmsg.c
     src/rpmsg/role.c
     src/rpmsg/master.c
@@ -22,6 +23,8 @@ set(RPK_CORE_SOURCES
     src/rpmsg/ept_table.c
     src/rpmsg/endpoint.c
     src/rpmsg/nameservice.c
+    src/rpmsg/ns_listen.c
+    src/rpmsg/event_idx.c
     src/rproc/rsc_table.c
     src/rproc/rsc_swap.c
     src/rproc/elf.c

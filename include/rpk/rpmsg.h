@@ -206,6 +206,8 @@ struct rpk_rpmsg {
 	void *rx_cur;	     /* header of the buffer being dispatched */
 	rpk_tap_cb tap;	     /* atomic: rpk_rpmsg_set_tap */
 	void *tap_ctx;
+	/* rpk_rpmsg_use_event_idx: rpk_vq_set_event_idx, else NULL */
+	void (*set_event_idx)(struct rpk_vq *vq, int on);
 	struct rpk_rpmsg_stats stats;
 };
 
@@ -238,10 +240,30 @@ int rpk_rpmsg_init_remote(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg
 int rpk_rpmsg_init_symmetric(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg);
 
 /*
+ * Two parts of the link a device uses only if asked, so that an image that
+ * never asks links none of their code. rpk_rpmsg_init(),
+ * rpk_rpmsg_init_master() and rpk_rpmsg_init_symmetric() ask for both; a
+ * remote set up with rpk_rpmsg_init_remote() calls them itself, after init
+ * and before rpk_rpmsg_start().
+ *
+ * rpk_rpmsg_listen_ns(): hear the peer's name service. Its announcements
+ * bind our named endpoints to its services, fill cfg->services and call
+ * cfg->ns_bind; a destroy unbinds. Without it, announcements sent to us
+ * find no endpoint (stats.rx_no_ept); ours are still sent.
+ *
+ * rpk_rpmsg_use_event_idx(): take RPK_VIRTIO_RING_F_EVENT_IDX when the
+ * handshake settles on it. A remote that offers the feature in its resource
+ * table must call it: rpk_rpmsg_start() refuses the feature without it.
+ */
+void rpk_rpmsg_listen_ns(struct rpk_rpmsg *dev);
+void rpk_rpmsg_use_event_idx(struct rpk_rpmsg *dev);
+
+/*
  * The link is up: features is what the virtio handshake settled on (bit
  * RPK_VIRTIO_RPMSG_F_NS enables the name service). The master kicks its
  * receive queue; both sides send the announcements queued so far.
- * Returns 0 or a negative error.
+ * Returns 0, or -RPK_ENOTSUP (nothing done) for RPK_VIRTIO_RING_F_EVENT_IDX
+ * on a device that did not call rpk_rpmsg_use_event_idx().
  */
 int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features);
 

@@ -119,6 +119,8 @@ struct rpk_vq_cfg {
 	uint32_t notify_id; /* passed to the port's notify */
 };
 
+struct rpk_vq_event_ops;
+
 struct rpk_vq {
 	struct rpk_vring_desc *desc;
 	struct rpk_vring_avail *avail;
@@ -143,6 +145,7 @@ struct rpk_vq {
 	uint8_t batching;   /* rpk_vq_batch: the index is published when the batch ends */
 	uint16_t signalled; /* device, event_idx: used index at the last interrupt decision */
 	uint16_t own_event; /* event_idx: the event index this half last published */
+	const struct rpk_vq_event_ops *ev; /* event_idx: its code (internal) */
 	struct rpk_vq_stats stats;
 };
 
@@ -313,7 +316,8 @@ int rpk_vq_enable_cb(struct rpk_vq *vq);
  */
 int rpk_vq_rearm(struct rpk_vq *vq);
 
-/* Use event indices (RPK_VIRTIO_RING_F_EVENT_IDX negotiated) or flags. */
+/* Use event indices (RPK_VIRTIO_RING_F_EVENT_IDX negotiated) or flags. The
+ * code of event indices is linked only by a call of this function. */
 void rpk_vq_set_event_idx(struct rpk_vq *vq, int on);
 
 /* ---- device half ---- */

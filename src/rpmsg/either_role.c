@@ -12,7 +12,14 @@ int rpk_rpmsg_init(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg)
 {
 	if (cfg->role == RPK_ROLE_MASTER)
 		return rpk_rpmsg_init_master(dev, cfg);
-	if (cfg->role == RPK_ROLE_REMOTE)
-		return rpk_rpmsg_init_remote(dev, cfg);
+	if (cfg->role == RPK_ROLE_REMOTE) {
+		int err = rpk_rpmsg_init_remote(dev, cfg);
+
+		if (!err) { /* every part of the link, as the master has */
+			rpk_rpmsg_listen_ns(dev);
+			rpk_rpmsg_use_event_idx(dev);
+		}
+		return err;
+	}
 	return -RPK_EINVAL;
 }

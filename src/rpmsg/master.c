@@ -168,5 +168,8 @@ int rpk_rpmsg_init_master(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *cfg
 		return err;
 	dev->rbufs = cfg->bufs;
 	dev->sbufs = dev->rbufs + (size_t)dev->nbufs * dev->buf_size;
+	/* A master, like Linux's, hears its remotes' services. */
+	rpk_rpmsg_listen_ns(dev);
+	rpk_rpmsg_use_event_idx(dev);
 	return init_pool(dev, cfg->mem);
 }

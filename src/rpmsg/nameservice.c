@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The name service at address 53, as in Linux's drivers/rpmsg/rpmsg_ns.c: a
- * 40-byte message {name[32], addr, flags}, flags 0 create, 1 destroy. It
- * announces our named endpoints, binds ours to the services the peer
- * announces (and remembers them in the caller's service table) and unbinds
- * them when the peer destroys its own.
+ * 40-byte message {name[32], addr, flags}, flags 0 create, 1 destroy. This
+ * file announces our named endpoints and keeps the table of the peer's
+ * services; hearing the peer's announcements is ns_listen.c's.
  *
  * It sends through the public API like any client (rpk_send_any)
  * and finds endpoints through the endpoint table (ept_table.h).
@@ -40,24 +39,13 @@ static void pending_add(struct rpk_rpmsg *dev, int n)
 	__atomic_add_fetch(&dev->ns_pending, (uint32_t)n, __ATOMIC_RELAXED);
 }
 
-static struct rpk_service *service_find(struct rpk_rpmsg *dev, const char *name)
+struct rpk_service *rpk_ns_service_find(struct rpk_rpmsg *dev, const char *name)
 {
 	for (uint32_t i = 0; i < dev->num_services; i++)
 		if (dev->services[i].addr != RPK_ADDR_ANY &&
 		    rpk_name_eq(dev->services[i].name, name))
 			return &dev->services[i];
 	return 0;
-}
-
-static int match_unbound(const struct rpk_ept *e, const char *name, uint32_t addr)
-{
-	(void)addr;
-	return e->dst == RPK_ADDR_ANY && rpk_name_eq(e->name, name);
-}
-
-static int match_bound(const struct rpk_ept *e, const char *name, uint32_t addr)
-{
-	return e->dst == addr && rpk_name_eq(e->name, name);
 }
 
 static int match_unannounced(const struct rpk_ept *e, const char *name, uint32_t addr)
@@ -73,7 +61,7 @@ int rpk_ns_ept_added_locked(struct rpk_rpmsg *dev, struct rpk_ept *ept)
 {
 	struct rpk_service *svc;
 
-	svc = ept->name[0] && ept->dst == RPK_ADDR_ANY ? service_find(dev, ept->name) : 0;
+	svc = ept->name[0] && ept->dst == RPK_ADDR_ANY ? rpk_ns_service_find(dev, ept->name) : 0;
 	if (svc) {
 		rpk_ept_set_dst(ept, svc->addr);
 		ept->ns_bound = 1;
@@ -144,101 +132,21 @@ void rpk_ns_flush(struct rpk_rpmsg *dev)
 	rpk_dev_unlock(dev, RPK_LOCK_EPT);
 }
 
-/* ---- the peer's services ---- */
-
-static void service_record(struct rpk_rpmsg *dev, const char *name, uint32_t addr)
-{
-	struct rpk_service *svc = service_find(dev, name);
-
-	for (uint32_t i = 0; !svc && i < dev->num_services; i++)
-		if (dev->services[i].addr == RPK_ADDR_ANY)
-			svc = &dev->services[i];
-	if (!svc) {
-		dev->stats.ns_table_full++;
-		return;
-	}
-	rpk_name_copy(svc->name, name);
-	svc->addr = addr;
-}
-
-static void service_forget(struct rpk_rpmsg *dev, const char *name, uint32_t addr)
-{
-	struct rpk_service *svc = service_find(dev, name);
-
-	if (svc && svc->addr == addr)
-		svc->addr = RPK_ADDR_ANY;
-}
-
-static void ns_create(struct rpk_rpmsg *dev, const char *name, uint32_t addr)
-{
-	struct rpk_ept *e;
-
-	service_record(dev, name, addr);
-	e = rpk_ept_find_locked(dev, match_unbound, name, addr);
-	if (e) {
-		rpk_ept_set_dst(e, addr);
-		e->ns_bound = 1;
-	} else if (dev->ns_bind)
-		dev->ns_bind(dev, name, addr, dev->ns_priv);
-}
-
-static void ns_destroy(struct rpk_rpmsg *dev, const char *name, uint32_t addr)
-{
-	struct rpk_ept *e;
-
-	service_forget(dev, name, addr);
-	/* Unbinding clears dst, so each endpoint matches once even if its
-	 * callback destroys it. */
-	while ((e = rpk_ept_find_locked(dev, match_bound, name, addr))) {
-		rpk_ept_set_dst(e, RPK_ADDR_ANY);
-		e->ns_bound = 0;
-		if (e->unbind)
-			e->unbind(e);
-	}
-}
-
-/* The name-service endpoint's receive callback (RX and EPT held). */
-static int ns_rx(struct rpk_ept *ept, void *data, size_t len, uint32_t src, void *priv)
-{
-	struct rpk_rpmsg *dev = ept->dev;
-	struct rpk_ns_msg m;
-	int terminated = 0;
-
-	(void)src;
-	(void)priv;
-	if (len != sizeof(m)) {
-		dev->stats.ns_bad++;
-		return 0;
-	}
-	/* One copy out of shared memory; everything below uses it. */
-	__builtin_memcpy(&m, data, sizeof(m));
-	for (uint32_t i = 0; i < RPK_NAME_SIZE; i++)
-		terminated |= m.name[i] == 0;
-	if (!terminated || !m.name[0] || m.addr == RPK_ADDR_ANY) {
-		dev->stats.ns_bad++;
-		return 0;
-	}
-	if (m.flags == RPK_NS_CREATE)
-		ns_create(dev, m.name, m.addr);
-	else if (m.flags == RPK_NS_DESTROY)
-		ns_destroy(dev, m.name, m.addr);
-	else
-		dev->stats.ns_bad++;
-	return 0;
-}
-
 /* ---- the link's life ---- */
 
 void rpk_ns_start(struct rpk_rpmsg *dev)
 {
 	struct rpk_ept *ns = &dev->ns_ept;
 
+	/* Nobody listens (rpk_rpmsg_listen_ns not called): the peer's
+	 * announcements find no endpoint and are counted as such. */
+	if (!ns->cb)
+		return;
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	if (!rpk_ept_lookup_locked(dev, RPK_NS_ADDR)) {
 		rpk_name_copy(ns->name, "name-service");
 		ns->addr = RPK_NS_ADDR;
 		ns->dst = RPK_ADDR_ANY;
-		ns->cb = ns_rx;
 		ns->unbind = 0;
 		ns->priv = 0;
 		ns->dev = dev;

@@ -9,7 +9,8 @@
 
 #include <rpk/rpmsg.h>
 
-/* Bind the name-service endpoint at address 53 (EPT not held). */
+/* Bind the name-service endpoint at address 53, if we listen
+ * (rpk_rpmsg_listen_ns, ns_listen.c) (EPT not held). */
 void rpk_ns_start(struct rpk_rpmsg *dev);
 
 /* Send the announcements that are waiting for the link or for a buffer (EPT not held). */
@@ -33,5 +34,8 @@ int rpk_ns_ept_added_locked(struct rpk_rpmsg *dev, struct rpk_ept *ept);
  */
 int rpk_ns_ept_removed_locked(struct rpk_rpmsg *dev, struct rpk_ept *ept);
 void rpk_ns_announce_gone(struct rpk_rpmsg *dev, const struct rpk_ept *ept);
+
+/* The peer's service of this name, from the caller's table, or NULL (EPT held). */
+struct rpk_service *rpk_ns_service_find(struct rpk_rpmsg *dev, const char *name);
 
 #endif

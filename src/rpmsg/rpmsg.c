@@ -56,14 +56,21 @@ static void apply_polling(struct rpk_rpmsg *dev)
 
 int rpk_rpmsg_start(struct rpk_rpmsg *dev, uint32_t features)
 {
+	int event_idx = !!(features & (1u << RPK_VIRTIO_RING_F_EVENT_IDX));
+
+	/* The peer would wait for kicks we never decide to give. */
+	if (event_idx && !dev->set_event_idx)
+		return -RPK_ENOTSUP;
 	rpk_dev_lock(dev, RPK_LOCK_RX);
 	rpk_dev_lock(dev, RPK_LOCK_EPT);
 	rpk_dev_lock(dev, RPK_LOCK_TX);
 	dev->features = features;
 	if (features & (1u << RPK_VIRTIO_RPMSG_F_NS))
 		rpk_ns_start(dev);
-	rpk_vq_set_event_idx(dev->rvq, !!(features & (1u << RPK_VIRTIO_RING_F_EVENT_IDX)));
-	rpk_vq_set_event_idx(dev->svq, !!(features & (1u << RPK_VIRTIO_RING_F_EVENT_IDX)));
+	if (dev->set_event_idx) {
+		dev->set_event_idx(dev->rvq, event_idx);
+		dev->set_event_idx(dev->svq, event_idx);
+	}
 	dev->ops->start(dev);
 	if (dev->polling)
 		apply_polling(dev);

@@ -101,5 +101,7 @@ int rpk_rpmsg_init_symmetric(struct rpk_rpmsg *dev, const struct rpk_rpmsg_cfg *
 	if (rpk_mem_to_da(own, dev->sbufs, (uint64_t)dev->nbufs * dev->buf_size, &dev->sbufs_da))
 		return -RPK_EFAULT;
 	rpk_drvtx_init_pool(dev);
+	rpk_rpmsg_listen_ns(dev);
+	rpk_rpmsg_use_event_idx(dev);
 	return 0;
 }

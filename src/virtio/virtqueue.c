@@ -164,33 +164,9 @@ void vq_set_flags16(struct rpk_vq *vq, uint16_t *p, uint16_t v)
 	vq_clean(vq, p, sizeof(*p));
 }
 
-void rpk_vq_set_event_idx(struct rpk_vq *vq, int on)
-{
-	int driver = vq->role == RPK_VQ_DRIVER;
-
-	vq->event_idx = (uint8_t) !!on;
-	vq->signalled = vq->next_used;
-	/* The ring was laid out zeroed: an event of 0 is what is published,
-	 * unless notifications are off here. */
-	vq->own_event = 0;
-	if (vq->own_flags & (driver ? RPK_VRING_AVAIL_F_NO_INTERRUPT : RPK_VRING_USED_F_NO_NOTIFY))
-		vq_event_far(vq, driver ? vq_used_event(vq) : vq_avail_event(vq),
-			     driver ? vq->next_used : vq->next_avail);
-}
-
 int rpk_vq_rearm(struct rpk_vq *vq)
 {
-	int driver = vq->role == RPK_VQ_DRIVER;
-	uint16_t off = driver ? RPK_VRING_AVAIL_F_NO_INTERRUPT : RPK_VRING_USED_F_NO_NOTIFY;
-
-	if (!vq->event_idx || (vq->own_flags & off))
-		return 0;
-	if (driver) {
-		vq_publish_event(vq, vq_used_event(vq), vq->next_used);
-		return vq_index_pending(vq, &vq->used->idx, vq->next_used, vq->num_posted) != 0;
-	}
-	vq_publish_event(vq, vq_avail_event(vq), vq->next_avail);
-	return vq_index_pending(vq, &vq->avail->idx, vq->next_avail, vq->num_free) != 0;
+	return vq->ev ? vq->ev->rearm(vq) : 0;
 }
 
 int rpk_vq_restore_flags(struct rpk_vq *vq)
@@ -198,15 +174,9 @@ int rpk_vq_restore_flags(struct rpk_vq *vq)
 	/* The suppression flags this half owns: the driver's avail flags, the
 	 * device's used flags. */
 	uint16_t *p = vq->role == RPK_VQ_DRIVER ? &vq->avail->flags : &vq->used->flags;
-	uint16_t *event = vq->role == RPK_VQ_DRIVER ? vq_used_event(vq) : vq_avail_event(vq);
 
-	if (vq->event_idx) {
-		vq_invalidate(vq, event, sizeof(*event));
-		if (read_once16(event) != vq->own_event) {
-			vq_publish_event(vq, event, vq->own_event);
-			return 1;
-		}
-	}
+	if (vq->ev && vq->ev->restore(vq))
+		return 1;
 	vq_invalidate(vq, p, sizeof(*p));
 	if (read_once16(p) == vq->own_flags)
 		return 0;

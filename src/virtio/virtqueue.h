@@ -85,46 +85,21 @@ int vq_break_on_index(struct rpk_vq *vq);
 /* An entry names a descriptor we cannot take. */
 int vq_break_on_head(struct rpk_vq *vq);
 
-/* The event indices (RPK_VIRTIO_RING_F_EVENT_IDX): the driver's after the
- * avail ring, the device's after the used ring. */
-static inline uint16_t *vq_used_event(struct rpk_vq *vq)
-{
-	return &vq->avail->ring[vq->num];
-}
-
-static inline uint16_t *vq_avail_event(struct rpk_vq *vq)
-{
-	return (uint16_t *)(void *)&vq->used->ring[vq->num];
-}
-
-/* Whether moving an index from old to new passed the peer's event: the
- * peer asked to be told at entry event. Any event the peer wrote is fine:
- * the worst it gets is a notification too many or too few (bounded by the
- * other side's watchdog). */
-static inline int vq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
-}
-
-/* Publish the index at which we want the next notification. The barrier
- * pairs with the peer's between its index update and its read of ours:
- * either it sees this event, or we see its new entries when we look next. */
-static inline void vq_publish_event(struct rpk_vq *vq, uint16_t *p, uint16_t idx)
-{
-	vq->own_event = idx;
-	write_once16(p, idx);
-	vq_clean(vq, p, sizeof(*p));
-	full_barrier();
-}
-
-/* Notifications off with event indices: an event half the index space
- * ahead, which the peer's index reaches only after 32768 entries (Linux
- * does the same); the flag is written too, for a peer without EVENT_IDX. */
-static inline void vq_event_far(struct rpk_vq *vq, uint16_t *p, uint16_t next)
-{
-	if (vq->event_idx)
-		vq_publish_event(vq, p, (uint16_t)(next + 0x8000u));
-}
+/* Event indices (RPK_VIRTIO_RING_F_EVENT_IDX), in vq_event.c, reached only
+ * through vq->ev (set by rpk_vq_set_event_idx): a half that never uses
+ * them links none of their code. */
+struct rpk_vq_event_ops {
+	/* Our index moved from old_idx to new_idx: whether it passed the
+	 * event the peer published, so the peer wants a notification. */
+	int (*passed)(struct rpk_vq *vq, uint16_t new_idx, uint16_t old_idx);
+	/* Publish our event: the peer notifies us at its next entry (on), or
+	 * not for 32768 entries. */
+	void (*want)(struct rpk_vq *vq, int on);
+	/* rpk_vq_rearm() with event indices on. */
+	int (*rearm)(struct rpk_vq *vq);
+	/* Our event found overwritten in the ring: written again, 1. */
+	int (*restore)(struct rpk_vq *vq);
+};
 
 /* Write a suppression flag this half owns, and remember it (rpk_vq_restore_flags). */
 void vq_set_flags16(struct rpk_vq *vq, uint16_t *p, uint16_t v);

@@ -170,12 +170,11 @@ int rpk_vq_need_interrupt(struct rpk_vq *vq)
 	uint16_t flags;
 
 	full_barrier();
-	if (vq->event_idx) {
-		uint16_t *event = vq_used_event(vq), old = vq->signalled;
+	if (vq->ev) {
+		uint16_t old = vq->signalled;
 
 		vq->signalled = vq->next_used;
-		vq_invalidate(vq, event, sizeof(*event));
-		return vq_need_event(read_once16(event), vq->next_used, old);
+		return vq->ev->passed(vq, vq->next_used, old);
 	}
 	vq_invalidate(vq, &vq->avail->flags, sizeof(uint16_t));
 	flags = read_once16(&vq->avail->flags);
@@ -185,14 +184,15 @@ int rpk_vq_need_interrupt(struct rpk_vq *vq)
 void rpk_vq_disable_notify(struct rpk_vq *vq)
 {
 	vq_set_flags16(vq, &vq->used->flags, RPK_VRING_USED_F_NO_NOTIFY);
-	vq_event_far(vq, vq_avail_event(vq), vq->next_avail);
+	if (vq->ev)
+		vq->ev->want(vq, 0);
 }
 
 int rpk_vq_enable_notify(struct rpk_vq *vq)
 {
 	vq_set_flags16(vq, &vq->used->flags, 0);
-	if (vq->event_idx) /* the driver reads the event, not the flag */
-		vq_publish_event(vq, vq_avail_event(vq), vq->next_avail);
+	if (vq->ev) /* the driver reads the event, not the flag */
+		vq->ev->want(vq, 1);
 	full_barrier();
 	return avail_pending(vq) != 0;
 }

@@ -281,13 +281,8 @@ int rpk_vq_kick_prepare(struct rpk_vq *vq)
 	/* Our index before the peer's flag or event: pairs with the device's
 	 * barrier between publishing those and looking for new entries. */
 	full_barrier();
-	if (vq->event_idx) {
-		uint16_t *event = vq_avail_event(vq);
-
-		vq_invalidate(vq, event, sizeof(*event));
-		return vq_need_event(read_once16(event), vq->next_avail,
-				     (uint16_t)(vq->next_avail - added));
-	}
+	if (vq->ev)
+		return vq->ev->passed(vq, vq->next_avail, (uint16_t)(vq->next_avail - added));
 	vq_invalidate(vq, &vq->used->flags, sizeof(uint16_t));
 	flags = read_once16(&vq->used->flags);
 	return !(flags & RPK_VRING_USED_F_NO_NOTIFY);
@@ -296,14 +291,15 @@ int rpk_vq_kick_prepare(struct rpk_vq *vq)
 void rpk_vq_disable_cb(struct rpk_vq *vq)
 {
 	vq_set_flags16(vq, &vq->avail->flags, RPK_VRING_AVAIL_F_NO_INTERRUPT);
-	vq_event_far(vq, vq_used_event(vq), vq->next_used);
+	if (vq->ev)
+		vq->ev->want(vq, 0);
 }
 
 int rpk_vq_enable_cb(struct rpk_vq *vq)
 {
 	vq_set_flags16(vq, &vq->avail->flags, 0);
-	if (vq->event_idx) /* the device reads the event, not the flag */
-		vq_publish_event(vq, vq_used_event(vq), vq->next_used);
+	if (vq->ev) /* the device reads the event, not the flag */
+		vq->ev->want(vq, 1);
 	/* The flag must be visible before we look for work the device
 	 * published while it still saw the old flag. */
 	full_barrier();

@@ -723,6 +723,72 @@ static void test_role_init_entry_points(void **state)
 	assert_int_equal(rpk_rpmsg_init_remote(R(f), &rc), -RPK_EINVAL);
 }
 
+/*
+ * A remote set up with rpk_rpmsg_init_remote() (what keeps their code out of
+ * an image that never asks) hears no announcements and refuses event
+ * indices until it asks for them; once it asks, both work. Asked for or not,
+ * its own announcements go out.
+ */
+static void check_remote_parts(struct fx *f, int asked)
+{
+	struct rpk_rpmsg_cfg mc = side_cfg(f, &f->m, RPK_ROLE_MASTER);
+	struct rpk_rpmsg_cfg rc = side_cfg(f, &f->r, RPK_ROLE_REMOTE);
+	const uint32_t ev = 1u << RPK_VIRTIO_RING_F_EVENT_IDX;
+	struct rpk_ept me, re;
+	struct rec mr = {0}, rr = {0};
+
+	memset(f->ring[0], 0, f->ring_size);
+	memset(f->ring[1], 0, f->ring_size);
+	assert_int_equal(rpk_rpmsg_init_master(M(f), &mc), 0);
+	assert_int_equal(rpk_rpmsg_init_remote(R(f), &rc), 0);
+	if (asked) {
+		rpk_rpmsg_listen_ns(R(f));
+		rpk_rpmsg_use_event_idx(R(f));
+	} else {
+		/* Refused whole: nothing started. */
+		assert_int_equal(rpk_rpmsg_start(R(f), NS_F | ev), -RPK_ENOTSUP);
+		assert_false(rpk_rpmsg_is_up(R(f)));
+		assert_int_equal(ring_used(f, 0)->idx, 0);
+	}
+	/* Each side's own named endpoint: the master's is announced to the
+	 * remote, the remote's to the master. */
+	ept_new(M(f), &me, "m-svc", RPK_ADDR_ANY, RPK_ADDR_ANY, &mr);
+	ept_new(R(f), &re, "m-svc", RPK_ADDR_ANY, 0x500, &rr); /* bound: not announced */
+	fx_start(f, NS_F | (asked ? ev : 0));
+	assert_int_equal(R(f)->rvq->event_idx, asked);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1); /* the master's announcement */
+	if (asked) {
+		assert_int_equal(f->r.dev.stats.rx_no_ept, 0);
+		assert_ptr_equal(rpk_ept_lookup(R(f), RPK_NS_ADDR), &R(f)->ns_ept);
+		assert_int_equal(f->r.binds, 1);
+		assert_string_equal(f->r.bind_name, "m-svc");
+		assert_int_equal(f->r.bind_addr, me.addr);
+	} else {
+		assert_int_equal(f->r.dev.stats.rx_no_ept, 1);
+		assert_null(rpk_ept_lookup(R(f), RPK_NS_ADDR));
+		assert_int_equal(f->r.binds, 0);
+	}
+	/* Messages flow either way; the remote's announcement reaches the
+	 * master, which hears by default. */
+	assert_int_equal(rpk_sendto(&re, me.addr, "ping", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(M(f)), 1);
+	assert_int_equal(mr.count, 1);
+	assert_int_equal(rpk_sendto(&me, re.addr, "pong", 4, RPK_NO_WAIT), 0);
+	assert_int_equal(rpk_rpmsg_poll(R(f)), 1);
+	assert_int_equal(rr.count, 1);
+	rpk_ept_destroy(&re);
+	rpk_ept_destroy(&me);
+}
+
+static void test_remote_parts_asked_for(void **state)
+{
+	struct fx *f = fx_new(state, 16, RPK_RPMSG_BUF_SIZE);
+
+	check_remote_parts(f, 0);
+	f->r.binds = 0;
+	check_remote_parts(f, 1);
+}
+
 static void test_remote_max_payload_follows_master(void **state)
 {
 	struct fx *f = fx_new(state, 8, 256);
@@ -2454,6 +2520,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_symmetric_reset, fx_free),
 	    cmocka_unit_test_teardown(test_symmetric_refuses_own_pool, fx_free),
 	    cmocka_unit_test_teardown(test_role_init_entry_points, fx_free),
+	    cmocka_unit_test_teardown(test_remote_parts_asked_for, fx_free),
 	    cmocka_unit_test_teardown(test_remote_max_payload_follows_master, fx_free),
 	    cmocka_unit_test_teardown(test_ns_announce_bind_destroy, fx_free),
 	    cmocka_unit_test_teardown(test_ns_bound_on_arrival, fx_free),
