@@ -101,6 +101,7 @@ int bench_remote_main(void *arg)
 	int rc = 0;
 
 	opts.threaded = 0;
+	opts.single_thread = 1; /* this loop makes every call */
 	opts.instance = l->instance;
 	r.scale = calloc(BENCH_MAX_ENDPOINTS, sizeof(*r.scale));
 	if (!r.scale || rpk_node_open(&r.node, l->lay, "remote", &opts, err, sizeof(err))) {

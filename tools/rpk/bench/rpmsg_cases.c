@@ -43,6 +43,9 @@ int bench_link_up(struct bench_link *l, int threaded)
 
 	opts.instance = l->instance;
 	opts.threaded = threaded;
+	/* One thread makes every call: no locks in the core, as a
+	 * single-threaded application would run it. */
+	opts.single_thread = !threaded;
 	if (l->remote <= 0)
 		l->remote = spawn(bench_remote_main, l);
 	if (l->remote < 0) {
