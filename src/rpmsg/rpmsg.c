@@ -514,10 +514,8 @@ static int try_send_locked(struct rpk_rpmsg *dev, const struct rpk_out *m)
 }
 
 /* No waiting here: an image that only tries (a constant RPK_NO_WAIT in
- * rpk_send() and its kin) links none of the waiting code. Its steps are
- * rpk_send_offchannel_raw()'s first ones, written out: one function for
- * both, taking the waiting step as a pointer, costs 15 instructions a
- * message more. */
+ * rpk_send() and its kin) links none of the waiting code. A send that may
+ * wait starts with this very try. */
 int rpk_trysend_offchannel(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, const void *data,
 			   size_t len)
 {
@@ -536,14 +534,15 @@ int rpk_send_offchannel_raw(struct rpk_rpmsg *dev, uint32_t src, uint32_t dst, c
 			    size_t len, uint32_t timeout_ms)
 {
 	struct rpk_out m = {.src = src, .dst = dst, .data = data, .len = (uint32_t)len};
-	int err = check_send(dev, &m, len);
+	int err = rpk_trysend_offchannel(dev, src, dst, data, len);
 
-	if (err)
+	if (err != -RPK_EAGAIN || timeout_ms == RPK_NO_WAIT)
 		return err;
+	/* No buffer free: wait for one. The waiting loop checks the link and
+	 * looks again after its event snapshot, so neither a reset nor a
+	 * buffer given back since the try is missed. */
 	rpk_dev_lock(dev, RPK_LOCK_TX);
-	err = try_send_locked(dev, &m);
-	if (err == -RPK_EAGAIN && timeout_ms != RPK_NO_WAIT)
-		err = send_waiting(dev, &m, timeout_ms);
+	err = send_waiting(dev, &m, timeout_ms);
 	rpk_dev_unlock(dev, RPK_LOCK_TX);
 	return err;
 }
